@@ -1,0 +1,344 @@
+"""Android manifests: binary AXML (inside an APK) and aapt2 protobuf XML (inside an AAB), and BundleConfig.pb.
+
+AXML is parsed by androguard's AXMLPrinter (imported lazily; its loguru output is silenced). The protobuf
+forms are read by a small wire-format reader, with field numbers from AOSP `tools/aapt2/Resources.proto`
+(XmlNode, XmlElement, XmlAttribute, Item, Primitive) and bundletool `src/main/proto/config.proto`
+(BundleConfig, Bundletool).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from licensegate.errors import MemberError
+
+__all__ = [
+    "AndroidManifest",
+    "BundleConfig",
+    "read_axml_manifest",
+    "read_bundle_config",
+    "read_proto_manifest",
+]
+
+ANDROID_NS = "http://schemas.android.com/apk/res/android"
+
+# Nesting deeper than this is hostile: a real manifest is 3-4 levels deep.
+_MAX_DEPTH = 64
+
+AttrValue = str | int | bool
+
+
+@dataclass
+class AndroidManifest:
+    """What a scan needs from AndroidManifest.xml."""
+
+    package: str | None
+    version_code: int | None  # includes android:versionCodeMajor in the high 32 bits when present
+    version_name: str | None  # a literal, or "@0x7f..." when it refers to a resource
+    min_sdk: int | None
+    target_sdk: int | None
+    compile_sdk: int | None
+    extract_native_libs: bool | None  # <application android:extractNativeLibs>; None when absent
+    application_label: str | None  # a literal, or "@0x7f..." when it refers to a resource
+    uses_native_libraries: list[str] = field(default_factory=list)  # <uses-native-library android:name>
+    format: Literal["axml", "proto"] = "axml"
+
+
+@dataclass(frozen=True)
+class BundleConfig:
+    """BundleConfig.pb at the root of an AAB."""
+
+    bundletool_version: str | None
+    bundle_type: Literal["regular", "apex", "asset-only"] | None
+
+
+@dataclass
+class _Element:
+    """A format-neutral element: android-namespace attributes keyed by local name, others by plain name."""
+
+    name: str
+    attributes: dict[str, AttrValue] = field(default_factory=dict)
+    children: list[_Element] = field(default_factory=list)
+
+    def child(self, name: str) -> _Element | None:
+        return next((c for c in self.children if c.name == name), None)
+
+
+# -- binary AXML -----------------------------------------------------------------------------------------
+
+
+def read_axml_manifest(data: bytes | memoryview, member: str = "AndroidManifest.xml") -> AndroidManifest:
+    """Parse a binary AXML manifest (APK). Raises MemberError on data that is not a readable manifest."""
+    raw = bytes(data)
+    # Chunk header: type (0x0003, though packers change it and Android ignores it), header size 8, size.
+    if len(raw) < 8 or raw[2:4] != b"\x08\x00":
+        raise MemberError(f"{member}: not a binary AXML document")
+    _silence_androguard()
+    from androguard.core.axml import AXMLPrinter
+
+    try:
+        printer = AXMLPrinter(raw)
+        root = printer.get_xml_obj()
+    except Exception as exc:  # androguard raises anything from struct.error to lxml errors on bad input
+        raise MemberError(f"{member}: unreadable AXML ({type(exc).__name__}: {exc})") from exc
+    if root is None or not printer.is_valid():
+        raise MemberError(f"{member}: unreadable AXML (no root element)")
+    element = _from_lxml(root, 0, member)
+    return _manifest(element, "axml", member)
+
+
+def _from_lxml(node: object, depth: int, member: str) -> _Element:
+    if depth > _MAX_DEPTH:
+        raise MemberError(f"{member}: elements nested deeper than {_MAX_DEPTH}")
+    tag = str(getattr(node, "tag", ""))
+    element = _Element(name=tag.rsplit("}", 1)[-1])
+    attrib: dict[str, str] = dict(getattr(node, "attrib", {}))
+    prefix = "{" + ANDROID_NS + "}"
+    for key, value in attrib.items():
+        if key.startswith(prefix):
+            element.attributes[key[len(prefix) :]] = value
+        elif not key.startswith("{"):
+            element.attributes[key] = value
+    for child in node:  # type: ignore[attr-defined]
+        if isinstance(getattr(child, "tag", None), str):  # skip comments and processing instructions
+            element.children.append(_from_lxml(child, depth + 1, member))
+    return element
+
+
+_androguard_silenced = False
+
+
+def _silence_androguard() -> None:
+    """androguard logs through loguru at debug level for every chunk it reads; a scan wants none of it."""
+    global _androguard_silenced
+    if not _androguard_silenced:
+        from loguru import logger
+
+        logger.disable("androguard")
+        _androguard_silenced = True
+
+
+# -- protobuf XML (AAB) ----------------------------------------------------------------------------------
+
+
+def read_proto_manifest(data: bytes | memoryview, member: str = "base/manifest/AndroidManifest.xml") -> AndroidManifest:
+    """Parse an aapt2 protobuf XmlNode manifest (AAB). Raises MemberError on malformed data."""
+    raw = bytes(data)
+    try:
+        root = _proto_node(raw, 0, member)
+    except (IndexError, ValueError, UnicodeDecodeError, struct.error) as exc:
+        raise MemberError(f"{member}: malformed protobuf XML ({type(exc).__name__}: {exc})") from exc
+    if root is None:
+        raise MemberError(f"{member}: protobuf XML has no root element")
+    return _manifest(root, "proto", member)
+
+
+def _proto_node(buf: bytes, depth: int, member: str) -> _Element | None:
+    """XmlNode{element=1, text=2, source=3} -> the element, or None for a text node."""
+    if depth > _MAX_DEPTH:
+        raise MemberError(f"{member}: elements nested deeper than {_MAX_DEPTH}")
+    element: _Element | None = None
+    for number, value in _fields(buf):
+        if number == 1 and isinstance(value, bytes):
+            element = _proto_element(value, depth, member)
+    return element
+
+
+def _proto_element(buf: bytes, depth: int, member: str) -> _Element:
+    """XmlElement{namespace_declaration=1, namespace_uri=2, name=3, attribute=4, child=5}."""
+    element = _Element(name="")
+    for number, value in _fields(buf):
+        if not isinstance(value, bytes):
+            continue
+        if number == 3:
+            element.name = value.decode("utf-8")
+        elif number == 4:
+            namespace, name, attr_value = _proto_attribute(value)
+            if namespace == ANDROID_NS or not namespace:
+                element.attributes[name] = attr_value
+        elif number == 5:
+            child = _proto_node(value, depth + 1, member)
+            if child is not None:
+                element.children.append(child)
+    return element
+
+
+def _proto_attribute(buf: bytes) -> tuple[str, str, AttrValue]:
+    """XmlAttribute{namespace_uri=1, name=2, value=3, source=4, resource_id=5, compiled_item=6}."""
+    namespace = name = text = ""
+    compiled: AttrValue | None = None
+    for number, value in _fields(buf):
+        if isinstance(value, bytes):
+            if number == 1:
+                namespace = value.decode("utf-8")
+            elif number == 2:
+                name = value.decode("utf-8")
+            elif number == 3:
+                text = value.decode("utf-8")
+            elif number == 6:
+                compiled = _proto_item(value)
+    return namespace, name, (compiled if compiled is not None else text)
+
+
+def _proto_item(buf: bytes) -> AttrValue | None:
+    """Item{ref=1, str=2, raw_str=3, styled_str=4, file=5, id=6, prim=7}: the value it holds, when simple."""
+    for number, value in _fields(buf):
+        if not isinstance(value, bytes):
+            continue
+        if number == 1:  # Reference{type=1, id=2, name=3}
+            ref = dict(_fields(value))
+            res_id = ref.get(2)
+            return f"@0x{res_id:08x}" if isinstance(res_id, int) else None
+        if number in (2, 3):  # String{value=1}, RawString{value=1}
+            text = dict(_fields(value)).get(1, b"")
+            return text.decode("utf-8") if isinstance(text, bytes) else None
+        if number == 7:
+            return _proto_primitive(value)
+    return None
+
+
+def _proto_primitive(buf: bytes) -> AttrValue | None:
+    """Primitive oneof: int_decimal_value=6 (int32), int_hexadecimal_value=7, boolean_value=8."""
+    for number, value in _fields(buf):
+        if number == 6 and isinstance(value, int):
+            return value - (1 << 64) if value >= 1 << 63 else value  # int32 is sign-extended to 64 bits
+        if number == 7 and isinstance(value, int):
+            return value
+        if number == 8 and isinstance(value, int):
+            return bool(value)
+    return None
+
+
+def _fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """Protobuf wire format: (field number, varint value or length-delimited bytes); fixed widths as ints."""
+    pos, end = 0, len(buf)
+    while pos < end:
+        key, pos = _varint(buf, pos)
+        number, wire_type = key >> 3, key & 7
+        if number == 0:
+            raise ValueError("field number 0")
+        if wire_type == 0:
+            value, pos = _varint(buf, pos)
+            yield number, value
+        elif wire_type == 2:
+            length, pos = _varint(buf, pos)
+            if pos + length > end:
+                raise ValueError(f"field {number} length {length} runs past the message")
+            yield number, buf[pos : pos + length]
+            pos += length
+        elif wire_type == 1:
+            yield number, struct.unpack_from("<Q", buf, pos)[0]
+            pos += 8
+        elif wire_type == 5:
+            yield number, struct.unpack_from("<I", buf, pos)[0]
+            pos += 4
+        else:
+            raise ValueError(f"unsupported wire type {wire_type} (field {number})")
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = buf[pos]  # IndexError on truncation, mapped to MemberError by the callers
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise ValueError("varint longer than 10 bytes")
+
+
+# -- BundleConfig.pb -------------------------------------------------------------------------------------
+
+_BUNDLE_TYPES: dict[int, Literal["regular", "apex", "asset-only"]] = {0: "regular", 1: "apex", 2: "asset-only"}
+
+
+def read_bundle_config(data: bytes | memoryview, member: str = "BundleConfig.pb") -> BundleConfig:
+    """BundleConfig{bundletool=1 Bundletool{version=2}, type=8}. Raises MemberError on malformed data."""
+    raw = bytes(data)
+    version: str | None = None
+    bundle_type: Literal["regular", "apex", "asset-only"] | None = None
+    try:
+        for number, value in _fields(raw):
+            if number == 1 and isinstance(value, bytes):
+                for inner, inner_value in _fields(value):
+                    if inner == 2 and isinstance(inner_value, bytes):
+                        version = inner_value.decode("utf-8")
+            elif number == 8 and isinstance(value, int):
+                bundle_type = _BUNDLE_TYPES.get(value)
+    except (IndexError, ValueError, UnicodeDecodeError, struct.error) as exc:
+        raise MemberError(f"{member}: malformed BundleConfig ({type(exc).__name__}: {exc})") from exc
+    if bundle_type is None and version is not None:
+        bundle_type = "regular"  # proto3 omits the default enum value
+    return BundleConfig(bundletool_version=version, bundle_type=bundle_type)
+
+
+# -- shared ----------------------------------------------------------------------------------------------
+
+
+def _manifest(root: _Element, fmt: Literal["axml", "proto"], member: str) -> AndroidManifest:
+    if root.name != "manifest":
+        raise MemberError(f"{member}: root element is <{root.name}>, not <manifest>")
+    uses_sdk = root.child("uses-sdk")
+    application = root.child("application")
+    sdk = uses_sdk.attributes if uses_sdk else {}
+    app = application.attributes if application else {}
+    version_code = _int(root.attributes.get("versionCode"))
+    major = _int(root.attributes.get("versionCodeMajor"))
+    if version_code is not None and major:
+        version_code = (major << 32) | (version_code & 0xFFFFFFFF)
+    native_libraries = [
+        str(child.attributes["name"])
+        for child in (application.children if application else [])
+        if child.name == "uses-native-library" and "name" in child.attributes
+    ]
+    return AndroidManifest(
+        package=_text(root.attributes.get("package")),
+        version_code=version_code,
+        version_name=_text(root.attributes.get("versionName")),
+        min_sdk=_int(sdk.get("minSdkVersion")),
+        target_sdk=_int(sdk.get("targetSdkVersion")),
+        compile_sdk=_int(root.attributes.get("compileSdkVersion")),
+        extract_native_libs=_bool(app.get("extractNativeLibs")),
+        application_label=_text(app.get("label")),
+        uses_native_libraries=native_libraries,
+        format=fmt,
+    )
+
+
+def _int(value: AttrValue | None) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value.strip(), 0)
+    except ValueError:
+        return None  # a resource reference or a codename such as "Tiramisu"
+
+
+def _bool(value: AttrValue | None) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _text(value: AttrValue | None) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if value.startswith("@") and not value.startswith("@0x") and len(value) > 1:
+        # androguard renders references as "@7F0B0001" (or "@android:0104000A"): normalise to "@0x7f0b0001".
+        tail = value[1:].removeprefix("android:")
+        try:
+            return f"@0x{int(tail, 16):08x}"
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,363 @@
+"""Native binaries: what the link graph and the signature matcher need from ELF, Mach-O and static archives.
+
+ELF headers, sections and the dynamic table come from pyelftools; the symbol table is read with `struct` directly
+because walking tens of thousands of symbols through pyelftools' construct objects dominates the scan time.
+Mach-O comes from LIEF, one slice at a time so byte offsets stay true to the member. Every parser error becomes a
+`MemberError`: a truncated or hostile binary is reported, never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .errors import MemberError
+
+BinaryFormat = Literal["elf", "macho", "ar"]
+StringRegion = tuple[int, memoryview]  # (offset of the region inside the member, its bytes)
+
+_ELF_ABI = {
+    "EM_AARCH64": "arm64-v8a",
+    "EM_ARM": "armeabi-v7a",
+    "EM_386": "x86",
+    "EM_X86_64": "x86_64",
+    "EM_RISCV": "riscv64",
+    "EM_MIPS": "mips",
+}
+
+# Sections whose bytes hold the text a library carries: constant strings, tables of pointers to them, initialised
+# data. Executable code and symbol/relocation tables are left out.
+_ELF_STRING_SECTION_PREFIXES = (".rodata", ".data", ".data.rel.ro", ".tdata", ".lrodata", ".ldata")
+
+
+@dataclass
+class BinaryInfo:
+    format: BinaryFormat
+    kind: Literal["native-library", "executable", "static-archive", "object", "bundle"]
+    abi: str | None
+    soname: str | None = None  # DT_SONAME / LC_ID_DYLIB
+    needed: list[str] = field(default_factory=list)  # DT_NEEDED / LC_LOAD_DYLIB (+weak, reexport, upward, lazy)
+    weak_needed: set[str] = field(default_factory=set)
+    rpaths: list[str] = field(default_factory=list)  # DT_RPATH + DT_RUNPATH / LC_RPATH
+    symbols: list[str] = field(default_factory=list)  # exported (defined, global) symbol names
+    strings: list[StringRegion] = field(default_factory=list)
+    slices: list[str] = field(default_factory=list)  # architectures of a fat Mach-O
+    interpreter: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ELF
+
+
+def read_elf(data: bytes, member: str) -> BinaryInfo:
+    try:
+        return _read_elf(data)
+    except MemberError:
+        raise
+    except Exception as exc:  # pyelftools raises many types on hostile input (ELFError, struct.error, ...)
+        raise MemberError(f"{member}: malformed ELF ({_reason(exc)})") from None
+
+
+def _read_elf(data: bytes) -> BinaryInfo:
+    from elftools.elf.elffile import ELFFile
+
+    size = len(data)
+    elf = ELFFile(io.BytesIO(data))
+    header = elf.header
+    abi = _ELF_ABI.get(header["e_machine"], str(header["e_machine"]))
+    is64 = elf.elfclass == 64
+    little = elf.little_endian
+    view = memoryview(data)
+
+    info = BinaryInfo(format="elf", kind="native-library", abi=abi)
+    e_type = header["e_type"]
+
+    for seg in elf.iter_segments():
+        if seg["p_type"] == "PT_INTERP":
+            off, length = seg["p_offset"], seg["p_filesz"]
+            if 0 <= off < size:
+                info.interpreter = bytes(view[off : min(off + length, size)]).rstrip(b"\0").decode("latin-1")
+
+    string_sections = []
+    dynsym = dynstr = symtab = symtab_str = None
+    for sec in elf.iter_sections():
+        name = sec.name
+        stype = sec["sh_type"]
+        if stype == "SHT_NOBITS":
+            continue
+        off, length = sec["sh_offset"], sec["sh_size"]
+        if off >= size or length <= 0:
+            continue
+        length = min(length, size - off)
+        flags = sec["sh_flags"]
+        if stype == "SHT_PROGBITS" and not flags & 0x4 and name.startswith(_ELF_STRING_SECTION_PREFIXES):
+            string_sections.append((off, view[off : off + length]))
+        elif stype == "SHT_DYNSYM":
+            dynsym = (off, length, sec["sh_link"])
+        elif stype == "SHT_SYMTAB":
+            symtab = (off, length, sec["sh_link"])
+        elif stype == "SHT_DYNAMIC":
+            _read_dynamic(sec, info)
+    if dynsym is not None:
+        dynstr = _section_bounds(elf, dynsym[2], size)
+    if symtab is not None:
+        symtab_str = _section_bounds(elf, symtab[2], size)
+
+    if not string_sections and elf.num_sections() == 0:
+        # No section headers (stripped with sstrip, or hostile): read the non-executable loadable segments instead.
+        for seg in elf.iter_segments():
+            if seg["p_type"] == "PT_LOAD" and not seg["p_flags"] & 0x1:
+                off, length = seg["p_offset"], min(seg["p_filesz"], max(size - seg["p_offset"], 0))
+                if length > 0:
+                    string_sections.append((off, view[off : off + length]))
+        if not string_sections:
+            string_sections.append((0, view))
+    info.strings = string_sections
+
+    seen: set[str] = set()
+    for table, strtab in ((dynsym, dynstr), (symtab, symtab_str)):
+        if table is not None and strtab is not None:
+            for sym in _defined_symbols(view, table[0], table[1], strtab, is64, little):
+                if sym not in seen:
+                    seen.add(sym)
+                    info.symbols.append(sym)
+
+    if e_type == "ET_EXEC" or (e_type == "ET_DYN" and info.interpreter and not info.soname):
+        info.kind = "executable"
+    elif e_type == "ET_REL":
+        info.kind = "object"
+    return info
+
+
+def _section_bounds(elf: object, index: int, size: int) -> tuple[int, int] | None:
+    try:
+        sec = elf.get_section(index)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    off, length = sec["sh_offset"], sec["sh_size"]
+    if off >= size:
+        return None
+    return off, min(length, size - off)
+
+
+def _read_dynamic(sec: object, info: BinaryInfo) -> None:
+    for tag in sec.iter_tags():  # type: ignore[attr-defined]
+        t = tag.entry.d_tag
+        if t == "DT_NEEDED":
+            info.needed.append(tag.needed)
+        elif t == "DT_SONAME":
+            info.soname = tag.soname
+        elif t == "DT_RPATH":
+            info.rpaths.extend(p for p in tag.rpath.split(":") if p)
+        elif t == "DT_RUNPATH":
+            info.rpaths.extend(p for p in tag.runpath.split(":") if p)
+        elif t == "DT_NULL":
+            break
+
+
+def _defined_symbols(view: memoryview, off: int, length: int, strtab: tuple[int, int], is64: bool, little: bool) -> list[str]:
+    """Names of defined global/weak symbols, read straight from the table."""
+    end = "<" if little else ">"
+    if is64:
+        fmt, entsize = end + "IBBHQQ", 24  # st_name, st_info, st_other, st_shndx, st_value, st_size
+    else:
+        fmt, entsize = end + "IIIBBH", 16  # st_name, st_value, st_size, st_info, st_other, st_shndx
+    count = length // entsize
+    str_off, str_len = strtab
+    strings = view[str_off : str_off + str_len].tobytes()
+    names: list[str] = []
+    raw = view[off : off + count * entsize]
+    for entry in struct.iter_unpack(fmt, raw):
+        if is64:
+            st_name, st_info, _, shndx = entry[0], entry[1], entry[2], entry[3]
+        else:
+            st_name, st_info, shndx = entry[0], entry[3], entry[5]
+        bind = st_info >> 4
+        stype = st_info & 0xF
+        if shndx == 0 or bind not in (1, 2) or stype not in (0, 1, 2) or st_name == 0 or st_name >= str_len:
+            continue  # undefined, local, section/file symbols
+        nul = strings.find(b"\0", st_name)
+        names.append(strings[st_name : nul if nul >= 0 else None].decode("latin-1"))
+    return names
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Mach-O
+
+_MACHO_CPU = {7: "x86", 0x01000007: "x86_64", 12: "armv7", 0x0100000C: "arm64", 0x0200000C: "arm64_32"}
+_MACHO_FILETYPE = {1: "object", 2: "executable", 6: "native-library", 8: "bundle", 9: "native-library"}
+_MACHO_STRING_SECTIONS = {"__cstring", "__const", "__data", "__objc_methname", "__ustring", "__oslogstring", "__objc_classname"}
+
+
+def read_macho(data: bytes, member: str) -> BinaryInfo:
+    """Read a thin or fat Mach-O; a fat binary's facts are the union of its slices."""
+    try:
+        slices = _fat_slices(data) if data[:4] in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf") else [(0, len(data))]
+        infos = [_read_macho_slice(data, off, length) for off, length in slices]
+    except MemberError as exc:
+        raise MemberError(f"{member}: {exc}") from None
+    except Exception as exc:
+        raise MemberError(f"{member}: malformed Mach-O ({_reason(exc)})") from None
+    first = infos[0]
+    for other in infos[1:]:
+        for name in other.needed:
+            if name not in first.needed:
+                first.needed.append(name)
+        first.weak_needed |= other.weak_needed
+        first.rpaths.extend(r for r in other.rpaths if r not in first.rpaths)
+        first.symbols.extend(s for s in other.symbols if s not in set(first.symbols))
+        first.strings.extend(other.strings)
+    if len(infos) > 1:
+        first.slices = [i.abi or "?" for i in infos]
+        first.abi = ",".join(first.slices)
+    return first
+
+
+def _fat_slices(data: bytes) -> list[tuple[int, int]]:
+    if len(data) < 8:
+        raise MemberError("truncated fat Mach-O header")
+    magic, count = struct.unpack_from(">II", data, 0)
+    is64 = magic == 0xCAFEBABF
+    entsize = 32 if is64 else 20
+    if count == 0 or count > 32 or 8 + count * entsize > len(data):
+        raise MemberError(f"bad fat Mach-O architecture count {count}")
+    out = []
+    for i in range(count):
+        if is64:
+            _, _, off, length, _, _ = struct.unpack_from(">iiQQII", data, 8 + i * entsize)
+        else:
+            _, _, off, length, _ = struct.unpack_from(">iiIII", data, 8 + i * entsize)
+        if off + length > len(data) or length < 28:
+            raise MemberError(f"fat Mach-O slice {i} lies outside the file (offset {off}, size {length})")
+        out.append((off, length))
+    return out
+
+
+def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
+    import lief
+
+    lief.logging.disable()
+    raw = data[base : base + length]
+    fat = lief.MachO.parse(raw, lief.MachO.ParserConfig.quick)
+    if fat is None or fat.size == 0:
+        raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
+    binary = fat.at(0)
+    header = binary.header
+    cpu = _MACHO_CPU.get(int(header.cpu_type.value) if hasattr(header.cpu_type, "value") else int(header.cpu_type))
+    ftype = int(header.file_type.value) if hasattr(header.file_type, "value") else int(header.file_type)
+    info = BinaryInfo(format="macho", kind=_MACHO_FILETYPE.get(ftype, "native-library"), abi=cpu)  # type: ignore[arg-type]
+    for cmd in binary.commands:
+        ctype = str(cmd.command).rsplit(".", 1)[-1]
+        if ctype == "ID_DYLIB":
+            info.soname = cmd.name
+        elif ctype in ("LOAD_DYLIB", "LOAD_WEAK_DYLIB", "REEXPORT_DYLIB", "LAZY_LOAD_DYLIB", "LOAD_UPWARD_DYLIB"):
+            if cmd.name not in info.needed:
+                info.needed.append(cmd.name)
+            if ctype == "LOAD_WEAK_DYLIB":
+                info.weak_needed.add(cmd.name)
+        elif ctype == "RPATH":
+            info.rpaths.append(cmd.path)
+    view = memoryview(data)
+    for sec in binary.sections:
+        if sec.name in _MACHO_STRING_SECTIONS and sec.size > 0 and sec.offset > 0:
+            off = base + sec.offset
+            end = min(off + sec.size, base + length)
+            if off < end:
+                info.strings.append((off, view[off:end]))
+    for sym in binary.symbols:
+        name = sym.name
+        if name and (sym.raw_type & 0x0E) == 0x0E and (sym.raw_type & 0x01):  # N_SECT and N_EXT: defined, external
+            info.symbols.append(name[1:] if name.startswith("_") else name)
+    if not info.strings:
+        info.strings.append((base, view[base : base + length]))
+    return info
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Static archives (ar)
+
+
+def read_ar(data: bytes, member: str) -> BinaryInfo:
+    """A static library: its symbol index names what it defines; all its object bytes are searched for strings."""
+    try:
+        return _read_ar(data)
+    except MemberError as exc:
+        raise MemberError(f"{member}: {exc}") from None
+    except Exception as exc:
+        raise MemberError(f"{member}: malformed static archive ({_reason(exc)})") from None
+
+
+def _read_ar(data: bytes) -> BinaryInfo:
+    if data.startswith(b"!<thin>\n"):
+        raise MemberError("thin archive: object files live outside it and cannot be analysed")
+    info = BinaryInfo(format="ar", kind="static-archive", abi=None)
+    view = memoryview(data)
+    pos = 8
+    size = len(data)
+    abis: set[str] = set()
+    while pos + 60 <= size:
+        hdr = data[pos : pos + 60]
+        if hdr[58:60] != b"`\n":
+            raise MemberError(f"bad member header at offset {pos}")
+        name = hdr[0:16].rstrip(b" ")
+        try:
+            length = int(hdr[48:58].strip() or b"0")
+        except ValueError:
+            raise MemberError(f"bad member size at offset {pos}") from None
+        body = pos + 60
+        if length < 0 or body + length > size:
+            raise MemberError(f"member at offset {pos} runs past the end of the archive (truncated)")
+        payload_off, payload_len = body, length
+        if name.startswith(b"#1/"):  # BSD long name stored before the payload
+            n = int(name[3:])
+            name = data[body : body + n].rstrip(b"\0")
+            payload_off, payload_len = body + n, length - n
+        if name in (b"/", b"/SYM64/"):
+            info.symbols.extend(_gnu_ar_symbols(data[payload_off : payload_off + payload_len], name == b"/SYM64/"))
+        elif name in (b"__.SYMDEF", b"__.SYMDEF SORTED", b"__.SYMDEF_64"):
+            info.symbols.extend(_bsd_ar_symbols(data[payload_off : payload_off + payload_len]))
+        elif name != b"//":  # "//" holds GNU long member names, not needed
+            payload = data[payload_off : payload_off + min(payload_len, 20)]
+            if payload.startswith(b"\x7fELF") and len(payload) >= 20:
+                machine = struct.unpack_from("<H" if payload[5] == 1 else ">H", payload, 18)[0]
+                abis.add({183: "arm64-v8a", 40: "armeabi-v7a", 3: "x86", 62: "x86_64", 243: "riscv64"}.get(machine, str(machine)))
+            info.strings.append((payload_off, view[payload_off : payload_off + payload_len]))
+        pos = body + length + (length & 1)
+    info.symbols = [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in info.symbols]
+    info.abi = ",".join(sorted(abis)) or None
+    return info
+
+
+def _gnu_ar_symbols(payload: bytes, is64: bool) -> list[str]:
+    width = 8 if is64 else 4
+    if len(payload) < width:
+        return []
+    count = int.from_bytes(payload[:width], "big")
+    start = width + count * width
+    if start > len(payload):
+        raise MemberError("symbol index count exceeds its size")
+    return [s.decode("latin-1") for s in payload[start:].split(b"\0")[:count] if s]
+
+
+def _bsd_ar_symbols(payload: bytes) -> list[str]:
+    if len(payload) < 4:
+        return []
+    ranlib_len = struct.unpack_from("<I", payload, 0)[0]
+    str_start = 4 + ranlib_len + 4
+    if str_start > len(payload):
+        raise MemberError("BSD symbol index exceeds its size")
+    strtab = payload[str_start:]
+    names = []
+    for i in range(ranlib_len // 8):
+        strx = struct.unpack_from("<I", payload, 4 + i * 8)[0]
+        if strx < len(strtab):
+            end = strtab.find(b"\0", strx)
+            names.append(strtab[strx : end if end >= 0 else None].decode("latin-1"))
+    return names
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,98 @@
+"""What kind of build an artifact is, from the names of its members (the central directory or the folder tree).
+
+The type decides where the manifest, the main executable and the native libraries live; the content of each member
+is still identified by its bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import InputError
+
+ArtifactType = Literal["apk", "aab", "apks", "xapk", "ipa", "aar", "jar", "framework", "xcframework", "app", "zip", "folder", "file"]
+
+_IPA_APP = re.compile(r"^Payload/[^/]+\.app/")
+
+
+@dataclass(frozen=True)
+class Layout:
+    type: ArtifactType
+    platform: Literal["android", "ios", "unknown"]
+
+
+def detect(path: Path) -> Layout:
+    """Classify the artifact at `path`; InputError when it is neither a zip nor a folder nor a single binary."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        names = _folder_names(path)
+        return classify(names, folder=path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{path}: corrupt or truncated zip archive ({reason})") from None
+        return classify(names)
+    if not head:
+        raise InputError(f"{path}: empty file")
+    from .sniff import MemberKind, sniff
+
+    if sniff(head.ljust(8, b"\0")) in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE, MemberKind.DEX):
+        return Layout("file", "unknown")
+    raise InputError(f"{path}: not an APK, AAB, IPA, AAR, zip, folder or native binary (unrecognised content)")
+
+
+def classify(names: Iterable[str], folder: Path | None = None) -> Layout:
+    names = list(names)
+    top = {n.split("/", 1)[0] for n in names}
+    nameset = set(names)
+    if any(_IPA_APP.match(n) for n in names):
+        return Layout("ipa", "ios")
+    if "BundleConfig.pb" in nameset or "base/manifest/AndroidManifest.xml" in nameset:
+        return Layout("aab", "android")
+    if "toc.pb" in nameset and any(n.endswith(".apk") for n in names):
+        return Layout("apks", "android")
+    if "manifest.json" in nameset and any(n.endswith(".apk") for n in names):
+        return Layout("xapk", "android")
+    if "AndroidManifest.xml" in nameset and "classes.jar" in nameset:
+        return Layout("aar", "android")
+    if "AndroidManifest.xml" in nameset:
+        return Layout("apk", "android")
+    if any(n.endswith(".xcframework") for n in top) or (folder is not None and folder.name.endswith(".xcframework")):
+        return Layout("xcframework", "ios")
+    if folder is not None and folder.name.endswith(".framework"):
+        return Layout("framework", "ios")
+    if folder is not None and folder.name.endswith(".app"):
+        return Layout("app", "ios")
+    if any(n.endswith(".apk") for n in names) and all(n.endswith(".apk") or "/" not in n for n in names):
+        return Layout("apks", "android")
+    if "META-INF/MANIFEST.MF" in nameset:
+        return Layout("jar", "android")
+    if folder is not None:
+        return Layout("folder", "unknown")
+    return Layout("zip", "unknown")
+
+
+def _folder_names(root: Path) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root).as_posix()
+        for name in filenames:
+            out.append(name if rel == "." else f"{rel}/{name}")
+        if len(out) > 200_000:
+            break
+    return out

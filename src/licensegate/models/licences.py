@@ -1,0 +1,225 @@
+"""Declared model licence text -> SPDX expression, and the facts of use-restricted model licences.
+
+The data lives in `licensegate/data/model_licences.toml` (sources cited there); this module holds the mechanism.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class UseRestriction:
+    """A use-restricted licence's terms that a distributor must pass on."""
+
+    licence: str  # SPDX id or LicenseRef
+    family: str  # "openrail", "llama", "gemma", "cc-nc", "cc-nd"
+    restrictions: tuple[str, ...]
+    notice: str  # the notice text the licence requires to travel with the model
+    notice_clause: str | None
+    source: str  # where the licence text is published
+    gpl3_conflict: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "licence": self.licence,
+            "family": self.family,
+            "restrictions": list(self.restrictions),
+            "notice": self.notice,
+            "notice_clause": self.notice_clause,
+            "source": self.source,
+            "gpl3_conflict": self.gpl3_conflict,
+        }
+
+
+@dataclass(frozen=True)
+class LicenceEntry:
+    spdx: str
+    free: bool
+    aliases: tuple[str, ...]
+    urls: tuple[str, ...]
+    restriction: UseRestriction | None
+
+
+@dataclass(frozen=True)
+class LicenceTable:
+    entries: tuple[LicenceEntry, ...]
+    by_id: dict[str, LicenceEntry]  # lowercased SPDX id -> entry
+    by_alias: dict[str, LicenceEntry]
+    spdx_ids: dict[str, str]  # lowercased -> canonical, from the vendored SPDX list (data/spdx_ids.json)
+
+
+_OPERATORS = {"and", "or", "with"}
+_TOKEN = re.compile(r"\(|\)|[A-Za-z0-9.+\-]+")
+
+
+def _normalise(text: str) -> str:
+    folded = re.sub(r"[^a-z0-9+]+", " ", text.lower())
+    return " ".join(folded.split())
+
+
+def _normalise_url(url: str) -> str:
+    u = url.lower().strip()
+    u = re.sub(r"^[a-z]+://", "", u)
+    return u.removeprefix("www.").rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def licence_table() -> LicenceTable:
+    raw = resources.files("licensegate").joinpath("data", "model_licences.toml").read_bytes()
+    doc = tomllib.loads(raw.decode("utf-8"))
+    entries: list[LicenceEntry] = []
+    for item in doc.get("licence", []):
+        r = item.get("restriction")
+        restriction = None
+        if r is not None:
+            restriction = UseRestriction(
+                licence=item["spdx"],
+                family=r["family"],
+                restrictions=tuple(r.get("restrictions", [])),
+                notice=r["notice"],
+                notice_clause=r.get("notice_clause"),
+                source=r["source"],
+                gpl3_conflict=bool(r.get("gpl3_conflict", False)),
+            )
+        entries.append(
+            LicenceEntry(
+                spdx=item["spdx"],
+                free=bool(item.get("free", False)),
+                aliases=tuple(_normalise(a) for a in item.get("aliases", [])),
+                urls=tuple(_normalise_url(u) for u in item.get("urls", [])),
+                restriction=restriction,
+            )
+        )
+    by_id = {e.spdx.lower(): e for e in entries}
+    by_alias: dict[str, LicenceEntry] = {}
+    for e in entries:
+        by_alias.setdefault(_normalise(e.spdx), e)
+        for a in e.aliases:
+            by_alias.setdefault(a, e)
+    return LicenceTable(tuple(entries), by_id, by_alias, _spdx_ids())
+
+
+def _spdx_ids() -> dict[str, str]:
+    """The SPDX License List ids vendored beside this data, if present (owned by the SPDX module)."""
+    try:
+        raw = resources.files("licensegate").joinpath("data", "spdx_ids.json").read_bytes()
+        doc = json.loads(raw)
+        ids = doc["licenses"]["ids"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {str(i).lower(): str(i) for i in ids if isinstance(i, str)}
+
+
+def _as_expression(text: str, table: LicenceTable) -> str | None:
+    """Canonical SPDX expression when text is one over known ids (or LicenseRefs), else None."""
+    tokens = _TOKEN.findall(text)
+    if not tokens or "".join(tokens) != re.sub(r"\s+", "", text):
+        return None
+    out: list[str] = []
+    depth = 0
+    expect_id = True
+    for tok in tokens:
+        low = tok.lower()
+        if tok == "(":
+            if not expect_id:
+                return None
+            depth += 1
+            out.append(tok)
+        elif tok == ")":
+            depth -= 1
+            if depth < 0 or expect_id:
+                return None
+            out.append(tok)
+        elif low in _OPERATORS:
+            if expect_id:
+                return None
+            out.append(low.upper())
+            expect_id = True
+        else:
+            if not expect_id:
+                return None
+            entry = table.by_id.get(low)
+            if entry is not None:
+                out.append(entry.spdx)
+            elif low in table.spdx_ids:
+                out.append(table.spdx_ids[low])
+            elif tok.startswith("LicenseRef-") and len(tok) > len("LicenseRef-"):
+                out.append(tok)
+            elif out and out[-1] == "WITH":
+                out.append(tok)  # exception ids are not in this table; keep them as written
+            else:
+                return None
+            expect_id = False
+    if depth != 0 or expect_id:
+        return None
+    return " ".join(out).replace("( ", "(").replace(" )", ")")
+
+
+def to_spdx(raw: str | None) -> str | None:
+    """The SPDX expression a declared licence text maps to, or None when it does not map."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text or len(text) > 20000:
+        return None
+    table = licence_table()
+    if len(text) < 200:
+        expr = _as_expression(text, table)
+        if expr is not None:
+            return expr
+        entry = table.by_alias.get(_normalise(text))
+        if entry is not None:
+            return entry.spdx
+        # "Apache License. Version 2.0 http://..." style: name plus URL
+    lowered = text.lower()
+    for entry in table.entries:
+        for url in entry.urls:
+            if url in lowered:
+                return entry.spdx
+    return None
+
+
+def licence_ids(expression: str) -> list[str]:
+    """The licence ids of an SPDX expression (exceptions and operators left out)."""
+    tokens = _TOKEN.findall(expression)
+    ids: list[str] = []
+    after_with = False
+    for tok in tokens:
+        low = tok.lower()
+        if tok in "()":
+            continue
+        if low in _OPERATORS:
+            after_with = low == "with"
+            continue
+        if not after_with:
+            ids.append(tok)
+        after_with = False
+    return ids
+
+
+def is_free(expression: str | None) -> bool:
+    """Whether every licence in the expression is free (DFSG/OSI); unknown ids are not."""
+    if not expression:
+        return False
+    table = licence_table()
+    ids = licence_ids(expression)
+    return bool(ids) and all((e := table.by_id.get(i.lower())) is not None and e.free for i in ids)
+
+
+def use_restrictions(expression: str | None) -> list[UseRestriction]:
+    """The use-restricted licences named in the expression, with their restrictions and required notices."""
+    if not expression:
+        return []
+    table = licence_table()
+    out: list[UseRestriction] = []
+    for i in licence_ids(expression):
+        e = table.by_id.get(i.lower())
+        if e is not None and e.restriction is not None and e.restriction not in out:
+            out.append(e.restriction)
+    return out

@@ -1,0 +1,111 @@
+"""The report: one object built from a scan and a policy; renderers turn it into text, JSON and other formats."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from .. import __version__
+from ..archive import MemberProblem
+from ..model import Component, Finding, LibraryMatch, LoadSite
+from ..policy import Policy, verdict
+from ..scan import ScanResult
+
+SCHEMA_ID = "licensegate.report/1"
+
+
+@dataclass
+class Report:
+    scan: ScanResult
+    policy: Policy
+    findings: list[Finding]
+    verdict: Literal["pass", "fail"]
+    duration_s: float
+
+    @property
+    def components(self) -> list[Component]:
+        return self.scan.components
+
+    @property
+    def problems(self) -> list[MemberProblem]:
+        return self.scan.problems
+
+    def to_json(self) -> dict[str, object]:
+        a = self.scan.artifact
+        comps = sorted(self.components, key=lambda c: c.path)
+        families: dict[str, int] = {}
+        for c in comps:
+            families[c.family] = families.get(c.family, 0) + 1
+        severities: dict[str, int] = {}
+        for f in self.findings:
+            severities[f.severity] = severities.get(f.severity, 0) + 1
+        return {
+            "schema": SCHEMA_ID,
+            "tool": {"name": "licensegate", "version": __version__},
+            "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "artifact": {k: v for k, v in asdict(a).items()},
+            "policy": self.policy.to_json(),
+            "summary": {
+                "members": self.scan.members_scanned,
+                "components": len(comps),
+                "by_family": families,
+                "findings": severities,
+                "duration_s": round(self.duration_s, 3),
+            },
+            "components": [component_json(c) for c in comps],
+            "load_sites": [load_site_json(s) for s in self.scan.load_sites],
+            "problems": [p.to_json() for p in self.problems],
+            "findings": [f.to_json() for f in self.findings],
+            "verdict": self.verdict,
+        }
+
+
+def build(scan: ScanResult, policy: Policy, findings: list[Finding], fail_on: str, duration_s: float) -> Report:
+    return Report(scan, policy, findings, verdict(findings, fail_on), duration_s)
+
+
+def match_json(m: LibraryMatch) -> dict[str, object]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "project": m.project,
+        "version": m.version,
+        "license": m.license,
+        "confidence": m.confidence,
+        "evidence": [e.to_json() for e in m.evidence],
+    }
+
+
+def load_site_json(s: LoadSite) -> dict[str, object]:
+    return {"dex": s.dex, "class": s.class_name, "method": s.method, "call": s.call, "argument": s.argument, "offset": s.offset}
+
+
+def component_json(c: Component) -> dict[str, object]:
+    return {
+        "path": c.path,
+        "kind": c.kind,
+        "format": c.format,
+        "name": c.name,
+        "version": c.version,
+        "license": c.license,
+        "license_choice": c.license_choice,
+        "family": c.family,
+        "confidence": c.confidence,
+        "origin": c.origin,
+        "identified_as": c.identified_as,
+        "project": c.project,
+        "evidence": [e.to_json() for e in c.evidence],
+        "embedded": [match_json(m) for m in c.embedded],
+        "links": c.links,
+        "unresolved_links": c.unresolved_links,
+        "loaded_by": c.loaded_by,
+        "load_sites": [load_site_json(s) for s in c.load_sites],
+        "soname": c.soname,
+        "rpaths": c.rpaths,
+        "sha256": c.sha256,
+        "size": c.size,
+        "abi": c.abi,
+        "obligations": [o.to_json() for o in c.obligations],
+        "details": c.details,
+    }

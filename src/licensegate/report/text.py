@@ -1,0 +1,74 @@
+"""The human-readable report printed by `licensegate scan` by default."""
+
+from __future__ import annotations
+
+from . import Report
+
+_FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 4, "unknown": 5, "permissive": 6}
+
+
+def render(report: Report, verbose: bool = False) -> str:
+    a = report.scan.artifact
+    out: list[str] = []
+    title = f"LicenseGate report: {a.path}"
+    out += [title, "=" * len(title)]
+    ident = ", ".join(
+        f"{k} {v}" for k, v in (("app", a.app_id), ("version", a.version), ("build", a.version_code), ("min SDK/OS", a.min_sdk)) if v
+    )
+    out.append(f"{a.type.upper()} ({a.platform}), {a.size:,} bytes, sha256 {a.sha256[:16]}…" + (f"; {ident}" if ident else ""))
+    if a.extract_native_libs is not None:
+        out.append(f"extractNativeLibs: {str(a.extract_native_libs).lower()}")
+    out.append(f"policy: {report.policy.source}; {report.scan.members_scanned} members scanned in {report.duration_s:.2f} s")
+    out.append("")
+
+    comps = sorted(report.components, key=lambda c: (_FAMILY_ORDER.get(c.family, 9), c.path))
+    out.append(f"Components ({len(comps)})")
+    out.append("-" * 12)
+    for c in comps:
+        version = f" {c.version}" if c.version else ""
+        lic = c.license or "licence unknown"
+        conf = f", {c.confidence} confidence" if c.confidence else ""
+        out.append(f"  [{c.family.upper():>13}] {c.path}")
+        out.append(f"                  {c.name}{version} — {lic}{conf}" + (f"; may choose {c.license_choice}" if c.license_choice else ""))
+        for m in c.embedded:
+            mv = f" {m.version}" if m.version else ""
+            out.append(f"                  contains {m.name}{mv} — {m.license} ({m.confidence})")
+        if c.links:
+            out.append(f"                  links: {', '.join(c.links)}")
+        if c.loaded_by:
+            out.append(f"                  loaded by: {', '.join(c.loaded_by)}")
+        shown = c.evidence[:2] if not verbose else c.evidence
+        for e in shown:
+            at = f" @0x{e.offset:x}" if e.offset is not None else ""
+            out.append(f"                  evidence ({e.kind}{at}): {_clip(e.text)}")
+    out.append("")
+
+    if report.scan.load_sites:
+        out.append("Native library load sites (DEX)")
+        out.append("-" * 31)
+        for s in report.scan.load_sites:
+            arg = f'"{s.argument}"' if s.argument is not None else "<not a constant>"
+            out.append(f"  {s.dex}: {s.class_name}.{s.method} calls System.{s.call}({arg})")
+        out.append("")
+
+    if report.findings:
+        out.append(f"Findings ({len(report.findings)})")
+        out.append("-" * 10)
+        for sev in ("error", "warning", "info"):
+            for f in (f for f in report.findings if f.severity == sev):
+                waived = f" [waived: {f.waived_by}]" if f.waived_by else ""
+                out.append(f"  {sev.upper():7} {f.rule}: {f.message}{waived}")
+                if sev != "info" or verbose:
+                    for o in f.obligations:
+                        out.append(f"          - {o.id}: {o.text}")
+        out.append("")
+
+    errors = sum(1 for f in report.findings if f.severity == "error" and not f.waived_by)
+    warnings = sum(1 for f in report.findings if f.severity == "warning")
+    out.append(f"Verdict: {report.verdict.upper()} ({errors} error(s), {warnings} warning(s))")
+    return "\n".join(out) + "\n"
+
+
+def _clip(text: str, n: int = 120) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,333 @@
+"""The pipeline: an artifact path in, a `Report` out.
+
+open artifact -> walk members -> sniff each by content -> analyse -> components with evidence -> link graph ->
+policy -> findings. Each member is inflated once and its bytes handed to every analyser that needs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import graph, layout
+from .archive import Limits, Member, MemberProblem, Walk
+from .binary import BinaryInfo, read_ar, read_elf, read_macho
+from .errors import MemberError
+from .model import Component, Evidence, LibraryMatch, LoadSite
+from .sniff import MemberKind, sniff
+
+ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass
+class ArtifactInfo:
+    path: str
+    type: str
+    platform: str
+    sha256: str
+    size: int
+    app_id: str | None = None
+    version: str | None = None
+    version_code: str | None = None
+    min_sdk: str | None = None
+    target_sdk: str | None = None
+    extract_native_libs: bool | None = None
+    bundletool: str | None = None
+    executable: str | None = None  # iOS main executable member path
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class ScanResult:
+    artifact: ArtifactInfo
+    components: list[Component]
+    problems: list[MemberProblem]
+    load_sites: list[LoadSite]
+    members_scanned: int
+    bytes_scanned: int
+
+
+class Scanner:
+    """Holds what one scan learns while walking; `run` returns the result."""
+
+    def __init__(self, path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None) -> None:
+        self.path = path
+        self.limits = limits or Limits()
+        self.progress = progress
+        self.components: list[Component] = []
+        self.load_sites: list[LoadSite] = []
+        self.problems: list[MemberProblem] = []
+        self.plists: dict[str, dict[str, object]] = {}
+        self.manifest: object | None = None
+        self.bundle_config: object | None = None
+        self.members = 0
+        self.bytes = 0
+        self._db = None
+
+    @property
+    def db(self):  # type: ignore[no-untyped-def]
+        if self._db is None:
+            from .signatures import SignatureDB
+
+            self._db = SignatureDB.load_default()
+        return self._db
+
+    def run(self) -> ScanResult:
+        lay = layout.detect(self.path)
+        size, digest = _file_digest(self.path)
+        artifact = ArtifactInfo(path=str(self.path), type=lay.type, platform=lay.platform, sha256=digest, size=size)
+        if lay.type == "file":
+            members = iter([Member(self.path.name, size, 0, _opener=lambda: self.path.open("rb"))])
+            walk = None
+        else:
+            walk = Walk(self.path, self.limits)
+            members = iter(walk)
+        total = size
+        for member in members:
+            self.members += 1
+            try:
+                self._visit(member, artifact)
+            except MemberError as exc:
+                self.problems.append(MemberProblem(member.path, "unparsable", str(exc)))
+            finally:
+                member.release()
+            if self.progress is not None:
+                self.bytes_progress(member, total)
+        if walk is not None:
+            self.problems[:0] = walk.problems
+        self._finish_artifact(artifact)
+        graph.resolve(self.components, self.load_sites, artifact)
+        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes)
+
+    def bytes_progress(self, member: Member, total: int) -> None:
+        assert self.progress is not None
+        self.progress(min(self.bytes, total), total)
+
+    # -- per member -------------------------------------------------------------------------------------------
+
+    def _visit(self, member: Member, artifact: ArtifactInfo) -> None:
+        head = member.head()
+        kind = sniff(head)
+        if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
+            data = member.read()
+            self.bytes += len(data)
+            if kind is MemberKind.ELF:
+                info = read_elf(data, member.path)
+            elif kind is MemberKind.STATIC_ARCHIVE:
+                info = read_ar(data, member.path)
+            else:
+                info = read_macho(data, member.path)
+            self.components.append(self._native_component(member, data, info))
+        elif kind is MemberKind.DEX:
+            data = member.read()
+            self.bytes += len(data)
+            self._dex(member, data)
+        elif kind is MemberKind.AXML and member.path == "AndroidManifest.xml":
+            from .android.manifest import read_axml_manifest
+
+            self.manifest = read_axml_manifest(member.read())
+        elif member.path.endswith("manifest/AndroidManifest.xml") and member.depth == 0 and self.manifest is None:
+            from .android.manifest import read_proto_manifest
+
+            if member.path == "base/manifest/AndroidManifest.xml":
+                self.manifest = read_proto_manifest(member.read())
+        elif member.path == "BundleConfig.pb":
+            from .android.manifest import read_bundle_config
+
+            self.bundle_config = read_bundle_config(member.read())
+        elif kind is MemberKind.PLIST and member.name == "Info.plist":
+            import plistlib
+
+            try:
+                plist = plistlib.loads(member.read())
+            except Exception as exc:
+                raise MemberError(f"{member.path}: malformed property list ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+            if isinstance(plist, dict):
+                self.plists[member.path] = plist
+
+    def _native_component(self, member: Member, data: bytes, info: BinaryInfo) -> Component:
+        names = [n for n in (info.soname,) if n]
+        matches: list[LibraryMatch] = self.db.match(
+            strings=info.strings, symbols=info.symbols, names=names, filename=member.name, member=member.path
+        )
+        comp = Component(
+            path=member.path,
+            kind=info.kind,
+            format=info.format,
+            name=_display_name(info, member),
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            abi=info.abi,
+            soname=info.soname,
+            needed=list(info.needed),
+            rpaths=list(info.rpaths),
+        )
+        if info.interpreter:
+            comp.details["interpreter"] = info.interpreter
+        if info.slices:
+            comp.details["slices"] = info.slices
+        if info.weak_needed:
+            comp.details["weak_links"] = sorted(info.weak_needed)
+        _attach_matches(comp, matches)
+        if comp.license is None:
+            generic = self.db.match_generic(info.strings, member=member.path)
+            if generic:
+                spdx_id, evidence = generic[0]
+                comp.license = spdx_id
+                comp.confidence = "medium"
+                comp.evidence.extend(ev for _, ev in generic)
+                comp.details["license_source"] = "generic licence text in the binary; no library signature matched"
+        _set_family(comp)
+        return comp
+
+    def _dex(self, member: Member, data: bytes) -> None:
+        from .android.dex import match_java_packages, read_dex
+
+        dex = read_dex(data, member.path)
+        self.load_sites.extend(dex.load_sites)
+        for entry, package in match_java_packages(dex.packages):
+            comp = Component(
+                path=f"{member.path}!/{package.replace('.', '/')}/",
+                kind="java-library",
+                format="dex",
+                name=entry.name,
+                sha256=None,
+                size=0,
+                license=entry.license,
+                confidence="high" if entry.strength == "strong" else "medium",
+                evidence=[Evidence("metadata", f"Java package {package} defined in {member.path}", None, f"java-package/{entry.id}", member.path)],
+                identified_as=entry.id,
+                project=entry.name,
+                origin="identified",
+            )
+            comp.details["package"] = package
+            _set_family(comp)
+            self.components.append(comp)
+
+    # -- artifact-level facts -----------------------------------------------------------------------------------
+
+    def _finish_artifact(self, artifact: ArtifactInfo) -> None:
+        m = self.manifest
+        if m is not None:
+            artifact.app_id = getattr(m, "package", None)
+            artifact.version = getattr(m, "version_name", None)
+            vc = getattr(m, "version_code", None)
+            artifact.version_code = None if vc is None else str(vc)
+            ms = getattr(m, "min_sdk", None)
+            artifact.min_sdk = None if ms is None else str(ms)
+            ts = getattr(m, "target_sdk", None)
+            artifact.target_sdk = None if ts is None else str(ts)
+            artifact.extract_native_libs = getattr(m, "extract_native_libs", None)
+        if self.bundle_config is not None:
+            artifact.bundletool = getattr(self.bundle_config, "bundletool_version", None)
+        if self.plists:
+            main = _main_plist(self.plists)
+            plist = self.plists[main]
+            artifact.app_id = _str(plist.get("CFBundleIdentifier"))
+            artifact.version = _str(plist.get("CFBundleShortVersionString"))
+            artifact.version_code = _str(plist.get("CFBundleVersion"))
+            artifact.min_sdk = _str(plist.get("MinimumOSVersion"))
+            exe = _str(plist.get("CFBundleExecutable"))
+            if exe:
+                artifact.executable = main.rsplit("/", 1)[0] + "/" + exe if "/" in main else exe
+        for path, plist in self.plists.items():
+            exe = _str(plist.get("CFBundleExecutable"))
+            if not exe:
+                continue
+            exe_path = path.rsplit("/", 1)[0] + "/" + exe if "/" in path else exe
+            for comp in self.components:
+                if comp.path == exe_path and comp.kind == "executable":
+                    comp.details["bundle_id"] = _str(plist.get("CFBundleIdentifier"))
+                    comp.details["bundle_executable"] = True
+
+
+def scan(path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None) -> ScanResult:
+    return Scanner(path, limits, progress).run()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
+    """The primary match names the component; the others are statically embedded in it."""
+    from . import spdx
+
+    primary = next((m for m in matches if m.role == "primary"), None)
+    embedded = [m for m in matches if m is not primary]
+    if primary is not None:
+        comp.name = primary.name
+        comp.version = primary.version
+        comp.identified_as = primary.id
+        comp.project = primary.project
+        comp.confidence = primary.confidence
+        comp.evidence = list(primary.evidence)
+        comp.origin = "identified"
+        comp.details["homepage"] = primary.homepage
+        if primary.ml_runtime:
+            comp.details["ml_runtime"] = True
+    comp.embedded = embedded
+    licences = [m.license for m in ([primary] if primary else []) + embedded if m.license]
+    if licences:
+        comp.license = spdx.conjoin(licences)
+        if primary is None:
+            # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
+            comp.confidence = max((m.confidence for m in embedded), key=_CONF_RANK.__getitem__)
+    if any(m.ml_runtime for m in embedded):
+        comp.details["ml_runtime"] = True
+
+
+_CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def _set_family(comp: Component) -> None:
+    from . import spdx
+
+    if comp.license is None:
+        comp.family = "unknown"
+        return
+    comp.family = spdx.family(comp.license)
+    chosen, reason = spdx.choice(comp.license)
+    if chosen != comp.license:
+        comp.license_choice = f"{chosen} ({reason})"
+
+
+def _display_name(info: BinaryInfo, member: Member) -> str:
+    if info.soname:
+        return info.soname.rsplit("/", 1)[-1]
+    return member.name
+
+
+def _main_plist(plists: dict[str, dict[str, object]]) -> str:
+    """The app's own Info.plist: the shallowest one holding a bundle executable."""
+    candidates = sorted(plists, key=lambda p: (p.count("/"), p))
+    for path in candidates:
+        if plists[path].get("CFBundleExecutable"):
+            return path
+    return candidates[0]
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _file_digest(path: Path) -> tuple[int, str]:
+    """Size and sha256 of the artifact itself (a folder's digest is over its sorted member names and bytes)."""
+    h = hashlib.sha256()
+    if path.is_dir():
+        size = 0
+        for p in sorted(q for q in path.rglob("*") if q.is_file() and not q.is_symlink()):
+            rel = p.relative_to(path).as_posix().encode()
+            h.update(len(rel).to_bytes(4, "big") + rel)
+            with p.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+                    size += len(chunk)
+        return size, h.hexdigest()
+    with path.open("rb") as fh:
+        size = 0
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return size, h.hexdigest()

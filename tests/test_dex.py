@@ -178,7 +178,7 @@ def test_load_sites(dex_bytes: bytes) -> None:
     assert {site_key(s) for s in info.load_sites} == EXPECTED
     assert len(info.load_sites) == len(EXPECTED)
     assert all(s.dex == "classes.dex" for s in info.load_sites)
-    offsets = [s.offset for s in info.load_sites]
+    offsets = [s.offset or 0 for s in info.load_sites]
     assert offsets == sorted(offsets)
 
 
@@ -211,7 +211,8 @@ def test_newer_dex_version(tmp_path: Path) -> None:
 
 @needs_smali
 def test_no_loader_referenced(tmp_path: Path) -> None:
-    info = read_dex(assemble(tmp_path, {"okhttp3/OkHttpClient.smali": SOURCES["okhttp3/OkHttpClient.smali"]}), "c.dex")
+    data = assemble(tmp_path, {"okhttp3/OkHttpClient.smali": SOURCES["okhttp3/OkHttpClient.smali"]})
+    info = read_dex(data, "c.dex")
     assert info.load_sites == []
     assert info.packages == {"okhttp3"}
 
@@ -268,7 +269,10 @@ def test_match_whole_segments_and_longest_prefix() -> None:
         JavaPackageEntry(prefix="org.example.gpl", name="Example GPL", license="GPL-3.0-only", source="https://x"),
     )
     matches = match_java_packages({"org.examples", "org.example.gpl.core", "org.example.util"}, table)
-    assert [(e.prefix, p) for e, p in matches] == [("org.example", "org.example.util"), ("org.example.gpl", "org.example.gpl.core")]
+    assert [(e.prefix, p) for e, p in matches] == [
+        ("org.example", "org.example.util"),
+        ("org.example.gpl", "org.example.gpl.core"),
+    ]
 
 
 # -- hostile input ---------------------------------------------------------------------------------------

@@ -124,15 +124,18 @@ class Scanner:
             data = member.read()
             self.bytes += len(data)
             self._dex(member, data)
-        elif kind is MemberKind.AXML and member.path == "AndroidManifest.xml":
+        elif member.path == "AndroidManifest.xml" and kind is MemberKind.AXML:
             from .android.manifest import read_axml_manifest
 
-            self.manifest = read_axml_manifest(member.read())
-        elif member.path.endswith("manifest/AndroidManifest.xml") and member.depth == 0 and self.manifest is None:
+            self.manifest = read_axml_manifest(member.read(), member.path)
+        elif member.path == "AndroidManifest.xml" and head.lstrip().startswith((b"<?xml", b"<manifest")):
+            from .android.manifest import read_text_manifest
+
+            self.manifest = read_text_manifest(member.read(), member.path)
+        elif member.path == "base/manifest/AndroidManifest.xml":
             from .android.manifest import read_proto_manifest
 
-            if member.path == "base/manifest/AndroidManifest.xml":
-                self.manifest = read_proto_manifest(member.read())
+            self.manifest = read_proto_manifest(member.read(), member.path)
         elif member.path == "BundleConfig.pb":
             from .android.manifest import read_bundle_config
 
@@ -250,10 +253,21 @@ def scan(path: Path, limits: Limits | None = None, progress: ProgressCallback | 
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
-    """The primary match names the component; the others are statically embedded in it."""
-    from . import spdx
+_NAME_ONLY = {"filename", "soname"}
 
+
+def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
+    """The primary match names the component; the others are statically embedded in it.
+
+    A library is only concluded from content (strings, symbols): a match resting on the file name or soname alone
+    is kept as a hint, never as an identification, because names are what a repackager changes first.
+    """
+    hints = [m for m in matches if {e.kind for e in m.evidence} <= _NAME_ONLY]
+    if hints:
+        comp.details["name_hints"] = [f"{m.name} ({m.license})" for m in hints]
+        matches = [m for m in matches if m not in hints]
+        if matches and not any(m.role == "primary" for m in matches):
+            matches[0].role = "primary" if any(h.role == "primary" and h.id == matches[0].id for h in hints) else matches[0].role
     primary = next((m for m in matches if m.role == "primary"), None)
     embedded = [m for m in matches if m is not primary]
     if primary is not None:
@@ -270,7 +284,7 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
     comp.embedded = embedded
     licences = [m.license for m in ([primary] if primary else []) + embedded if m.license]
     if licences:
-        comp.license = spdx.conjoin(licences)
+        comp.license = _conjoin(licences)
         if primary is None:
             # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
             comp.confidence = max((m.confidence for m in embedded), key=_CONF_RANK.__getitem__)
@@ -279,6 +293,14 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
 
 
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def _conjoin(licences: list[str]) -> str:
+    """Several libraries in one binary: all their licences apply (AND), each compound one parenthesised."""
+    unique = list(dict.fromkeys(licences))
+    if len(unique) == 1:
+        return unique[0]
+    return " AND ".join(f"({x})" if " OR " in x or " AND " in x else x for x in unique)
 
 
 def _set_family(comp: Component) -> None:

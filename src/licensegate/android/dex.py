@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import re
 import struct
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Literal
+
+import tomllib
 
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
@@ -313,9 +314,9 @@ class _DexReader:
                 m_class, m_proto, m_name = self.method_id(idx)
                 if m_class != class_idx:
                     break
-                call = names.get(m_name)
-                if call is not None:
-                    found[idx] = _Loader(call, _string_register(self.parameters(m_proto)))
+                kind = names.get(m_name)
+                if kind is not None:
+                    found[idx] = _Loader(kind, _string_register(self.parameters(m_proto)))
         return found
 
     def code_region(self) -> tuple[int, int]:
@@ -597,6 +598,9 @@ class JavaPackageEntry:
     source: str  # where the licence was read (upstream URL)
     homepage: str | None = None
     note: str | None = None
+    id: str = ""  # rule id part; the prefix unless the table names one
+    # "strong": the package name alone identifies the library; "weak": names that other code also uses.
+    strength: Literal["strong", "weak"] = "strong"
 
 
 @cache
@@ -612,6 +616,8 @@ def load_java_packages() -> tuple[JavaPackageEntry, ...]:
             source=entry["source"],
             homepage=entry.get("homepage"),
             note=entry.get("note"),
+            id=entry.get("id", entry["prefix"]),
+            strength="weak" if entry.get("strength") == "weak" else "strong",
         )
         for entry in table["package"]
     )

@@ -44,7 +44,7 @@ class AndroidManifest:
     extract_native_libs: bool | None  # <application android:extractNativeLibs>; None when absent
     application_label: str | None  # a literal, or "@0x7f..." when it refers to a resource
     uses_native_libraries: list[str] = field(default_factory=list)  # <uses-native-library android:name>
-    format: Literal["axml", "proto"] = "axml"
+    format: Literal["axml", "proto", "xml"] = "axml"
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,20 @@ def read_axml_manifest(data: bytes | memoryview, member: str = "AndroidManifest.
         raise MemberError(f"{member}: unreadable AXML (no root element)")
     element = _from_lxml(root, 0, member)
     return _manifest(element, "axml", member)
+
+
+def read_text_manifest(data: bytes | memoryview, member: str = "AndroidManifest.xml") -> AndroidManifest:
+    """Parse a plain-text XML manifest (AARs and unpacked sources ship these). Entities and DTDs are refused."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(bytes(data), parser)
+    except Exception as exc:
+        raise MemberError(f"{member}: unreadable XML manifest ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    if root is None:
+        raise MemberError(f"{member}: empty XML manifest")
+    return _manifest(_from_lxml(root, 0, member), "xml", member)
 
 
 def _from_lxml(node: object, depth: int, member: str) -> _Element:
@@ -280,7 +294,7 @@ def read_bundle_config(data: bytes | memoryview, member: str = "BundleConfig.pb"
 # -- shared ----------------------------------------------------------------------------------------------
 
 
-def _manifest(root: _Element, fmt: Literal["axml", "proto"], member: str) -> AndroidManifest:
+def _manifest(root: _Element, fmt: Literal["axml", "proto", "xml"], member: str) -> AndroidManifest:
     if root.name != "manifest":
         raise MemberError(f"{member}: root element is <{root.name}>, not <manifest>")
     uses_sdk = root.child("uses-sdk")

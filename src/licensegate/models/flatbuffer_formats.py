@@ -10,6 +10,7 @@ from licensegate.errors import MemberError
 from licensegate.models._common import evidence, trim
 from licensegate.models.flatbuffer import FlatBufferError, Table, file_identifier
 from licensegate.models.licences import to_spdx
+from licensegate.models.metadata_keys import apply_props
 from licensegate.models.modelfile import ModelFile, TensorSummary
 
 # tensorflow/lite/schema/schema.fbs enum TensorType
@@ -202,31 +203,8 @@ def sniff_ort(data: bytes | memoryview, member: str) -> ModelFile | None:
                 props[k[0]] = (v[0] if v else "", v[1] if v else k[1])
     except FlatBufferError as exc:
         raise MemberError(f"{member}: ORT identifier but malformed FlatBuffer: {exc}") from exc
-    _apply_props(mf, props, "model/ort")
+    apply_props(mf, props, "model/ort")
     return mf
-
-
-def _apply_props(mf: ModelFile, props: dict[str, tuple[str, int]], rule: str) -> None:
-    """Fold key/value metadata into the ModelFile, picking out licence, author, name and version keys."""
-    for key, (value, off) in props.items():
-        low = key.lower()
-        tval = trim(value)
-        if tval is None:
-            continue
-        if low in ("license", "licence", "license_name", "general.license", "spdx") and mf.license_raw is None:
-            mf.license_raw = tval
-            mf.license = to_spdx(tval)
-            mf.evidence.append(evidence(f"{key}: {value}", off, f"{rule}/metadata-license", mf.member))
-        elif low in ("author", "authors", "creator") and mf.author is None:
-            mf.author = trim(tval, 512)
-            mf.evidence.append(evidence(f"{key}: {value}", off, f"{rule}/metadata-author", mf.member))
-        elif low in ("name", "model_name", "title") and mf.name is None:
-            mf.name = trim(tval, 256)
-            mf.evidence.append(evidence(f"{key}: {value}", off, f"{rule}/metadata-name", mf.member))
-        elif low in ("version", "model_version") and mf.version is None:
-            mf.version = trim(tval, 128)
-        elif len(mf.metadata) < 256:
-            mf.metadata[key[:256]] = trim(tval, 1024) or ""
 
 
 _ET_IDENT = re.compile(rb"ET[0-9]{2}")

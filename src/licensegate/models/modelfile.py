@@ -22,6 +22,7 @@ ModelFormat = Literal[
     "keras",
     "tensorflow",
     "caffe",
+    "unknown",  # only for possibly encrypted blobs, always with low confidence
 ]
 
 

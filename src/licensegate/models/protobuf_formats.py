@@ -13,10 +13,9 @@ import re
 from licensegate.errors import MemberError
 from licensegate.models._common import evidence, trim
 from licensegate.models.licences import to_spdx
+from licensegate.models.metadata_keys import apply_props
 from licensegate.models.modelfile import ModelFile, TensorSummary
 from licensegate.models.protowire import (
-    FIXED32,
-    FIXED64,
     LENGTH,
     VARINT,
     Field,
@@ -25,6 +24,7 @@ from licensegate.models.protowire import (
     is_printable_text,
     iter_fields,
     parse_message,
+    read_varint,
     signed64,
     text,
 )
@@ -157,9 +157,9 @@ def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph
         mf.metadata["domain"] = text(data, dom, 256)
     if (mv := _first(fields, 5)) is not None and mv.value:
         mf.version = str(signed64(mv.value))
-    if (doc := _first(fields, 6)) is not None:
-        mf.description = trim(text(data, doc))
-        mf.evidence.append(evidence(f"doc_string: {mf.description or ''}", doc.start, "model/onnx/doc-string", member))
+    if (doc := _first(fields, 6)) is not None and (doc_text := trim(text(data, doc))):
+        mf.description = doc_text
+        mf.evidence.append(evidence(f"doc_string: {doc_text}", doc.start, "model/onnx/doc-string", member))
     opsets = []
     for op in _all(fields, 8)[:32]:
         ofs = parse_message(data, op.start, op.end) if op.wire_type == LENGTH else []
@@ -190,9 +190,7 @@ def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph
         k, v = _first(pfs, 1), _first(pfs, 2)
         if k is not None and k.wire_type == LENGTH:
             props[text(data, k, 256)] = (text(data, v) if v and v.wire_type == LENGTH else "", k.start)
-    from licensegate.models.flatbuffer_formats import _apply_props  # shared key conventions
-
-    _apply_props(mf, props, "model/onnx")
+    apply_props(mf, props, "model/onnx")
     return mf
 
 
@@ -275,8 +273,6 @@ def _coreml_feature(data: bytes | memoryview, f: Field) -> TensorSummary:
                         dims.append(signed64(sf.value))
                     elif sf.wire_type == LENGTH:  # packed
                         pos = sf.start
-                        from licensegate.models.protowire import read_varint
-
                         while pos < sf.end and len(dims) < 16:
                             v, pos = read_varint(data, pos, sf.end)
                             dims.append(signed64(v))
@@ -381,7 +377,9 @@ def sniff_saved_model(data: bytes | memoryview, member: str) -> ModelFile | None
     mf = ModelFile(format="tensorflow", member=member)
     schema = _first(fields, 1)
     mf.format_version = str(schema.value) if schema else None
-    mf.evidence.append(evidence(f"SavedModel meta graph, tags {tags}", graphs[0].start, "model/tensorflow/saved-model", member))
+    mf.evidence.append(
+        evidence(f"SavedModel meta graph, tags {tags}", graphs[0].start, "model/tensorflow/saved-model", member)
+    )
     mf.metadata["container"] = "SavedModel"
     if tags:
         mf.metadata["tags"] = ",".join(tags)
@@ -426,7 +424,9 @@ def sniff_graphdef(data: bytes | memoryview, member: str) -> ModelFile | None:
     mf = ModelFile(format="tensorflow", member=member, confidence="medium" if len(nodes) < 3 else "high")
     mf.metadata["container"] = "GraphDef"
     mf.metadata["nodes"] = str(len(nodes))
-    mf.evidence.append(evidence(f"GraphDef with {len(nodes)} NodeDefs ({', '.join(ops[:5])})", 0, "model/tensorflow/graphdef", member))
+    mf.evidence.append(
+        evidence(f"GraphDef with {len(nodes)} NodeDefs ({', '.join(ops[:5])})", 0, "model/tensorflow/graphdef", member)
+    )
     versions = _first(fields, 4)
     if versions is not None:
         try:
@@ -476,7 +476,12 @@ def sniff_caffemodel(data: bytes | memoryview, member: str) -> ModelFile | None:
             for lf in v1[:16]:
                 lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
                 lname, ltype = _first(lfs, 4), _first(lfs, 5)
-                if lname is None or not is_printable_text(data, lname, 512) or ltype is None or ltype.wire_type != VARINT:
+                if (
+                    lname is None
+                    or not is_printable_text(data, lname, 512)
+                    or ltype is None
+                    or ltype.wire_type != VARINT
+                ):
                     return None
                 types.append(f"V1:{ltype.value}")
     except ProtoError:
@@ -487,7 +492,9 @@ def sniff_caffemodel(data: bytes | memoryview, member: str) -> ModelFile | None:
     if name is not None:
         mf.name = trim(text(data, name, 256), 256)
     n_layers = len(layers) or len(v1)
-    mf.evidence.append(evidence(f"Caffe NetParameter, {n_layers} layers ({', '.join(types[:5])})", 0, "model/caffe/net", member))
+    mf.evidence.append(
+        evidence(f"Caffe NetParameter, {n_layers} layers ({', '.join(types[:5])})", 0, "model/caffe/net", member)
+    )
     mf.metadata["container"] = "caffemodel"
     mf.inputs = [TensorSummary(text(data, f, 256)) for f in _all(fields, 3)[:MAX_IO] if f.wire_type == LENGTH]
     return mf
@@ -559,19 +566,10 @@ def sniff_paddle_program(data: bytes | memoryview, member: str) -> ModelFile | N
         return None
     mf = ModelFile(format="paddle", member=member, format_version=pver)
     mf.metadata["container"] = "ProgramDesc"
-    mf.evidence.append(evidence(f"Paddle ProgramDesc, {len(op_types)} ops ({', '.join(op_types[:5])})", 0, "model/paddle/program", member))
+    mf.evidence.append(
+        evidence(
+            f"Paddle ProgramDesc, {len(op_types)} ops ({', '.join(op_types[:5])})", 0, "model/paddle/program", member
+        )
+    )
     mf.inputs = [TensorSummary(n) for n in feeds[:MAX_IO]]
     return mf
-
-
-__all__ = [
-    "sniff_onnx",
-    "sniff_coreml",
-    "sniff_saved_model",
-    "sniff_graphdef",
-    "sniff_caffemodel",
-    "sniff_prototxt",
-    "sniff_paddle_program",
-    "FIXED32",
-    "FIXED64",
-]

@@ -1,0 +1,273 @@
+"""Models that are zip archives (PyTorch/TorchScript, ExecuTorch-free Lite, .keras, MediaPipe .task) and model
+folders (Core ML .mlpackage / .mlmodelc, TensorFlow SavedModel) that the walker reports as one model."""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+
+from licensegate.errors import MemberError
+from licensegate.models._common import evidence, trim
+from licensegate.models.licences import to_spdx
+from licensegate.models.modelfile import ModelFile, TensorSummary
+
+MAX_ZIP_NAMES = 100000
+MAX_SMALL_FILE = 1 << 20  # config/metadata files read from inside a model zip
+
+_TORCH_DATA = re.compile(r"^([^/]+)/data\.pkl$")
+
+
+def is_mediapipe_task(names: Iterable[str]) -> bool:
+    """Whether the member names of a zip are a MediaPipe task bundle (a flat zip of TFLite models + assets)."""
+    listed = [n for n in names][:MAX_ZIP_NAMES]
+    if not listed:
+        return False
+    models = [n for n in listed if n.lower().endswith(".tflite") or posixpath.basename(n).startswith("TF_LITE_")]
+    if not models:
+        return False
+    foreign = ("AndroidManifest.xml", "classes.dex", "META-INF/", "Payload/", "lib/", "res/", "assets/", "base/")
+    return not any(n.startswith(foreign) for n in listed)
+
+
+def _read_small(zf: zipfile.ZipFile, name: str) -> bytes | None:
+    try:
+        info = zf.getinfo(name)
+        if info.file_size > MAX_SMALL_FILE:
+            return None
+        with zf.open(info) as fh:
+            return fh.read(MAX_SMALL_FILE)
+    except (KeyError, zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError):
+        return None
+    except Exception:  # noqa: BLE001 - zlib.error and struct.error on hostile members
+        return None
+
+
+def open_zip_names(data: bytes | memoryview) -> tuple[zipfile.ZipFile, list[str]] | None:
+    if bytes(data[:4]) != b"PK\x03\x04":
+        return None
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = [i.filename for i in zf.infolist()[:MAX_ZIP_NAMES]]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return None
+    except Exception:  # noqa: BLE001 - struct.error and friends on hostile central directories
+        return None
+    return zf, names
+
+
+def sniff_zip_model(data: bytes | memoryview, member: str) -> ModelFile | None:
+    opened = open_zip_names(data)
+    if opened is None:
+        return None
+    zf, names = opened
+    with zf:
+        return _pytorch(zf, names, member) or _keras(zf, names, member)
+
+
+def _pytorch(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | None:
+    roots = {m.group(1) for n in names if (m := _TORCH_DATA.match(n))}
+    if not roots:
+        return None
+    root = sorted(roots)[0]
+    has_version = f"{root}/version" in names or f"{root}/.data/version" in names
+    if not has_version:
+        return None
+    nameset = set(names)
+    torchscript = f"{root}/constants.pkl" in nameset or any(n.startswith(f"{root}/code/") for n in names)
+    lite = f"{root}/bytecode.pkl" in nameset or "bytecode.pkl" in nameset
+    mf = ModelFile(format="pytorch", member=member)
+    kind = "PyTorch Lite (mobile)" if lite else "TorchScript" if torchscript else "torch.save"
+    mf.metadata["container"] = kind
+    mf.evidence.append(evidence(f"{root}/data.pkl + {root}/version ({kind})", None, "model/pytorch/zip", member))
+    version = _read_small(zf, f"{root}/version") or _read_small(zf, f"{root}/.data/version")
+    if version is not None:
+        mf.format_version = version.decode("ascii", "replace").strip()[:16]
+    extra = sorted(n for n in names if n.startswith(f"{root}/extra/"))
+    for name in extra[:32]:
+        raw = _read_small(zf, name)
+        if raw is None:
+            continue
+        key = name[len(root) + 7 :]
+        mf.metadata[f"extra/{key}"[:256]] = trim(raw.decode("utf-8", "replace"), 1024) or ""
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            for k in ("license", "licence"):
+                if isinstance(doc.get(k), str) and mf.license_raw is None:
+                    mf.license_raw = trim(doc[k])
+                    mf.license = to_spdx(mf.license_raw)
+                    mf.evidence.append(
+                        evidence(f"{k}: {doc[k]}", None, "model/pytorch/extra-license", f"{member}!/{name}")
+                    )
+    return mf
+
+
+def _keras(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | None:
+    if "config.json" not in names or "metadata.json" not in names:
+        return None
+    meta_raw = _read_small(zf, "metadata.json")
+    config_raw = _read_small(zf, "config.json")
+    try:
+        meta = json.loads(meta_raw) if meta_raw else None
+        config = json.loads(config_raw) if config_raw else None
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or "keras_version" not in meta or not isinstance(config, dict):
+        return None
+    mf = ModelFile(format="keras", member=member)
+    mf.metadata["container"] = ".keras zip"
+    kv = str(meta["keras_version"])[:32]
+    mf.producer = f"Keras {kv}"
+    mf.evidence.append(evidence(f"metadata.json keras_version {kv}", None, "model/keras/zip", member))
+    if isinstance(meta.get("date_saved"), str):
+        mf.metadata["date_saved"] = meta["date_saved"][:64]
+    if isinstance(config.get("class_name"), str):
+        mf.metadata["class_name"] = config["class_name"][:128]
+    inner = config.get("config")
+    if isinstance(inner, dict) and isinstance(inner.get("name"), str):
+        mf.name = trim(inner["name"], 256)
+    mf.associated_files = [n for n in names if n not in ("config.json", "metadata.json")][:64]
+    return mf
+
+
+# ---------------------------------------------------------------- folders
+
+
+def _relative(entries: Mapping[str, Callable[[], bytes]], root: str) -> dict[str, Callable[[], bytes]]:
+    prefix = root.rstrip("/") + "/"
+    out: dict[str, Callable[[], bytes]] = {}
+    for key, load in entries.items():
+        rel = key[len(prefix) :] if key.startswith(prefix) else key
+        out[rel.lstrip("/")] = load
+    return out
+
+
+def sniff_model_directory(entries: Mapping[str, Callable[[], bytes]], root: str) -> ModelFile | None:
+    """A folder that is one model: Core ML .mlpackage or compiled .mlmodelc, or a TensorFlow SavedModel.
+
+    `entries` maps paths (relative to `root`, or full member paths under it) to loaders of their bytes; only the
+    files needed are loaded. The model is reported at `root`.
+    """
+    rel = _relative(entries, root)
+    if "Manifest.json" in rel or "Data/com.apple.CoreML/model.mlmodel" in rel:
+        return _mlpackage(rel, root)
+    if "coremldata.bin" in rel and (
+        "metadata.json" in rel
+        or "model.mil" in rel
+        or any(k.startswith("model.espresso.") for k in rel)
+        or "model/coremldata.bin" in rel
+    ):
+        return _mlmodelc(rel, root)
+    if "saved_model.pb" in rel:
+        from licensegate.models.protobuf_formats import sniff_saved_model
+
+        mf = sniff_saved_model(rel["saved_model.pb"](), f"{root}/saved_model.pb")
+        if mf is None:
+            return None
+        mf.member = root
+        mf.associated_files = sorted(k for k in rel if k != "saved_model.pb")[:64]
+        return mf
+    return None
+
+
+def _mlpackage(rel: dict[str, Callable[[], bytes]], root: str) -> ModelFile | None:
+    from licensegate.models.protobuf_formats import sniff_coreml
+
+    spec_path = "Data/com.apple.CoreML/model.mlmodel"
+    if "Manifest.json" in rel:
+        try:
+            manifest = json.loads(rel["Manifest.json"]())
+            items = manifest["itemInfoEntries"]
+            root_item = items[manifest["rootModelIdentifier"]]
+            spec_path = "Data/" + str(root_item["path"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise MemberError(f"{root}/Manifest.json: not a Core ML package manifest ({exc})") from exc
+    if spec_path not in rel:
+        raise MemberError(f"{root}: Core ML package without its model spec {spec_path}")
+    mf = sniff_coreml(rel[spec_path](), f"{root}/{spec_path}")
+    if mf is None:
+        raise MemberError(f"{root}/{spec_path}: not a Core ML model spec")
+    mf.member = root
+    mf.metadata["container"] = "mlpackage"
+    mf.associated_files = sorted(k for k in rel if k not in ("Manifest.json", spec_path))[:64]
+    return mf
+
+
+def _schema(items: object) -> list[TensorSummary]:
+    out: list[TensorSummary] = []
+    if not isinstance(items, list):
+        return out
+    for it in items[:64]:
+        if not isinstance(it, dict) or not isinstance(it.get("name"), str):
+            continue
+        shape: tuple[int | str, ...] | None = None
+        raw_shape = it.get("shape")
+        if isinstance(raw_shape, str):
+            try:
+                parsed = json.loads(raw_shape)
+                if isinstance(parsed, list):
+                    shape = tuple(int(x) if isinstance(x, int) else str(x) for x in parsed[:16])
+            except ValueError:
+                pass
+        dtype = it.get("dataType") or it.get("type")
+        out.append(TensorSummary(it["name"], shape, str(dtype) if dtype else None))
+    return out
+
+
+def _mlmodelc(rel: dict[str, Callable[[], bytes]], root: str) -> ModelFile:
+    mf = ModelFile(format="coreml", member=root)
+    mf.metadata["container"] = "mlmodelc"
+    mf.evidence.append(
+        evidence("compiled Core ML folder (coremldata.bin)", None, "model/coreml/mlmodelc", f"{root}/coremldata.bin")
+    )
+    mf.associated_files = sorted(rel)[:64]
+    if "metadata.json" not in rel:
+        mf.notes.append("no metadata.json: author and licence unknown")
+        return mf
+    try:
+        doc = json.loads(rel["metadata.json"]())
+    except ValueError as exc:
+        raise MemberError(f"{root}/metadata.json: not JSON ({exc})") from exc
+    if isinstance(doc, list) and doc and isinstance(doc[0], dict):
+        doc = doc[0]
+    if not isinstance(doc, dict):
+        raise MemberError(f"{root}/metadata.json: not a Core ML metadata object")
+    where = f"{root}/metadata.json"
+
+    def field(key: str) -> str | None:
+        value = doc.get(key)
+        if isinstance(value, (str, int, float)) and str(value).strip():
+            shown = trim(str(value))
+            mf.evidence.append(evidence(f"{key}: {shown}", None, f"model/coreml/mlmodelc-{key}", where))
+            return shown
+        return None
+
+    mf.author = field("author")
+    mf.description = field("shortDescription")
+    mf.version = field("version")
+    mf.license_raw = field("license")
+    mf.license = to_spdx(mf.license_raw)
+    spec = doc.get("specificationVersion")
+    if isinstance(spec, int):
+        mf.format_version = str(spec)
+    model_type = doc.get("modelType")
+    if isinstance(model_type, dict) and isinstance(model_type.get("name"), str):
+        mf.metadata["model_type"] = model_type["name"][:128]
+    if isinstance(doc.get("generatedClassName"), str):
+        mf.name = trim(doc["generatedClassName"], 256)
+    user = doc.get("userDefinedMetadata")
+    if isinstance(user, dict):
+        for k, v in list(user.items())[:256]:
+            mf.metadata[str(k)[:256]] = trim(str(v), 1024) or ""
+        ct = user.get("com.github.apple.coremltools.version")
+        if isinstance(ct, str):
+            mf.producer = f"coremltools {ct}"
+    mf.inputs = _schema(doc.get("inputSchema"))
+    mf.outputs = _schema(doc.get("outputSchema"))
+    return mf

@@ -1,0 +1,729 @@
+"""Signature database of native libraries and the one-pass matcher over a binary's string sections.
+
+Data lives in ``data/signatures/*.toml`` (one file per domain) and ``data/generic_licences.toml``;
+this module holds the mechanism only.
+
+Signature file format
+---------------------
+Each file is a list of ``[[library]]`` tables::
+
+    [[library]]
+    id = "x264"                      # unique across all files; used in rule ids and gpl_if_embedded
+    name = "x264"                    # display name
+    project = "x264"                 # upstream project
+    license = "GPL-2.0-or-later"     # SPDX expression of the default licence (validated)
+    homepage = "https://..."
+    sources = ["upstream file defining the strings / licence", "Debian copyright file"]  # at least one
+    ml_runtime = false               # optional: an on-device ML runtime
+    gpl_if_embedded = ["x264", ...]  # optional, FFmpeg only: see below
+    debian = ["libx264-164"]         # optional: Debian bookworm packages the literals were checked in
+    notes = "..."                    # optional
+
+    [[library.rule]]
+    id = "identity"                  # unique within the library; evidence rule = "<library id>/<rule id>"
+    kind = "identity-string"         # identity-string | licence-string | symbol | soname | filename
+    strength = "strong"              # strong | weak
+    literal = "H.264/MPEG-4 AVC codec - Copy"   # string kinds: exact bytes (latin-1), >= 6 characters
+    license = "GPL-2.0-or-later"     # licence-string only: the licence this text states
+    priority = 20                    # licence-string only: the highest priority found wins
+    version = 'regex (one group)'    # optional; string kinds: on the whole NUL-terminated string;
+                                     # symbol/soname/filename: on the name
+    prefix = "x264_encoder_open_"    # symbol kind: prefix or exact on exported/defined symbol names
+    exact = "x264_encoder_open"
+    regex = '^libx264\\.so'          # soname / filename kinds: re.search on the name
+    supporting = false               # optional: counts only when another rule of the library matched
+
+Matching
+--------
+``SignatureDB.match`` runs ONE Aho-Corasick automaton (built once over every literal) over the string
+sections, then checks symbols and names. For each library:
+
+- licence: the highest-priority licence-string rule found; else the library's default. With no licence
+  string, a library with ``gpl_if_embedded`` (FFmpeg) becomes ``GPL-2.0-or-later`` when one of those
+  libraries (x264, x265, libpostproc, Xvid) is found in the same binary with at least medium confidence;
+  an ``embedded-component`` evidence records why.
+- confidence: ``high`` when a strong content rule (identity-string, licence-string, symbol) matched, or
+  content rules of two different kinds did; ``medium`` for weak content plus a name (soname/filename), or
+  two different weak content rules; ``low`` otherwise (one weak content rule, or names only). Names alone
+  never give more than ``low``: a file can be called anything.
+- role: ``primary`` when the library's soname or filename rule matched and it has content evidence (or
+  nothing else was found); if no library matched by name, the single library with the best score
+  (confidence, then number of rules) is primary; everything else is ``embedded``. Ties give no primary:
+  a bundle of equally evident libraries (a static FFmpeg) is something else that embeds them.
+- supporting rules (configure lines, shared version banners) only add evidence to a library that
+  matched on another rule; on their own they identify nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import ahocorasick
+
+from licensegate import spdx
+from licensegate.errors import LicenseGateError
+from licensegate.model import Confidence, Evidence, LibraryMatch
+
+__all__ = ["Rule", "LibrarySignature", "GenericLicence", "SignatureDB"]
+
+RuleKind = Literal["identity-string", "licence-string", "symbol", "soname", "filename"]
+STRING_KINDS = frozenset({"identity-string", "licence-string"})
+CONTENT_KINDS = frozenset({"identity-string", "licence-string", "symbol"})
+NAME_KINDS = frozenset({"soname", "filename"})
+_KINDS = STRING_KINDS | {"symbol"} | NAME_KINDS
+
+_LIBRARY_KEYS = {
+    "id", "name", "project", "license", "homepage", "sources", "ml_runtime", "gpl_if_embedded", "debian",
+    "notes", "rule",
+}
+_RULE_KEYS = {
+    "id", "kind", "strength", "literal", "license", "priority", "version", "prefix", "exact", "regex",
+    "supporting", "note",
+}
+_GENERIC_KEYS = {"id", "spdx", "literal", "word", "sources", "note"}
+_ID = re.compile(r"^[a-z0-9][a-z0-9.+_-]*$")
+MIN_LITERAL = 6
+TEXT_LIMIT = 200  # evidence text length
+_CONTEXT = 4096  # how far to look for the NUL bounds of a hit
+_VERSION_TRIES = 16  # occurrences of a literal examined for a version
+_CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+@dataclass(frozen=True)
+class Rule:
+    library: str
+    id: str
+    kind: RuleKind
+    strength: Literal["strong", "weak"]
+    literal: str | None = None
+    license: str | None = None
+    priority: int = 0
+    version: re.Pattern[str] | None = None
+    prefix: str | None = None
+    exact: str | None = None
+    regex: re.Pattern[str] | None = None
+    supporting: bool = False
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.library}/{self.id}"
+
+
+@dataclass(frozen=True)
+class LibrarySignature:
+    id: str
+    name: str
+    project: str
+    license: str
+    homepage: str | None
+    sources: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    ml_runtime: bool = False
+    gpl_if_embedded: tuple[str, ...] = ()
+    debian: tuple[str, ...] = ()
+    origin: str = ""  # data file name
+
+
+@dataclass(frozen=True)
+class GenericLicence:
+    id: str
+    spdx: str
+    literal: str
+    word: bool  # require non-word characters around the hit
+    sources: tuple[str, ...]
+
+
+@dataclass
+class _Hit:
+    rule: Rule
+    evidence: Evidence
+    version: str | None = None
+
+
+@dataclass
+class _Found:
+    lib: LibrarySignature
+    hits: dict[str, _Hit] = field(default_factory=dict)
+
+
+def _fail(origin: str, where: str, msg: str) -> LicenseGateError:
+    return LicenseGateError(f"signature data {origin}: {where}: {msg}")
+
+
+def _compile_version(origin: str, where: str, pattern: Any) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str):
+        raise _fail(origin, where, "version must be a string")
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise _fail(origin, where, f"bad version regex: {exc}") from exc
+    if rx.groups != 1:
+        raise _fail(origin, where, "version regex needs exactly one group")
+    return rx
+
+
+def _check_spdx(origin: str, where: str, expr: Any) -> str:
+    if not isinstance(expr, str):
+        raise _fail(origin, where, "license must be a string")
+    try:
+        return spdx.normalize(expr)
+    except spdx.SpdxError as exc:
+        raise _fail(origin, where, str(exc)) from exc
+
+
+def _parse_rule(origin: str, lib_id: str, raw: Any) -> Rule:
+    if not isinstance(raw, dict):
+        raise _fail(origin, lib_id, "rule must be a table")
+    where = f"library {lib_id!r} rule {raw.get('id')!r}"
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
+    rid, kind, strength = raw.get("id"), raw.get("kind"), raw.get("strength", "strong")
+    if not isinstance(rid, str) or not _ID.match(rid):
+        raise _fail(origin, where, "rule id missing or malformed")
+    if kind not in _KINDS:
+        raise _fail(origin, where, f"kind must be one of {sorted(_KINDS)}")
+    if strength not in ("strong", "weak"):
+        raise _fail(origin, where, "strength must be strong or weak")
+    literal = raw.get("literal")
+    licence = raw.get("license")
+    prefix, exact, regex = raw.get("prefix"), raw.get("exact"), raw.get("regex")
+    if kind in STRING_KINDS:
+        if not isinstance(literal, str) or len(literal) < MIN_LITERAL:
+            raise _fail(origin, where, f"string rules need a literal of >= {MIN_LITERAL} characters")
+        if not all(" " <= c < "\x7f" or c in "\t\n\r" for c in literal):
+            raise _fail(origin, where, "literal must be printable ASCII (tab, newline allowed)")
+        if prefix or exact or regex:
+            raise _fail(origin, where, "string rules take literal only")
+    elif literal is not None:
+        raise _fail(origin, where, "literal is for string rules only")
+    if kind == "licence-string":
+        if licence is None:
+            raise _fail(origin, where, "licence-string rules need license")
+        licence = _check_spdx(origin, where, licence)
+    elif licence is not None or "priority" in raw:
+        raise _fail(origin, where, "license/priority are for licence-string rules only")
+    if kind == "symbol":
+        if (prefix is None) == (exact is None) or not isinstance(prefix or exact, str) or regex:
+            raise _fail(origin, where, "symbol rules need exactly one of prefix / exact")
+    elif prefix is not None or exact is not None:
+        raise _fail(origin, where, "prefix/exact are for symbol rules only")
+    compiled = None
+    if kind in NAME_KINDS:
+        if not isinstance(regex, str):
+            raise _fail(origin, where, "soname/filename rules need regex")
+        try:
+            compiled = re.compile(regex)
+        except re.error as exc:
+            raise _fail(origin, where, f"bad regex: {exc}") from exc
+    elif regex is not None:
+        raise _fail(origin, where, "regex is for soname/filename rules only")
+    priority = raw.get("priority", 0)
+    if not isinstance(priority, int):
+        raise _fail(origin, where, "priority must be an integer")
+    supporting = raw.get("supporting", False)
+    if not isinstance(supporting, bool):
+        raise _fail(origin, where, "supporting must be a boolean")
+    return Rule(
+        library=lib_id,
+        id=rid,
+        kind=kind,
+        strength=strength,
+        literal=literal,
+        license=licence,
+        priority=priority,
+        version=_compile_version(origin, where, raw.get("version")),
+        prefix=prefix,
+        exact=exact,
+        regex=compiled,
+        supporting=supporting,
+    )
+
+
+def _parse_library(origin: str, raw: Any) -> LibrarySignature:
+    if not isinstance(raw, dict):
+        raise _fail(origin, "library", "must be a table")
+    lib_id = raw.get("id")
+    where = f"library {lib_id!r}"
+    unknown = set(raw) - _LIBRARY_KEYS
+    if unknown:
+        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
+    if not isinstance(lib_id, str) or not _ID.match(lib_id):
+        raise _fail(origin, where, "id missing or malformed")
+    for key in ("name", "project"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise _fail(origin, where, f"{key} missing")
+    sources = raw.get("sources")
+    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
+        raise _fail(origin, where, "sources must be a non-empty list of strings")
+    rules_raw = raw.get("rule")
+    if not isinstance(rules_raw, list) or not rules_raw:
+        raise _fail(origin, where, "at least one [[library.rule]] is required")
+    rules = tuple(_parse_rule(origin, lib_id, r) for r in rules_raw)
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise _fail(origin, where, "duplicate rule ids")
+    if not any(r.kind in CONTENT_KINDS and not r.supporting for r in rules):
+        raise _fail(origin, where, "needs at least one non-supporting content rule (string or symbol)")
+    gie = raw.get("gpl_if_embedded", [])
+    deb = raw.get("debian", [])
+    for key, val in (("gpl_if_embedded", gie), ("debian", deb)):
+        if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
+            raise _fail(origin, where, f"{key} must be a list of strings")
+    ml = raw.get("ml_runtime", False)
+    if not isinstance(ml, bool):
+        raise _fail(origin, where, "ml_runtime must be a boolean")
+    homepage = raw.get("homepage")
+    if homepage is not None and not isinstance(homepage, str):
+        raise _fail(origin, where, "homepage must be a string")
+    return LibrarySignature(
+        id=lib_id,
+        name=raw["name"],
+        project=raw["project"],
+        license=_check_spdx(origin, where, raw.get("license")),
+        homepage=homepage,
+        sources=tuple(sources),
+        rules=rules,
+        ml_runtime=ml,
+        gpl_if_embedded=tuple(gie),
+        debian=tuple(deb),
+        origin=origin,
+    )
+
+
+def _parse_generic(origin: str, raw: Any) -> GenericLicence:
+    if not isinstance(raw, dict):
+        raise _fail(origin, "licence", "must be a table")
+    where = f"licence {raw.get('id')!r}"
+    unknown = set(raw) - _GENERIC_KEYS
+    if unknown:
+        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
+    gid, literal = raw.get("id"), raw.get("literal")
+    if not isinstance(gid, str) or not _ID.match(gid):
+        raise _fail(origin, where, "id missing or malformed")
+    if not isinstance(literal, str) or len(literal) < MIN_LITERAL:
+        raise _fail(origin, where, f"literal of >= {MIN_LITERAL} characters required")
+    sources = raw.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise _fail(origin, where, "sources required")
+    return GenericLicence(
+        id=gid,
+        spdx=_check_spdx(origin, where, raw.get("spdx")),
+        literal=literal,
+        word=bool(raw.get("word", False)),
+        sources=tuple(sources),
+    )
+
+
+def _string_at(raw: bytes, start: int, end: int) -> tuple[str, int]:
+    """The NUL-terminated string around raw[start:end] (bounded by _CONTEXT), as latin-1, and its start."""
+    lo = raw.rfind(b"\0", max(0, start - _CONTEXT), start) + 1
+    if lo == 0:
+        lo = max(0, start - _CONTEXT)
+    hi = raw.find(b"\0", end, end + _CONTEXT)
+    if hi < 0:
+        hi = min(len(raw), end + _CONTEXT)
+    return raw[lo:hi].decode("latin-1"), lo
+
+
+def _bounded(raw: bytes, pos: int, length: int) -> bool:
+    """True when the bytes around raw[pos:pos+length] are not word characters (letters, digits, '-')."""
+    before = raw[pos - 1] if pos > 0 else 0
+    after = raw[pos + length] if pos + length < len(raw) else 0
+    return before not in _WORD_BYTES and after not in _WORD_BYTES
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _printable_runs(raw: bytes) -> str:
+    """The runs of >= MIN_LITERAL printable ASCII bytes of ``raw``, NUL-separated, as a str.
+
+    Binary tables make up most of a large .rodata; dropping them before the automaton runs is what
+    makes one pass fast (pyahocorasick scans ~25-50 MB/s whatever the content). Uses numpy when it is
+    importable; otherwise the automaton gets the whole section (same hits, slower).
+    """
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is present wherever the tests run
+        return raw.translate(_ASCII_ONLY).decode("ascii")
+    if len(raw) < 4096:
+        return raw.translate(_ASCII_ONLY).decode("ascii")
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    mask = _printable_table()[arr]
+    edges = np.diff(np.concatenate(([False], mask, [False])).view(np.int8))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    good = (ends - starts) >= MIN_LITERAL
+    starts, ends = starts[good], ends[good]
+    if not len(starts):
+        return ""
+    delta = np.zeros(len(raw) + 1, dtype=np.int8)
+    delta[starts] = 1
+    delta[ends] -= 1
+    keep = np.cumsum(delta[:-1], dtype=np.int8).astype(bool)
+    seps = ends[ends < len(raw)]
+    keep[seps] = True
+    out = arr.copy()
+    out[seps] = 0
+    return out[keep].tobytes().decode("ascii")
+
+
+_ASCII_ONLY = bytes(b if (0x20 <= b < 0x7F or b in (9, 10, 13)) else 0 for b in range(256))
+
+
+@functools.cache
+def _printable_table() -> Any:
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    table[list(_PRINTABLE)] = True
+    return table
+
+
+def _trim(s: str, hit_start: int, hit_len: int) -> str:
+    """Readable evidence text: the string, cut to TEXT_LIMIT around the hit, control bytes escaped."""
+    if len(s) > TEXT_LIMIT:
+        lo = max(0, min(hit_start - 40, len(s) - TEXT_LIMIT))
+        s = ("…" if lo else "") + s[lo : lo + TEXT_LIMIT] + ("…" if lo + TEXT_LIMIT < len(s) else "")
+    return "".join(c if " " <= c < "\x7f" else repr(c)[1:-1] for c in s)
+
+
+class SignatureDB:
+    """The loaded signature database and its matcher. Build with :meth:`load_default` or :meth:`from_files`."""
+
+    def __init__(self, libraries: Sequence[LibrarySignature], generic: Sequence[GenericLicence] = ()) -> None:
+        self.libraries: dict[str, LibrarySignature] = {}
+        for lib in libraries:
+            if lib.id in self.libraries:
+                raise _fail(lib.origin, f"library {lib.id!r}", f"duplicate id (also in {self.libraries[lib.id].origin})")
+            self.libraries[lib.id] = lib
+        for lib in libraries:
+            for other in lib.gpl_if_embedded:
+                if other not in self.libraries:
+                    raise _fail(lib.origin, f"library {lib.id!r}", f"gpl_if_embedded names unknown id {other!r}")
+        self.generic = tuple(generic)
+        # One automaton over every literal; value = (literal, rules, generic entries).
+        by_literal: dict[str, tuple[list[Rule], list[GenericLicence]]] = {}
+        self._symbol_exact: dict[str, list[Rule]] = {}
+        self._symbol_prefix: list[Rule] = []
+        self._name_rules: list[Rule] = []
+        for lib in libraries:
+            for rule in lib.rules:
+                if rule.kind in STRING_KINDS:
+                    assert rule.literal is not None
+                    by_literal.setdefault(rule.literal, ([], []))[0].append(rule)
+                elif rule.kind == "symbol":
+                    if rule.exact is not None:
+                        self._symbol_exact.setdefault(rule.exact, []).append(rule)
+                    else:
+                        self._symbol_prefix.append(rule)
+                else:
+                    self._name_rules.append(rule)
+        for g in self.generic:
+            by_literal.setdefault(g.literal, ([], []))[1].append(g)
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+        for literal, (rules, gens) in by_literal.items():
+            self._automaton.add_word(literal, (literal, tuple(rules), tuple(gens)))
+        self._automaton.make_automaton()
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    @classmethod
+    def from_files(cls, signature_files: Iterable[Path], generic_file: Path | None = None) -> SignatureDB:
+        libraries: list[LibrarySignature] = []
+        for path in sorted(signature_files):
+            libraries.extend(_load_libraries(path.name, path.read_text("utf-8")))
+        generic = _load_generic(generic_file.name, generic_file.read_text("utf-8")) if generic_file else []
+        return cls(libraries, generic)
+
+    @classmethod
+    def load_default(cls) -> SignatureDB:
+        """The packaged database, loaded and validated once per process."""
+        return _default_db()
+
+    # -- matching ----------------------------------------------------------------------------------
+
+    def _scan(
+        self, strings: Sequence[tuple[int, bytes | memoryview]], want_generic: bool
+    ) -> tuple[dict[str, _Hit], list[tuple[str, Evidence]]]:
+        """One automaton pass: first hit of every string rule, and generic licence hits.
+
+        The automaton runs over the printable runs of each section (see :func:`_printable_runs`); every
+        literal it reports is then located in the original bytes with ``bytes.find`` for its offset and
+        the NUL-terminated string around it. Literals are printable ASCII, so no hit is lost.
+        """
+        hits: dict[str, _Hit] = {}
+        generic: dict[str, tuple[str, Evidence]] = {}
+        done: set[str] = set()  # literals fully recorded
+        auto = self._automaton
+        for base, data in strings:
+            raw = bytes(data)
+            seen_here: set[str] = set()
+            for _end, (literal, rules, gens) in auto.iter(_printable_runs(raw)):
+                if literal in done or literal in seen_here:
+                    continue
+                seen_here.add(literal)
+                todo_rules = [r for r in rules if r.qualified_id not in hits]
+                todo_gens = [g for g in gens if want_generic and g.id not in generic]
+                if not todo_rules and not todo_gens:
+                    done.add(literal)
+                    continue
+                needle = literal.encode("ascii")
+                pos = raw.find(needle)
+                if todo_gens and any(g.word for g in todo_gens):
+                    bounded = pos
+                    while bounded >= 0 and not _bounded(raw, bounded, len(needle)):
+                        bounded = raw.find(needle, bounded + 1)
+                    todo_gens = [g for g in todo_gens if not g.word or bounded >= 0]
+                    if bounded >= 0 and not todo_rules:
+                        pos = bounded
+                if pos < 0:
+                    continue
+                s, s_start = _string_at(raw, pos, pos + len(needle))
+                shown = _trim(s, pos - s_start, len(needle))
+                for rule in todo_rules:
+                    hit_pos, hit_s, hit_shown, version = pos, s, shown, None
+                    if rule.version is not None:
+                        # The first occurrence may be prose ("Update your FFmpeg version to ..."): look at a
+                        # few more occurrences for one the version regex accepts.
+                        at, tries = pos, 0
+                        while at >= 0 and tries < _VERSION_TRIES:
+                            cand, cand_start = (s, s_start) if at == pos else _string_at(raw, at, at + len(needle))
+                            m = rule.version.search(cand)
+                            if m:
+                                version = m.group(1)
+                                hit_pos, hit_s = at, cand
+                                hit_shown = _trim(cand, at - cand_start, len(needle))
+                                break
+                            at = raw.find(needle, at + 1)
+                            tries += 1
+                    hits[rule.qualified_id] = _Hit(
+                        rule, Evidence(rule.kind, hit_shown, base + hit_pos, rule.qualified_id), version
+                    )
+                for g in todo_gens:
+                    generic[g.id] = (g.spdx, Evidence("licence-string", shown, base + pos, f"generic/{g.id}"))
+                if all(r.qualified_id in hits for r in rules) and all(g.id in generic for g in gens):
+                    done.add(literal)
+        return hits, list(generic.values())
+
+    def _symbol_hits(self, symbols: Iterable[str]) -> dict[str, _Hit]:
+        hits: dict[str, _Hit] = {}
+        by_prefix: dict[str, list[Rule]] = {}
+        for r in self._symbol_prefix:
+            assert r.prefix is not None
+            by_prefix.setdefault(r.prefix, []).append(r)
+        remaining = tuple(by_prefix)
+        exact = self._symbol_exact
+        for sym in symbols:
+            rules = exact.get(sym)
+            if rules:
+                for r in rules:
+                    if r.qualified_id not in hits:
+                        hits[r.qualified_id] = _symbol_hit(r, sym)
+            if remaining and sym.startswith(remaining):
+                done = [p for p in remaining if sym.startswith(p)]
+                for p in done:
+                    for r in by_prefix[p]:
+                        hits.setdefault(r.qualified_id, _symbol_hit(r, sym))
+                remaining = tuple(p for p in remaining if p not in done)
+        return hits
+
+    def _name_hits(self, names: Iterable[str], filename: str) -> dict[str, _Hit]:
+        hits: dict[str, _Hit] = {}
+        names = [n for n in names if n]
+        base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+        for rule in self._name_rules:
+            assert rule.regex is not None
+            candidates = names if rule.kind == "soname" else ([base] if base else [])
+            for name in candidates:
+                if rule.regex.search(name):
+                    version = None
+                    if rule.version is not None:
+                        m = rule.version.search(name)
+                        version = m.group(1) if m else None
+                    hits[rule.qualified_id] = _Hit(rule, Evidence(rule.kind, name, None, rule.qualified_id), version)
+                    break
+        return hits
+
+    def match(
+        self,
+        *,
+        strings: Sequence[tuple[int, bytes | memoryview]],
+        symbols: Iterable[str] = (),
+        names: Iterable[str] = (),
+        filename: str = "",
+        member: str = "",
+    ) -> list[LibraryMatch]:
+        """Libraries found in one binary.
+
+        ``strings``: (member offset of the section, section bytes) for the string-bearing sections
+        (.rodata, .data.rel.ro, __cstring, __const, ...; the whole member for a static archive or an
+        unknown format). ``symbols``: exported / defined symbol names only (never undefined imports:
+        libavcodec imports ``x264_encoder_open_164`` without containing x264). ``names``: soname or
+        Mach-O install names. ``filename``: the member's file name. ``member``: the member path put
+        into every evidence.
+        """
+        return self.match_all(strings=strings, symbols=symbols, names=names, filename=filename, member=member)[0]
+
+    def match_all(
+        self,
+        *,
+        strings: Sequence[tuple[int, bytes | memoryview]],
+        symbols: Iterable[str] = (),
+        names: Iterable[str] = (),
+        filename: str = "",
+        member: str = "",
+    ) -> tuple[list[LibraryMatch], list[tuple[str, Evidence]]]:
+        """``match`` and ``match_generic`` in a single pass over the bytes."""
+        string_hits, generic = self._scan(strings, want_generic=True)
+        all_hits = {**string_hits, **self._symbol_hits(symbols), **self._name_hits(names, filename)}
+        found: dict[str, _Found] = {}
+        for qid, hit in all_hits.items():
+            lib = self.libraries[hit.rule.library]
+            found.setdefault(lib.id, _Found(lib)).hits[qid] = hit
+        matches = self._conclude(found, member)
+        if member:
+            generic = [(s, _with_member(e, member)) for s, e in generic]
+        return matches, generic
+
+    def match_generic(self, strings: Sequence[tuple[int, bytes | memoryview]], member: str = "") -> list[tuple[str, Evidence]]:
+        """Generic licence texts (GNU licence URLs and titles) in the string sections; medium confidence.
+
+        A bare ``GPL`` token is never evidence; SPDX-id literals need non-word characters around them.
+        """
+        generic = self._scan(strings, want_generic=True)[1]
+        return [(s, _with_member(e, member)) for s, e in generic] if member else generic
+
+    def _conclude(self, found: dict[str, _Found], member: str) -> list[LibraryMatch]:
+        results: list[tuple[_Found, LibraryMatch, tuple[int, int]]] = []
+        for f in found.values():
+            hits = list(f.hits.values())
+            if all(h.rule.supporting for h in hits):
+                continue
+            content = [h for h in hits if h.rule.kind in CONTENT_KINDS]
+            named = [h for h in hits if h.rule.kind in NAME_KINDS]
+            content_kinds = {h.rule.kind for h in content}
+            if any(h.rule.strength == "strong" and not h.rule.supporting for h in content) or len(content_kinds) >= 2:
+                conf: Confidence = "high"
+            elif content and (named or len({h.rule.id for h in content if not h.rule.supporting}) >= 2):
+                conf = "medium"
+            else:
+                conf = "low"
+            licence_hits = sorted(
+                (h for h in hits if h.rule.kind == "licence-string"), key=lambda h: -h.rule.priority
+            )
+            licence = licence_hits[0].rule.license if licence_hits else f.lib.license
+            version = next(
+                (h.version for h in sorted(hits, key=lambda h: h.rule.kind not in STRING_KINDS) if h.version), None
+            )
+            order = {"licence-string": 0, "identity-string": 1, "symbol": 2, "soname": 3, "filename": 4}
+            evidence = [
+                _with_member(h.evidence, member)
+                for h in sorted(hits, key=lambda h: (order[h.rule.kind], -h.rule.priority, h.rule.id))
+            ]
+            m = LibraryMatch(
+                id=f.lib.id,
+                name=f.lib.name,
+                project=f.lib.project,
+                license=licence,
+                version=version,
+                confidence=conf,
+                evidence=evidence,
+                ml_runtime=f.lib.ml_runtime,
+                homepage=f.lib.homepage,
+            )
+            score = (_CONF_RANK[conf], len({h.rule.id for h in content}))
+            results.append((f, m, score))
+
+        by_id = {m.id: m for _, m, _ in results}
+        for f, m, _ in results:
+            if not f.lib.gpl_if_embedded or any(h.rule.kind == "licence-string" for h in f.hits.values()):
+                continue
+            for other_id in f.lib.gpl_if_embedded:
+                other = by_id.get(other_id)
+                if other is None or other.id == m.id or other.confidence == "low":
+                    continue
+                if spdx.family(m.license) in ("lgpl", "weak-copyleft", "permissive", "unknown"):
+                    m.license = "GPL-2.0-or-later"
+                m.evidence.append(
+                    Evidence(
+                        "embedded-component",
+                        f"{other.name} ({other.license}) is in the same binary and needs a GPL build",
+                        None,
+                        f"{m.id}/gpl-if-embedded:{other.id}",
+                        member,
+                    )
+                )
+
+        named = [(f, m) for f, m, _ in results if any(h.rule.kind in NAME_KINDS for h in f.hits.values())]
+        if named:
+            for f, m in named:
+                if any(h.rule.kind in CONTENT_KINDS for h in f.hits.values()) or len(results) == 1:
+                    m.role = "primary"
+        elif results:
+            best = max(s for _, _, s in results)
+            top = [m for _, m, s in results if s == best]
+            if len(top) == 1:
+                top[0].role = "primary"
+        out = [m for _, m, _ in results]
+        out.sort(key=lambda m: (-_CONF_RANK[m.confidence], m.id))
+        return out
+
+
+def _symbol_hit(rule: Rule, sym: str) -> _Hit:
+    version = None
+    if rule.version is not None:
+        m = rule.version.search(sym)
+        version = m.group(1) if m else None
+    return _Hit(rule, Evidence("symbol", sym[:TEXT_LIMIT], None, rule.qualified_id), version)
+
+
+def _with_member(e: Evidence, member: str) -> Evidence:
+    if not member or e.member == member:
+        return e
+    return Evidence(e.kind, e.text, e.offset, e.rule, member)
+
+
+def _load_libraries(origin: str, text: str) -> list[LibrarySignature]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(origin, "file", f"TOML error: {exc}") from exc
+    unknown = set(raw) - {"library"}
+    if unknown:
+        raise _fail(origin, "file", f"unknown top-level keys {sorted(unknown)}")
+    return [_parse_library(origin, entry) for entry in raw.get("library", [])]
+
+
+def _load_generic(origin: str, text: str) -> list[GenericLicence]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(origin, "file", f"TOML error: {exc}") from exc
+    unknown = set(raw) - {"licence"}
+    if unknown:
+        raise _fail(origin, "file", f"unknown top-level keys {sorted(unknown)}")
+    return [_parse_generic(origin, entry) for entry in raw.get("licence", [])]
+
+
+@functools.cache
+def _default_db() -> SignatureDB:
+    data = resources.files("licensegate").joinpath("data")
+    libraries: list[LibrarySignature] = []
+    sig_dir = data.joinpath("signatures")
+    for entry in sorted(sig_dir.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            libraries.extend(_load_libraries(entry.name, entry.read_text("utf-8")))
+    generic = _load_generic("generic_licences.toml", data.joinpath("generic_licences.toml").read_text("utf-8"))
+    return SignatureDB(libraries, generic)

@@ -1,0 +1,15 @@
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location("fixture_corpus", Path(__file__).with_name("fixture_corpus.py"))
+assert _spec is not None and _spec.loader is not None
+_fixture_corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixture_corpus)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """Directory of the built fixture corpus (fixtures/build.py); a failed build fails the test."""
+    return _fixture_corpus.corpus_dir()

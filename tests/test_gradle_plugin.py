@@ -1,0 +1,607 @@
+"""The Gradle plugin (gradle-plugin/) driven through real Gradle builds of throwaway projects.
+
+Each project applies the plugin from a copy of gradle-plugin/ through `includeBuild` (Gradle 4.4's
+composite builds substitute `buildscript` classpath dependencies; the `plugins {}` block cannot resolve
+included builds before Gradle 6). Plugin mechanics are tested against a fake `licensegate` script that
+records its arguments; `test_real_cli_*` run the installed `licensegate` on fixture APKs and fail, not skip,
+when it is missing, since CI installs it.
+
+One Gradle daemon with a private GRADLE_USER_HOME serves the session and is stopped at its end. Gradle 4.4
+on Java 17 cannot pass the client's environment to a running daemon, so no test changes PATH or env for a
+daemon build; the PATH-lookup test runs without a daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PLUGIN_SOURCE = REPO / "gradle-plugin"
+GRADLE_TIMEOUT = 300
+
+if shutil.which("gradle") is None:
+    pytest.fail("gradle is not installed: .ci/run installs Debian's gradle (apt-get install gradle)", pytrace=False)
+
+
+# ---- a fake Android application plugin, built once per session as an included build ----------------
+
+FAKE_AGP_BUILD = """\
+apply plugin: 'java-gradle-plugin'
+group = 'test.fake'
+version = '1.0'
+sourceCompatibility = 1.8
+targetCompatibility = 1.8
+tasks.withType(JavaCompile) { options.compilerArgs += ['-Xlint:-options'] }
+gradlePlugin {
+    plugins {
+        fakeAndroid {
+            id = 'com.android.application'
+            implementationClass = 'fakeagp.FakeAndroidApplicationPlugin'
+        }
+    }
+}
+"""
+
+# Two shapes of "AGP". mode=tasks: only assemble<Variant>/bundle<Variant> tasks that declare their outputs,
+# as the fallback sees older AGP. mode=components: an `androidComponents` extension with selector().all(),
+# onVariants(selector, Action) and variant.getArtifacts().get(SingleArtifact.APK / BUNDLE), shaped like
+# AGP 7+'s public API, whose tasks (like AGP's) only exist after the onVariants callbacks have run.
+FAKE_AGP_SOURCES = {
+    "fakeagp/FakeAndroidApplicationPlugin.java": """\
+package fakeagp;
+
+import org.gradle.api.Plugin;
+import org.gradle.api.Project;
+import org.gradle.api.Task;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+
+public class FakeAndroidApplicationPlugin implements Plugin<Project> {
+    public void apply(Project project) {
+        String mode = String.valueOf(project.findProperty("fakeAgp.mode"));
+        if ("components".equals(mode)) {
+            FakeComponents components = project.getExtensions().create("androidComponents", FakeComponents.class, project);
+            project.afterEvaluate(p -> {
+                components.runCallbacks("release");
+                createTasks(project, "release", "apk/release");
+            });
+        } else {
+            createTasks(project, "release", "apk/release");
+            project.getTasks().create("assembleReleaseUnitTest");
+        }
+    }
+
+    static File output(Project project, String dir, String name) {
+        return new File(project.getBuildDir(), "outputs/" + dir + "/" + name);
+    }
+
+    static void createTasks(Project project, String variant, String apkDir) {
+        String cap = variant.substring(0, 1).toUpperCase() + variant.substring(1);
+        File apk = output(project, apkDir, "app-" + variant + ".apk");
+        File aab = output(project, "bundle/" + variant, "app-" + variant + ".aab");
+        Task assemble = project.getTasks().create("assemble" + cap);
+        assemble.getOutputs().file(apk);
+        assemble.doLast(t -> {
+            copy(project, "fakeAgp.apk", apk);
+            write(new File(apk.getParentFile(), "output-metadata.json"), "{}");
+        });
+        Task bundle = project.getTasks().create("bundle" + cap);
+        bundle.getOutputs().file(aab);
+        bundle.doLast(t -> copy(project, "fakeAgp.aab", aab));
+    }
+
+    static void copy(Project project, String property, File to) {
+        try {
+            Files.createDirectories(to.getParentFile().toPath());
+            Files.copy(project.file(project.property(property)).toPath(), to.toPath(), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    static void write(File file, String text) {
+        try {
+            Files.write(file.toPath(), text.getBytes("UTF-8"));
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
+""",
+    "fakeagp/FakeComponents.java": """\
+package fakeagp;
+
+import com.android.build.api.artifact.SingleArtifact;
+import org.gradle.api.Action;
+import org.gradle.api.Project;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+
+public class FakeComponents {
+    private final Project project;
+    private final List<Action<Variant>> callbacks = new ArrayList<>();
+
+    public FakeComponents(Project project) { this.project = project; }
+
+    public Selector selector() { return new Selector(); }
+
+    public void onVariants(Selector selector, Action<Variant> callback) { callbacks.add(callback); }
+
+    void runCallbacks(String name) {
+        for (Action<Variant> callback : callbacks) {
+            callback.execute(new Variant(name));
+        }
+    }
+
+    public static class Selector {
+        public Selector all() { return this; }
+    }
+
+    public class Variant {
+        private final String name;
+        Variant(String name) { this.name = name; }
+        public String getName() { return name; }
+        public Artifacts getArtifacts() { return new Artifacts(name); }
+    }
+
+    public class Artifacts {
+        private final String variant;
+        Artifacts(String variant) { this.variant = variant; }
+        public Object get(SingleArtifact type) {
+            // SingleArtifact.APK is a folder (with output-metadata.json), BUNDLE the .aab file.
+            File file = type == SingleArtifact.APK.INSTANCE
+                    ? new File(project.getBuildDir(), "outputs/apk/" + variant)
+                    : FakeAndroidApplicationPlugin.output(project, "bundle/" + variant, "app-" + variant + ".aab");
+            return project.provider(() -> file);
+        }
+    }
+}
+""",
+    "com/android/build/api/artifact/SingleArtifact.java": """\
+package com.android.build.api.artifact;
+
+public abstract class SingleArtifact {
+    public static final class APK extends SingleArtifact {
+        public static final APK INSTANCE = new APK();
+    }
+    public static final class BUNDLE extends SingleArtifact {
+        public static final BUNDLE INSTANCE = new BUNDLE();
+    }
+}
+""",
+}
+
+
+# ---- session fixtures --------------------------------------------------------------------------------
+
+
+class Gradle:
+    """Runs `gradle` offline with the session's GRADLE_USER_HOME and shared daemon."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.user_home = root / "gradle-user-home"
+        self.plugin_dir = root / "licensegate-gradle-plugin"
+        self.fake_agp_dir = root / "fake-agp"
+        # One project folder reused by every test (each rewrites it): a fresh composite build costs Gradle 4.4
+        # several seconds more per run than one whose .gradle/ state is warm.
+        self.project_dir = root / "project"
+
+    def env(self, path: str | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env["GRADLE_USER_HOME"] = str(self.user_home)
+        env.pop("GRADLE_OPTS", None)
+        if path is not None:
+            env["PATH"] = path
+        return env
+
+    def run(self, project: Path, *args: str, daemon: bool = True, path: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = ["gradle", "--offline", "--console=plain", "--daemon" if daemon else "--no-daemon", *args]
+        result = subprocess.run(
+            command, cwd=project, env=self.env(path), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=GRADLE_TIMEOUT,
+        )
+        result.stdout = result.stdout or ""
+        return result
+
+    def stop(self) -> None:
+        subprocess.run(["gradle", "--stop"], env=self.env(), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
+@pytest.fixture(scope="session")
+def gradle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gradle]:
+    g = Gradle(tmp_path_factory.mktemp("gradle"))
+    # A copy, so builds neither write into the work tree nor race a developer's own build of it.
+    shutil.copytree(PLUGIN_SOURCE, g.plugin_dir, ignore=shutil.ignore_patterns("build", ".gradle"))
+    (g.fake_agp_dir).mkdir()
+    (g.fake_agp_dir / "settings.gradle").write_text("rootProject.name = 'fake-agp'\n")
+    (g.fake_agp_dir / "build.gradle").write_text(FAKE_AGP_BUILD)
+    for relative, source in FAKE_AGP_SOURCES.items():
+        target = g.fake_agp_dir / "src/main/java" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source)
+    g.user_home.mkdir()
+    g.project_dir.mkdir()
+    (g.project_dir / "settings.gradle").write_text(
+        "rootProject.name = 'app'\n"
+        f"includeBuild '{g.plugin_dir.as_posix()}'\n"
+        f"includeBuild '{g.fake_agp_dir.as_posix()}'\n"
+    )
+    # A daemon left behind by a crashed session goes away on its own.
+    (g.user_home / "gradle.properties").write_text("org.gradle.daemon.idletimeout=120000\n")
+    try:
+        yield g
+    finally:
+        g.stop()
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+
+FAKE_CLI = """\
+#!{python}
+# A stand-in for the licensegate CLI: records its argv, writes the report and notices, exits {exit_code}.
+import json, os, sys
+args = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(json.dumps(args) + "\\n")
+if args[:2] == ["scan", "--help"]:
+    print("usage: licensegate scan ARTIFACT [--format {{text,json}}] [--output FILE] [--notices DIR]{report_help}")
+    sys.exit(0)
+output = args[args.index("--output") + 1]
+notices = args[args.index("--notices") + 1]
+os.makedirs(os.path.dirname(output), exist_ok=True)
+os.makedirs(notices, exist_ok=True)
+for name, text in (("THIRD_PARTY_NOTICES.txt", "x264: GPL-2.0-or-later\\n"), ("SOURCE_OFFER.txt", "Written offer for x264\\n")):
+    with open(os.path.join(notices, name), "w") as f:
+        f.write(text)
+report = {report}
+with open(output, "w") as f:
+    json.dump(report, f)
+if "--report" in args:
+    fmt, _, path = args[args.index("--report") + 1].partition("=")
+    with open(path, "w") as f:
+        json.dump({{"version": "2.1.0", "runs": []}}, f)
+print("licensegate (fake) scanned", args[1])
+sys.exit({exit_code})
+"""
+
+GPL_REPORT = {
+    "schema": "licensegate.report/1",
+    "artifact": {"path": "app.apk"},
+    "components": [
+        {"path": "lib/arm64-v8a/libx264.so", "name": "x264", "license": "GPL-2.0-or-later", "family": "gpl"},
+        {"path": "lib/arm64-v8a/libc++_shared.so", "name": "libc++", "license": "Apache-2.0 WITH LLVM-exception", "family": "permissive"},
+    ],
+    "findings": [
+        {"rule": "copyleft-gpl", "severity": "error", "component": "lib/arm64-v8a/libx264.so",
+         "message": "GPL-2.0-or-later code linked into the app", "obligations": []},
+        {"rule": "notice-required", "severity": "warning", "component": "lib/arm64-v8a/libc++_shared.so",
+         "message": "keep the licence notice", "obligations": []},
+    ],
+    "verdict": "fail",
+}
+CLEAN_REPORT = {"schema": "licensegate.report/1", "artifact": {}, "components": [], "findings": [], "verdict": "pass"}
+
+
+def fake_cli(directory: Path, *, exit_code: int, report: dict[str, object], supports_report: bool = True) -> tuple[Path, Path]:
+    """A fake `licensegate` in `directory`; returns (executable, argv log)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    log = directory / "argv.log"
+    exe = directory / "licensegate"
+    exe.write_text(FAKE_CLI.format(
+        python=sys.executable, log=str(log), exit_code=exit_code, report=repr(report),
+        report_help=" [--report FMT=FILE]" if supports_report else "",
+    ))
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return exe, log
+
+
+def scans(log: Path) -> list[list[str]]:
+    """The argv of every `scan ARTIFACT` call the fake received (not the `--help` probes)."""
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return [c for c in calls if c[:2] != ["scan", "--help"]]
+
+
+@pytest.fixture
+def project(gradle: Gradle) -> Path:
+    """The session's project folder, emptied of everything but its settings and Gradle state."""
+    for child in gradle.project_dir.iterdir():
+        if child.name in {"settings.gradle", ".gradle"}:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    return gradle.project_dir
+
+
+def write_build(project: Path, body: str, *, android: bool = False, android_first: bool = True,
+                properties: str = "") -> Path:
+    """build.gradle applying the plugin (and the fake Android plugin) from the included builds."""
+    applies = ["apply plugin: 'io.github.licensegate'"]
+    if android:
+        android_apply = "apply plugin: 'com.android.application'"
+        applies = [android_apply, *applies] if android_first else [*applies, android_apply]
+    (project / "build.gradle").write_text(
+        "buildscript {\n    dependencies {\n"
+        "        classpath 'io.github.licensegate:licensegate-gradle-plugin'\n"
+        "        classpath 'test.fake:fake-agp'\n"
+        "    }\n}\n"
+        + "\n".join(applies) + "\n\n" + textwrap.dedent(body)
+    )
+    if properties:
+        (project / "gradle.properties").write_text(properties)
+    return project
+
+
+def groovy_path(p: Path) -> str:
+    return p.as_posix().replace("'", "\\'")
+
+
+# ---- manual mode: the licenseGate task -----------------------------------------------------------------
+
+
+def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_notices(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, log = fake_cli(tmp_path / "cli", exit_code=1, report=GPL_REPORT)
+    (project / "app-release.apk").write_bytes(b"PK fake apk")
+    write_build(project, f"""
+        licenseGate {{
+            executable = '{groovy_path(exe)}'
+            artifact = file('app-release.apk')
+            noticesDir = file("$buildDir/licensegate/notices")
+        }}
+    """)
+
+    result = gradle.run(project, "licenseGate")
+
+    assert result.returncode != 0, result.stdout
+    out = result.stdout
+    report = project / "build/reports/licensegate/licensegate.json"
+    assert "policy violation in app-release.apk" in out
+    assert "lib/arm64-v8a/libx264.so (x264, GPL-2.0-or-later) [copyleft-gpl]" in out
+    assert f"Report: {report}" in out
+    # Only error findings make the failure; the warning is not listed as a violation.
+    assert "libc++_shared.so" not in out.split("What went wrong")[1]
+    assert (project / "build/licensegate/notices/SOURCE_OFFER.txt").is_file()
+    assert report.is_file()
+    assert (project / "build/reports/licensegate/licensegate.sarif").is_file()
+    [argv] = scans(log)
+    assert argv[:2] == ["scan", str(project / "app-release.apk")]
+    assert argv[argv.index("--format") + 1] == "json"
+    assert argv[argv.index("--output") + 1] == str(report)
+    assert argv[argv.index("--notices") + 1] == str(project / "build/licensegate/notices")
+    assert argv[argv.index("--report") + 1] == "sarif=" + str(project / "build/reports/licensegate/licensegate.sarif")
+    assert "--policy" not in argv
+
+
+def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT, supports_report=False)
+    (project / "app.aab").write_bytes(b"PK fake aab")
+    (project / "licensegate.toml").write_text("# policy\n")
+    write_build(project, f"""
+        licenseGate {{
+            executable = '{groovy_path(exe)}'
+            artifact = 'app.aab'
+            policy = file('licensegate.toml')
+        }}
+    """)
+
+    result = gradle.run(project, "licenseGate")
+
+    assert result.returncode == 0, result.stdout
+    assert "app.aab passes the licence policy" in result.stdout
+    [argv] = scans(log)
+    assert argv[argv.index("--policy") + 1] == str(project / "licensegate.toml")
+    assert "--report" not in argv
+    assert (project / "build/reports/licensegate/notices/SOURCE_OFFER.txt").is_file()
+
+
+def test_fail_on_violation_false_logs_and_continues(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, _ = fake_cli(tmp_path / "cli", exit_code=1, report=GPL_REPORT)
+    (project / "app.apk").write_bytes(b"PK")
+    write_build(project, f"""
+        licenseGate {{
+            executable = '{groovy_path(exe)}'
+            artifact = file('app.apk')
+            failOnViolation = false
+        }}
+    """)
+
+    result = gradle.run(project, "licenseGate")
+
+    assert result.returncode == 0, result.stdout
+    assert "lib/arm64-v8a/libx264.so" in result.stdout
+    assert "failOnViolation = false" in result.stdout
+
+
+def test_unreadable_input_exit_2_fails_with_the_cli_output(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, _ = fake_cli(tmp_path / "cli", exit_code=2, report=CLEAN_REPORT)
+    (project / "app.apk").write_bytes(b"not a zip")
+    write_build(project, f"""
+        licenseGate {{ executable = '{groovy_path(exe)}'; artifact = file('app.apk') }}
+    """)
+
+    result = gradle.run(project, "licenseGate")
+
+    assert result.returncode != 0
+    assert "could not read its input" in result.stdout
+    assert "licensegate (fake) scanned" in result.stdout
+
+
+def test_no_artifact_configured_says_how_to_set_one(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, _ = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
+    write_build(project, f"licenseGate {{ executable = '{groovy_path(exe)}' }}\n")
+
+    result = gradle.run(project, "licenseGate")
+
+    assert result.returncode != 0
+    assert "no artifact to scan" in result.stdout
+    assert "artifact = file(" in result.stdout
+
+
+def test_missing_executable_on_path_gives_install_hint(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    (project / "app.apk").write_bytes(b"PK")
+    write_build(project, "licenseGate { artifact = file('app.apk') }\n")
+    # PATH with gradle and java but without any licensegate: the default lookup must fail helpfully.
+    # No daemon, because a running daemon keeps the PATH it was started with.
+    needed = {str(Path(shutil.which(tool) or "/usr/bin/" + tool).parent) for tool in ("gradle", "java", "sh", "dirname")}
+    path = os.pathsep.join(sorted(d for d in needed if not (Path(d) / "licensegate").exists()))
+
+    result = gradle.run(project, "licenseGate", daemon=False, path=path)
+
+    assert result.returncode != 0
+    assert "executable 'licensegate' was not found on PATH" in result.stdout
+    assert "pip install" in result.stdout
+
+
+def test_missing_executable_path_gives_install_hint(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    (project / "app.apk").write_bytes(b"PK")
+    write_build(project, """
+        licenseGate { executable = '/nonexistent/venv/bin/licensegate'; artifact = file('app.apk') }
+    """)
+
+    result = gradle.run(project, "licenseGate")
+
+    assert result.returncode != 0
+    assert "'/nonexistent/venv/bin/licensegate' does not exist" in result.stdout
+    assert "pip install" in result.stdout
+
+
+def test_sync_notices_into_app_sources_is_a_checked_second_pass(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, _ = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
+    (project / "app.apk").write_bytes(b"PK")
+    write_build(project, f"""
+        licenseGate {{
+            executable = '{groovy_path(exe)}'
+            artifact = file('app.apk')
+            syncNoticesTo = file('src/main/assets/licenses')
+        }}
+    """)
+
+    first = gradle.run(project, "licenseGate")
+    second = gradle.run(project, "licenseGate")
+
+    assert first.returncode != 0
+    assert "were stale; updated [SOURCE_OFFER.txt, THIRD_PARTY_NOTICES.txt]" in first.stdout
+    assert (project / "src/main/assets/licenses/SOURCE_OFFER.txt").read_text() == "Written offer for x264\n"
+    assert second.returncode == 0, second.stdout
+    assert "are current" in second.stdout
+
+
+# ---- Android wiring ------------------------------------------------------------------------------------
+
+
+def _android_project(project: Path, tmp_path: Path, mode: str, exit_code: int, *, android_first: bool = True) -> Path:
+    exe, log = fake_cli(tmp_path / "cli", exit_code=exit_code, report=GPL_REPORT if exit_code else CLEAN_REPORT)
+    (project / "input.apk").write_bytes(b"PK apk")
+    (project / "input.aab").write_bytes(b"PK aab")
+    write_build(
+        project, f"licenseGate {{ executable = '{groovy_path(exe)}' }}\n",
+        android=True, android_first=android_first,
+        properties=f"fakeAgp.mode={mode}\nfakeAgp.apk=input.apk\nfakeAgp.aab=input.aab\n",
+    )
+    return log
+
+
+def _executed(output: str) -> list[str]:
+    """Task paths in execution order, from --console=plain lines such as `:licenseGateRelease FAILED`."""
+    return [line.split()[0] for line in output.splitlines() if line.startswith(":")]
+
+
+def test_android_assemble_task_is_finalized_by_its_variant_gate(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    # Fallback wiring (no androidComponents): tasks found by name; licensegate applied before "AGP".
+    log = _android_project(project, tmp_path, "tasks", exit_code=1, android_first=False)
+
+    result = gradle.run(project, "assembleRelease")
+
+    assert result.returncode != 0
+    executed = _executed(result.stdout)
+    assert executed.index(":assembleRelease") < executed.index(":licenseGateRelease"), executed
+    assert "lib/arm64-v8a/libx264.so" in result.stdout
+    assert "variant release (APK)" in result.stdout
+    [argv] = scans(log)
+    assert argv[1] == str(project / "build/outputs/apk/release/app-release.apk")
+    assert (project / "build/reports/licensegate/release/licensegate.json").is_file()
+    assert (project / "build/reports/licensegate/notices/release/SOURCE_OFFER.txt").is_file()
+
+    tasks = gradle.run(project, "tasks", "--all")
+    assert "licenseGateRelease - Scans the APK of variant release" in tasks.stdout
+    assert "licenseGateReleaseBundle - Scans the AAB of variant release" in tasks.stdout
+    assert "licenseGateReleaseUnitTest" not in tasks.stdout
+
+
+def test_android_bundle_task_is_finalized_by_its_bundle_gate(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    log = _android_project(project, tmp_path, "tasks", exit_code=0)
+
+    result = gradle.run(project, "bundleRelease")
+
+    assert result.returncode == 0, result.stdout
+    executed = _executed(result.stdout)
+    assert executed.index(":bundleRelease") < executed.index(":licenseGateReleaseBundle"), executed
+    assert ":licenseGateRelease" not in executed
+    [argv] = scans(log)
+    assert argv[1] == str(project / "build/outputs/bundle/release/app-release.aab")
+    assert (project / "build/reports/licensegate/releaseBundle/licensegate.json").is_file()
+
+
+def test_android_variant_api_wiring_scans_the_apk_in_the_artifact_folder(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    # androidComponents.onVariants + SingleArtifact.APK (a folder holding the APK and output-metadata.json).
+    log = _android_project(project, tmp_path, "components", exit_code=1)
+
+    result = gradle.run(project, "assembleRelease")
+
+    assert result.returncode != 0
+    executed = _executed(result.stdout)
+    assert executed.index(":assembleRelease") < executed.index(":licenseGateRelease"), executed
+    assert "policy violation in app-release.apk (variant release (APK))" in result.stdout
+    [argv] = scans(log)
+    assert argv[1] == str(project / "build/outputs/apk/release/app-release.apk")
+
+
+# ---- end to end against the real CLI ---------------------------------------------------------------------
+
+
+def _gate_with_real_cli(gradle: Gradle, project: Path, apk: Path) -> subprocess.CompletedProcess[str]:
+    for leftover in ("build", apk.name):
+        shutil.rmtree(project / leftover, ignore_errors=True)
+    shutil.copy(apk, project / apk.name)
+    write_build(project, f"""
+        licenseGate {{
+            artifact = file('{apk.name}')
+            noticesDir = file("$buildDir/licensegate/notices")
+        }}
+    """)
+    return gradle.run(project, "licenseGate")
+
+
+def test_real_cli_gates_gpl_and_clean_fixture_apks(gradle: Gradle, project: Path) -> None:
+    # Runs the installed licensegate through PATH (the daemon inherits this process's PATH). It fails rather
+    # than skips without one: CI installs it, so a missing CLI is a broken set-up, not an optional test.
+    assert shutil.which("licensegate"), "licensegate is not on PATH: `pip install .` in the repository first (see README)"
+    from fixture_corpus import corpus_dir  # written by the fixture helper; imported here so the rest runs without it
+
+    result = _gate_with_real_cli(gradle, project, corpus_dir() / "gpl-player.apk")
+    assert result.returncode != 0, result.stdout
+    assert "policy violation in gpl-player.apk" in result.stdout, result.stdout
+    assert "libx264.so" in result.stdout.split("What went wrong")[-1]
+    assert (project / "build/licensegate/notices/SOURCE_OFFER.txt").is_file()
+    report = json.loads((project / "build/reports/licensegate/licensegate.json").read_text())
+    assert report["verdict"] == "fail"
+
+    result = _gate_with_real_cli(gradle, project, corpus_dir() / "clean-app.apk")
+    assert result.returncode == 0, result.stdout
+    assert "clean-app.apk passes the licence policy" in result.stdout

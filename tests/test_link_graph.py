@@ -1,0 +1,144 @@
+"""The link graph on real clang-built Android (ELF) and iOS (Mach-O) binaries."""
+
+from __future__ import annotations
+
+import json
+import plistlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from licensegate.cli import main
+from natives import ANDROID_ARM, android_lib, have_clang, ios_dylib, ios_executable
+
+pytestmark = pytest.mark.skipif(not have_clang(), reason="clang is installed by .ci/run")
+
+
+def scan(capsys: pytest.CaptureFixture[str], path: Path) -> dict:
+    code = main(["scan", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    return json.loads(out)
+
+
+def by_path(report: dict) -> dict[str, dict]:
+    return {c["path"]: c for c in report["components"]}
+
+
+@pytest.fixture(scope="module")
+def android_libs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("android")
+    libc = android_lib(d / "libc.so", "int puts(const char *s) { return 0; }", soname="libc.so")
+    libb = android_lib(d / "libb.so", "int b_value(void) { return 7; }", soname="libb.so.5")
+    liba = android_lib(d / "liba.so", 'extern int b_value(void); extern int puts(const char*);\n'
+                       'int a_value(void) { puts("a"); return b_value(); }', link=[libb, libc])
+    libb32 = android_lib(d / "libb32.so", "int b_value(void) { return 7; }", soname="libb.so.5", target=ANDROID_ARM)
+    liba32 = android_lib(d / "liba32.so", "extern int b_value(void);\nint a_value(void) { return b_value(); }", link=[libb32], target=ANDROID_ARM)
+    return {"liba": liba, "libb": libb, "liba32": liba32, "libb32": libb32}
+
+
+def test_dt_needed_resolves_by_soname_within_the_abi(tmp_path: Path, capsys: pytest.CaptureFixture[str], android_libs: dict[str, Path]) -> None:
+    apk = tmp_path / "app.apk"
+    with zipfile.ZipFile(apk, "w") as zf:
+        zf.writestr("AndroidManifest.xml", b"\0" * 8)
+        zf.write(android_libs["liba"], "lib/arm64-v8a/liba.so")
+        # the file name differs from the soname (libb.so.5): resolution must go by soname
+        zf.write(android_libs["libb"], "lib/arm64-v8a/libb.so")
+        zf.write(android_libs["liba32"], "lib/armeabi-v7a/liba.so")
+        zf.write(android_libs["libb32"], "lib/armeabi-v7a/libb.so")
+    comps = by_path(scan(capsys, apk))
+    a64, a32 = comps["lib/arm64-v8a/liba.so"], comps["lib/armeabi-v7a/liba.so"]
+    assert a64["abi"] == "arm64-v8a" and a32["abi"] == "armeabi-v7a"
+    assert a64["links"] == ["lib/arm64-v8a/libb.so"]
+    assert a32["links"] == ["lib/armeabi-v7a/libb.so"]
+    assert a64["unresolved_links"] == ["libc.so"]
+    assert comps["lib/arm64-v8a/libb.so"]["loaded_by"] == ["lib/arm64-v8a/liba.so"]
+    assert comps["lib/arm64-v8a/libb.so"]["soname"] == "libb.so.5"
+
+
+def test_nested_archive_members_are_named_with_bang(tmp_path: Path, capsys: pytest.CaptureFixture[str], android_libs: dict[str, Path]) -> None:
+    import io
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.write(android_libs["liba"], "lib/arm64-v8a/liba.so")
+        zf.write(android_libs["libb"], "lib/arm64-v8a/libb.so")
+    apk = tmp_path / "nested.apk"
+    with zipfile.ZipFile(apk, "w") as zf:
+        zf.writestr("AndroidManifest.xml", b"\0" * 8)
+        zf.writestr("assets/plugin.zip", inner.getvalue())
+    comps = by_path(scan(capsys, apk))
+    a = comps["assets/plugin.zip!/lib/arm64-v8a/liba.so"]
+    assert a["links"] == ["assets/plugin.zip!/lib/arm64-v8a/libb.so"]
+
+
+def test_unpacked_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str], android_libs: dict[str, Path]) -> None:
+    root = tmp_path / "unpacked"
+    (root / "lib/arm64-v8a").mkdir(parents=True)
+    (root / "lib/arm64-v8a/liba.so").write_bytes(android_libs["liba"].read_bytes())
+    (root / "lib/arm64-v8a/libb.so").write_bytes(android_libs["libb"].read_bytes())
+    report = scan(capsys, root)
+    assert report["artifact"]["type"] == "folder"
+    assert by_path(report)["lib/arm64-v8a/liba.so"]["links"] == ["lib/arm64-v8a/libb.so"]
+
+
+@pytest.fixture(scope="module")
+def ipa(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("ios")
+    fw = ios_dylib(d / "B", "int b_value(void) { return 7; }", install_name="@rpath/B.framework/B")
+    helper = ios_dylib(d / "libhelper.dylib", "int h(void) { return 1; }", install_name="@executable_path/Frameworks/libhelper.dylib")
+    exe = ios_executable(d / "App", "extern int b_value(void); extern int h(void);\nint main(void) { return b_value() + h(); }",
+                         link=[fw, helper], rpaths=["@executable_path/Frameworks"])
+    ext = ios_executable(d / "Ext", "extern int b_value(void);\nint main(void) { return b_value(); }",
+                         link=[fw], rpaths=["@executable_path/../../Frameworks"])
+    out = d / "App.ipa"
+    app = "Payload/App.app/"
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.write(exe, app + "App")
+        zf.writestr(app + "Info.plist", plistlib.dumps({"CFBundleIdentifier": "com.example.app", "CFBundleExecutable": "App",
+                                                         "CFBundleShortVersionString": "2.1", "CFBundleVersion": "210",
+                                                         "MinimumOSVersion": "14.0"}, fmt=plistlib.FMT_BINARY))
+        zf.write(fw, app + "Frameworks/B.framework/B")
+        zf.write(helper, app + "Frameworks/libhelper.dylib")
+        zf.write(ext, app + "PlugIns/Ext.appex/Ext")
+        zf.writestr(app + "PlugIns/Ext.appex/Info.plist", plistlib.dumps({"CFBundleIdentifier": "com.example.app.ext", "CFBundleExecutable": "Ext"}))
+    return out
+
+
+def test_ipa_rpath_and_executable_path_resolution(capsys: pytest.CaptureFixture[str], ipa: Path) -> None:
+    report = scan(capsys, ipa)
+    art = report["artifact"]
+    assert (art["type"], art["platform"], art["app_id"], art["version"], art["version_code"], art["min_sdk"]) == (
+        "ipa", "ios", "com.example.app", "2.1", "210", "14.0")
+    assert art["executable"] == "Payload/App.app/App"
+    comps = by_path(report)
+    app, ext = comps["Payload/App.app/App"], comps["Payload/App.app/PlugIns/Ext.appex/Ext"]
+    assert app["kind"] == "executable" and app["abi"] == "arm64"
+    assert app["links"] == ["Payload/App.app/Frameworks/B.framework/B", "Payload/App.app/Frameworks/libhelper.dylib"]
+    # the extension resolves @rpath through its own LC_RPATH (@executable_path/../../Frameworks)
+    assert ext["links"] == ["Payload/App.app/Frameworks/B.framework/B"]
+    b = comps["Payload/App.app/Frameworks/B.framework/B"]
+    assert b["soname"] == "@rpath/B.framework/B"
+    assert b["loaded_by"] == ["Payload/App.app/App", "Payload/App.app/PlugIns/Ext.appex/Ext"]
+
+
+def test_fat_macho(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import struct
+
+    thin = ios_dylib(tmp_path / "T", "int t(void) { return 1; }", install_name="@rpath/T.framework/T")
+    data = thin.read_bytes()
+    # A universal binary holding the same arm64 slice twice (cpu types arm64 and arm64e-like subtype), aligned at 16K.
+    align = 1 << 14
+    header = struct.pack(">II", 0xCAFEBABE, 2)
+    off1 = align
+    off2 = off1 + ((len(data) + align - 1) // align) * align
+    header += struct.pack(">iiIII", 0x0100000C, 0, off1, len(data), 14)
+    header += struct.pack(">iiIII", 0x0100000C, 2, off2, len(data), 14)
+    fat = header.ljust(off1, b"\0") + data.ljust(off2 - off1, b"\0") + data
+    fw = tmp_path / "fat.zip"
+    with zipfile.ZipFile(fw, "w") as zf:
+        zf.writestr("T.framework/T", fat)
+    c = by_path(scan(capsys, fw))["T.framework/T"]
+    assert c["format"] == "macho" and c["details"]["slices"] == ["arm64", "arm64"]
+    assert c["soname"] == "@rpath/T.framework/T"

@@ -208,18 +208,33 @@ class Gradle:
             env["PATH"] = path
         return env
 
-    def run(self, project: Path, *args: str, daemon: bool = True, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, project: Path, *args: str, daemon: bool = True, path: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         command = ["gradle", "--offline", "--console=plain", "--daemon" if daemon else "--no-daemon", *args]
         result = subprocess.run(
-            command, cwd=project, env=self.env(path), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=GRADLE_TIMEOUT,
+            command,
+            cwd=project,
+            env=self.env(path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=GRADLE_TIMEOUT,
         )
         result.stdout = result.stdout or ""
         return result
 
     def stop(self) -> None:
-        subprocess.run(["gradle", "--stop"], env=self.env(), stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+        subprocess.run(
+            ["gradle", "--stop"],
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -284,28 +299,50 @@ GPL_REPORT = {
     "artifact": {"path": "app.apk"},
     "components": [
         {"path": "lib/arm64-v8a/libx264.so", "name": "x264", "license": "GPL-2.0-or-later", "family": "gpl"},
-        {"path": "lib/arm64-v8a/libc++_shared.so", "name": "libc++", "license": "Apache-2.0 WITH LLVM-exception", "family": "permissive"},
+        {
+            "path": "lib/arm64-v8a/libc++_shared.so",
+            "name": "libc++",
+            "license": "Apache-2.0 WITH LLVM-exception",
+            "family": "permissive",
+        },
     ],
     "findings": [
-        {"rule": "copyleft-gpl", "severity": "error", "component": "lib/arm64-v8a/libx264.so",
-         "message": "GPL-2.0-or-later code linked into the app", "obligations": []},
-        {"rule": "notice-required", "severity": "warning", "component": "lib/arm64-v8a/libc++_shared.so",
-         "message": "keep the licence notice", "obligations": []},
+        {
+            "rule": "copyleft-gpl",
+            "severity": "error",
+            "component": "lib/arm64-v8a/libx264.so",
+            "message": "GPL-2.0-or-later code linked into the app",
+            "obligations": [],
+        },
+        {
+            "rule": "notice-required",
+            "severity": "warning",
+            "component": "lib/arm64-v8a/libc++_shared.so",
+            "message": "keep the licence notice",
+            "obligations": [],
+        },
     ],
     "verdict": "fail",
 }
 CLEAN_REPORT = {"schema": "licensegate.report/1", "artifact": {}, "components": [], "findings": [], "verdict": "pass"}
 
 
-def fake_cli(directory: Path, *, exit_code: int, report: dict[str, object], supports_report: bool = True) -> tuple[Path, Path]:
+def fake_cli(
+    directory: Path, *, exit_code: int, report: dict[str, object], supports_report: bool = True
+) -> tuple[Path, Path]:
     """A fake `licensegate` in `directory`; returns (executable, argv log)."""
     directory.mkdir(parents=True, exist_ok=True)
     log = directory / "argv.log"
     exe = directory / "licensegate"
-    exe.write_text(FAKE_CLI.format(
-        python=sys.executable, log=str(log), exit_code=exit_code, report=repr(report),
-        report_help=" [--report FMT=FILE]" if supports_report else "",
-    ))
+    exe.write_text(
+        FAKE_CLI.format(
+            python=sys.executable,
+            log=str(log),
+            exit_code=exit_code,
+            report=repr(report),
+            report_help=" [--report FMT=FILE]" if supports_report else "",
+        )
+    )
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return exe, log
 
@@ -329,8 +366,9 @@ def project(gradle: Gradle) -> Path:
     return gradle.project_dir
 
 
-def write_build(project: Path, body: str, *, android: bool = False, android_first: bool = True,
-                properties: str = "") -> Path:
+def write_build(
+    project: Path, body: str, *, android: bool = False, android_first: bool = True, properties: str = ""
+) -> Path:
     """build.gradle applying the plugin (and the fake Android plugin) from the included builds."""
     applies = ["apply plugin: 'io.github.licensegate'"]
     if android:
@@ -340,8 +378,7 @@ def write_build(project: Path, body: str, *, android: bool = False, android_firs
         "buildscript {\n    dependencies {\n"
         "        classpath 'io.github.licensegate:licensegate-gradle-plugin'\n"
         "        classpath 'test.fake:fake-agp'\n"
-        "    }\n}\n"
-        + "\n".join(applies) + "\n\n" + textwrap.dedent(body)
+        "    }\n}\n" + "\n".join(applies) + "\n\n" + textwrap.dedent(body)
     )
     if properties:
         (project / "gradle.properties").write_text(properties)
@@ -355,16 +392,21 @@ def groovy_path(p: Path) -> str:
 # ---- manual mode: the licenseGate task -----------------------------------------------------------------
 
 
-def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_notices(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_notices(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
     exe, log = fake_cli(tmp_path / "cli", exit_code=1, report=GPL_REPORT)
     (project / "app-release.apk").write_bytes(b"PK fake apk")
-    write_build(project, f"""
+    write_build(
+        project,
+        f"""
         licenseGate {{
             executable = '{groovy_path(exe)}'
             artifact = file('app-release.apk')
             noticesDir = file("$buildDir/licensegate/notices")
         }}
-    """)
+    """,
+    )
 
     result = gradle.run(project, "licenseGate")
 
@@ -388,17 +430,22 @@ def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_not
     assert "--policy" not in argv
 
 
-def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
     exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT, supports_report=False)
     (project / "app.aab").write_bytes(b"PK fake aab")
     (project / "licensegate.toml").write_text("# policy\n")
-    write_build(project, f"""
+    write_build(
+        project,
+        f"""
         licenseGate {{
             executable = '{groovy_path(exe)}'
             artifact = 'app.aab'
             policy = file('licensegate.toml')
         }}
-    """)
+    """,
+    )
 
     result = gradle.run(project, "licenseGate")
 
@@ -413,13 +460,16 @@ def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(gradle: Gra
 def test_fail_on_violation_false_logs_and_continues(gradle: Gradle, project: Path, tmp_path: Path) -> None:
     exe, _ = fake_cli(tmp_path / "cli", exit_code=1, report=GPL_REPORT)
     (project / "app.apk").write_bytes(b"PK")
-    write_build(project, f"""
+    write_build(
+        project,
+        f"""
         licenseGate {{
             executable = '{groovy_path(exe)}'
             artifact = file('app.apk')
             failOnViolation = false
         }}
-    """)
+    """,
+    )
 
     result = gradle.run(project, "licenseGate")
 
@@ -431,9 +481,12 @@ def test_fail_on_violation_false_logs_and_continues(gradle: Gradle, project: Pat
 def test_unreadable_input_exit_2_fails_with_the_cli_output(gradle: Gradle, project: Path, tmp_path: Path) -> None:
     exe, _ = fake_cli(tmp_path / "cli", exit_code=2, report=CLEAN_REPORT)
     (project / "app.apk").write_bytes(b"not a zip")
-    write_build(project, f"""
+    write_build(
+        project,
+        f"""
         licenseGate {{ executable = '{groovy_path(exe)}'; artifact = file('app.apk') }}
-    """)
+    """,
+    )
 
     result = gradle.run(project, "licenseGate")
 
@@ -458,7 +511,9 @@ def test_missing_executable_on_path_gives_install_hint(gradle: Gradle, project: 
     write_build(project, "licenseGate { artifact = file('app.apk') }\n")
     # PATH with gradle and java but without any licensegate: the default lookup must fail helpfully.
     # No daemon, because a running daemon keeps the PATH it was started with.
-    needed = {str(Path(shutil.which(tool) or "/usr/bin/" + tool).parent) for tool in ("gradle", "java", "sh", "dirname")}
+    needed = {
+        str(Path(shutil.which(tool) or "/usr/bin/" + tool).parent) for tool in ("gradle", "java", "sh", "dirname")
+    }
     path = os.pathsep.join(sorted(d for d in needed if not (Path(d) / "licensegate").exists()))
 
     result = gradle.run(project, "licenseGate", daemon=False, path=path)
@@ -470,9 +525,12 @@ def test_missing_executable_on_path_gives_install_hint(gradle: Gradle, project: 
 
 def test_missing_executable_path_gives_install_hint(gradle: Gradle, project: Path, tmp_path: Path) -> None:
     (project / "app.apk").write_bytes(b"PK")
-    write_build(project, """
+    write_build(
+        project,
+        """
         licenseGate { executable = '/nonexistent/venv/bin/licensegate'; artifact = file('app.apk') }
-    """)
+    """,
+    )
 
     result = gradle.run(project, "licenseGate")
 
@@ -484,13 +542,16 @@ def test_missing_executable_path_gives_install_hint(gradle: Gradle, project: Pat
 def test_sync_notices_into_app_sources_is_a_checked_second_pass(gradle: Gradle, project: Path, tmp_path: Path) -> None:
     exe, _ = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
     (project / "app.apk").write_bytes(b"PK")
-    write_build(project, f"""
+    write_build(
+        project,
+        f"""
         licenseGate {{
             executable = '{groovy_path(exe)}'
             artifact = file('app.apk')
             syncNoticesTo = file('src/main/assets/licenses')
         }}
-    """)
+    """,
+    )
 
     first = gradle.run(project, "licenseGate")
     second = gradle.run(project, "licenseGate")
@@ -510,8 +571,10 @@ def _android_project(project: Path, tmp_path: Path, mode: str, exit_code: int, *
     (project / "input.apk").write_bytes(b"PK apk")
     (project / "input.aab").write_bytes(b"PK aab")
     write_build(
-        project, f"licenseGate {{ executable = '{groovy_path(exe)}' }}\n",
-        android=True, android_first=android_first,
+        project,
+        f"licenseGate {{ executable = '{groovy_path(exe)}' }}\n",
+        android=True,
+        android_first=android_first,
         properties=f"fakeAgp.mode={mode}\nfakeAgp.apk=input.apk\nfakeAgp.aab=input.aab\n",
     )
     return log
@@ -558,7 +621,9 @@ def test_android_bundle_task_is_finalized_by_its_bundle_gate(gradle: Gradle, pro
     assert (project / "build/reports/licensegate/releaseBundle/licensegate.json").is_file()
 
 
-def test_android_variant_api_wiring_scans_the_apk_in_the_artifact_folder(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+def test_android_variant_api_wiring_scans_the_apk_in_the_artifact_folder(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
     # androidComponents.onVariants + SingleArtifact.APK (a folder holding the APK and output-metadata.json).
     log = _android_project(project, tmp_path, "components", exit_code=1)
 
@@ -579,19 +644,24 @@ def _gate_with_real_cli(gradle: Gradle, project: Path, apk: Path) -> subprocess.
     for leftover in ("build", apk.name):
         shutil.rmtree(project / leftover, ignore_errors=True)
     shutil.copy(apk, project / apk.name)
-    write_build(project, f"""
+    write_build(
+        project,
+        f"""
         licenseGate {{
             artifact = file('{apk.name}')
             noticesDir = file("$buildDir/licensegate/notices")
         }}
-    """)
+    """,
+    )
     return gradle.run(project, "licenseGate")
 
 
 def test_real_cli_gates_gpl_and_clean_fixture_apks(gradle: Gradle, project: Path) -> None:
     # Runs the installed licensegate through PATH (the daemon inherits this process's PATH). It fails rather
     # than skips without one: CI installs it, so a missing CLI is a broken set-up, not an optional test.
-    assert shutil.which("licensegate"), "licensegate is not on PATH: `pip install .` in the repository first (see README)"
+    assert shutil.which("licensegate"), (
+        "licensegate is not on PATH: `pip install .` in the repository first (see README)"
+    )
     from fixture_corpus import corpus_dir  # written by the fixture helper; imported here so the rest runs without it
 
     result = _gate_with_real_cli(gradle, project, corpus_dir() / "gpl-player.apk")

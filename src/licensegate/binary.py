@@ -244,9 +244,10 @@ def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
     if fat is None or fat.size == 0:
         raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
     binary = fat.at(0)
-    header = binary.header
-    cpu = _MACHO_CPU.get(int(header.cpu_type.value) if hasattr(header.cpu_type, "value") else int(header.cpu_type))
-    ftype = int(header.file_type.value) if hasattr(header.file_type, "value") else int(header.file_type)
+    # CPU and file type straight from the header: LIEF's enums warn on values they do not know.
+    endian = "<" if raw[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") else ">"
+    cputype, _, ftype = struct.unpack_from(endian + "iiI", raw, 4)
+    cpu = _MACHO_CPU.get(cputype)
     info = BinaryInfo(format="macho", kind=_MACHO_FILETYPE.get(ftype, "native-library"), abi=cpu)  # type: ignore[arg-type]
     for cmd in binary.commands:
         ctype = str(cmd.command).rsplit(".", 1)[-1]

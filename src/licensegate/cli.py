@@ -120,7 +120,7 @@ def _scan(args: argparse.Namespace) -> int:
     result = scan(args.artifact, limits, progress)
     if progress is not None:
         progress.close()
-    findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform)
+    findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform, result.models)
     report = build(result, pol, findings, args.fail_on, time.perf_counter() - started)
 
     if args.format == "json":

@@ -25,6 +25,7 @@ _IPA_APP = re.compile(r"^Payload/[^/]+\.app/")
 class Layout:
     type: ArtifactType
     platform: Literal["android", "ios", "unknown"]
+    names: tuple[str, ...] = ()  # member names of the artifact itself (not of nested archives)
 
 
 def detect(path: Path) -> Layout:
@@ -33,7 +34,7 @@ def detect(path: Path) -> Layout:
         raise InputError(f"{path}: no such file or folder")
     if path.is_dir():
         names = _folder_names(path)
-        return classify(names, folder=path)
+        return _with_names(classify(names, folder=path), names)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -46,7 +47,7 @@ def detect(path: Path) -> Layout:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"{path}: corrupt or truncated zip archive ({reason})") from None
-        return classify(names)
+        return _with_names(classify(names), names)
     if not head:
         raise InputError(f"{path}: empty file")
     from .sniff import MemberKind, sniff
@@ -54,6 +55,10 @@ def detect(path: Path) -> Layout:
     if sniff(head.ljust(8, b"\0")) in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE, MemberKind.DEX):
         return Layout("file", "unknown")
     raise InputError(f"{path}: not an APK, AAB, IPA, AAR, zip, folder or native binary (unrecognised content)")
+
+
+def _with_names(lay: Layout, names: list[str]) -> Layout:
+    return Layout(lay.type, lay.platform, tuple(names))
 
 
 def classify(names: Iterable[str], folder: Path | None = None) -> Layout:

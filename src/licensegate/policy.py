@@ -12,10 +12,13 @@ import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .errors import UsageError
 from .model import Component, Finding, LoadSite, Obligation
+
+if TYPE_CHECKING:
+    from .models import Declared, ModelFile
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +39,11 @@ DEFAULT_RULES: dict[str, str] = {
     "app-links-copyleft": "error",
     "unidentified-native-code": "info",
     "member-problem": "warning",
+    "model-stance-unmet": "error",
+    "model-license-undeclared": "warning",
+    "model-metadata-conflict": "warning",
+    "model-use-restricted": "warning",
+    "model-gpl3-conflict": "error",
 }
 
 RULE_DESCRIPTIONS: dict[str, str] = {
@@ -48,6 +56,11 @@ RULE_DESCRIPTIONS: dict[str, str] = {
     "app-links-copyleft": "The app's own code links or loads copyleft code",
     "unidentified-native-code": "Native code whose origin and licence could not be identified",
     "member-problem": "An archive member could not be analysed or looks tampered with",
+    "model-stance-unmet": "A model lacks what the chosen stance requires as its corresponding source",
+    "model-license-undeclared": "A model ships with no licence, embedded or declared",
+    "model-metadata-conflict": "A model's declared facts contradict its embedded metadata",
+    "model-use-restricted": "A model is under a use-restricted licence whose terms must be passed on",
+    "model-gpl3-conflict": "A use-restricted model licence conflicts with GPL-3.0 terms covering the app",
 }
 
 
@@ -56,6 +69,8 @@ class Policy:
     source: str = "built-in default"
     app_license: str | None = None  # None: proprietary
     rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    model_stance: str = "training-code"  # docs/models.md explains the three stances and this default
+    model_declarations: list[Declared] = field(default_factory=list)
 
     @property
     def app_is_gpl_covered(self) -> bool:
@@ -66,10 +81,11 @@ class Policy:
         return spdx.family(self.app_license) in ("gpl", "agpl")
 
     def to_json(self) -> dict[str, object]:
-        return {"source": self.source, "app_license": self.app_license, "rules": self.rules}
+        return {"source": self.source, "app_license": self.app_license, "rules": self.rules,
+                "models": {"source": self.model_stance, "declared": [d.match for d in self.model_declarations]}}
 
 
-_KNOWN_TOP = {"version", "app", "rules"}
+_KNOWN_TOP = {"version", "app", "rules", "models"}
 
 
 def load(path: Path | None) -> Policy:
@@ -109,7 +125,30 @@ def load(path: Path | None) -> Policy:
         if sev not in SEVERITIES:
             raise UsageError(f"{path}: rule {rule!r} has severity {sev!r}; use one of {', '.join(SEVERITIES)}")
         policy.rules[rule] = sev
+    _load_models(raw.get("models", {}), policy, path)
     return policy
+
+
+def _load_models(table: object, policy: Policy, path: Path) -> None:
+    from .models import Declared
+    from .models.provenance import STANCES
+
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [models] must be a table")
+    unknown = set(table) - {"source", "declare"}
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) in [models]: {', '.join(sorted(unknown))}; known: declare, source")
+    stance = table.get("source", policy.model_stance)
+    if stance not in STANCES:
+        raise UsageError(f"{path}: models.source must be one of {', '.join(STANCES)}; got {stance!r}")
+    policy.model_stance = stance
+    declared = table.get("declare", [])
+    if not isinstance(declared, list):
+        raise UsageError(f"{path}: models.declare must be an array of tables ([[models.declare]])")
+    for i, entry in enumerate(declared):
+        if not isinstance(entry, dict):
+            raise UsageError(f"{path}: models.declare[{i}] must be a table")
+        policy.model_declarations.append(Declared.from_mapping(entry, source=f"{path}: models.declare[{i}]"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,7 +165,14 @@ def obligations_for(family: str, license: str | None) -> list[Obligation]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def evaluate(components: list[Component], problems: list, load_sites: list[LoadSite], policy: Policy, platform: str) -> list[Finding]:
+def evaluate(
+    components: list[Component],
+    problems: list,
+    load_sites: list[LoadSite],
+    policy: Policy,
+    platform: str,
+    models: dict[str, ModelFile] | None = None,
+) -> list[Finding]:
     """Findings for every component that the policy has something to say about, plus chains from app code."""
     findings: list[Finding] = []
     gpl_app = policy.app_is_gpl_covered
@@ -169,11 +215,87 @@ def evaluate(components: list[Component], problems: list, load_sites: list[LoadS
             add("unidentified-native-code", comp, f"{comp.path}: native code not identified by any signature; treated as the app's own code.", [])
 
     findings.extend(_chains(components, load_sites, policy))
+    if models:
+        findings.extend(_model_findings(components, models, policy))
     for prob in problems:
         sev = policy.rules.get("member-problem", "warning")
         if sev != "off":
             findings.append(Finding("member-problem", sev, prob.path, f"{prob.path}: {prob.problem}: {prob.detail}"))  # type: ignore[arg-type]
     return findings
+
+
+def _model_findings(components: list[Component], models: dict[str, ModelFile], policy: Policy) -> list[Finding]:
+    """Provenance, classification and the stance's requirements for every model; findings for what is missing."""
+    from . import spdx
+    from .models import (
+        classify_debian_ml_policy,
+        classify_mof,
+        find_declared,
+        metadata_conflicts,
+        model_use_restrictions,
+        stance_requirements,
+    )
+
+    code = [c for c in components if c.kind != "model"]
+    gpl_code = [c for c in code if c.family in ("gpl", "agpl")]
+    gpl_covered = policy.app_is_gpl_covered or bool(gpl_code)
+    gpl3 = any("GPL-3.0" in (lic or "") or "-or-later" in (lic or "") for lic in [policy.app_license] + [c.license for c in gpl_code] if lic and "GPL" in lic)
+    why_covered = (f"the app is declared {policy.app_license}" if policy.app_is_gpl_covered
+                   else f"the app contains GPL code ({', '.join(c.path for c in gpl_code[:3])})" if gpl_code else "")
+    out: list[Finding] = []
+
+    def add(rule: str, comp: Component, message: str, severity: str | None = None) -> None:
+        sev = severity or policy.rules.get(rule, "info")
+        if sev != "off":
+            out.append(Finding(rule, sev, comp.path, message))  # type: ignore[arg-type]
+
+    for comp in components:
+        mf = models.get(comp.path)
+        if mf is None:
+            continue
+        dec = find_declared(policy.model_declarations, comp.path, comp.sha256)
+        if dec is not None and dec.licence_spdx and comp.license != dec.licence_spdx:
+            comp.details["embedded_license"] = comp.license
+            comp.license = dec.licence_spdx
+            comp.origin = "declared"
+            comp.family = spdx.family(comp.license) if spdx.is_valid(comp.license) else "unknown"
+        comp.obligations = obligations_for(comp.family, comp.license)
+        reqs = stance_requirements(policy.model_stance, mf, dec, gpl_covered)  # type: ignore[arg-type]
+        conflicts = metadata_conflicts(mf, dec)
+        restrictions = model_use_restrictions(mf, dec)
+        comp.details["provenance"] = {
+            "declared": None if dec is None else {
+                "source": dec.source, "match": dec.match, "license": dec.licence, "upstream": dec.upstream,
+                "training_code": dec.training_code, "model_card": dec.model_card,
+                "training_data": None if dec.training_data is None else {
+                    "description": dec.training_data.description, "location": dec.training_data.location,
+                    "license": dec.training_data.licence},
+            },
+            "stance": policy.model_stance,
+            "app_gpl_covered": gpl_covered,
+            "debian_ml_policy": classify_debian_ml_policy(mf, dec).to_json(),
+            "model_openness_framework": classify_mof(mf, dec).to_json(),
+            "requirements": [r.to_json() for r in reqs],
+            "conflicts": [c.to_json() for c in conflicts],
+            "use_restrictions": [r.to_json() for r in restrictions],
+        }
+        for r in reqs:
+            if r.present:
+                continue
+            if r.severity == "violation":
+                add("model-stance-unmet", comp, f"{comp.path}: {r.what} is missing; the policy's stance ({policy.model_stance}) "
+                    f"counts it as the model's corresponding source and {why_covered}.")
+            elif r.key == "licence":
+                add("model-license-undeclared", comp, f"{comp.path}: the model carries no licence and none is declared in the policy ([[models.declare]]).")
+            else:
+                add("model-stance-unmet", comp, f"{comp.path}: {r.what} is not declared (needed only if the app becomes GPL-covered).", "info")
+        for c in conflicts:
+            add("model-metadata-conflict", comp, f"{comp.path}: declared {c.field} {c.declared!r} ({c.declared_source}) contradicts the embedded {c.embedded!r}.")
+        for u in restrictions:
+            add("model-use-restricted", comp, f"{comp.path}: {u.licence} restricts use ({'; '.join(u.restrictions[:3])}); pass the restrictions on and ship its notice: {u.notice}")
+            if u.gpl3_conflict and gpl3:
+                add("model-gpl3-conflict", comp, f"{comp.path}: {u.licence} adds use restrictions, which GPL-3.0 s.7 and s.10 forbid in a work covered by it ({why_covered}).")
+    return out
 
 
 def _statically_combined(comp: Component) -> str | None:

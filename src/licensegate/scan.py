@@ -10,12 +10,16 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import graph, layout
 from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
 from .errors import MemberError
 from .model import Component, Evidence, LibraryMatch, LoadSite
+
+if TYPE_CHECKING:
+    from .models import ModelFile
 from .sniff import MemberKind, sniff
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -47,6 +51,14 @@ class ScanResult:
     load_sites: list[LoadSite]
     members_scanned: int
     bytes_scanned: int
+    models: dict[str, ModelFile] = field(default_factory=dict)  # component path -> what the model declares
+
+
+# Files that make a folder one model (Core ML package / compiled model, TensorFlow SavedModel), and the files the
+# folder reader needs to see (kept in memory only for those folders).
+_MODEL_DIR_MARKERS = ("coremldata.bin", "Manifest.json", "saved_model.pb")
+_MODEL_DIR_FILES = {"coremldata.bin", "metadata.json", "model.mil", "Manifest.json", "model.mlmodel", "saved_model.pb"}
+_MODEL_DIR_FILE_LIMIT = 64 * 1024 * 1024
 
 
 class Scanner:
@@ -65,6 +77,9 @@ class Scanner:
         self.members = 0
         self.bytes = 0
         self._db = None
+        self.models: dict[str, ModelFile] = {}
+        self.maybe_encrypted: list[tuple[ModelFile, str, int]] = []  # reported only if an ML runtime ships too
+        self.model_dirs: dict[str, dict[str, bytes]] = {}  # folder-models: root -> {relative path: bytes}
 
     @property
     def db(self):  # type: ignore[no-untyped-def]
@@ -84,6 +99,7 @@ class Scanner:
         else:
             walk = Walk(self.path, self.limits)
             members = iter(walk)
+        self.model_dirs = {root: {} for root in _model_dir_roots(lay.names)}
         total = size
         for member in members:
             self.members += 1
@@ -91,15 +107,16 @@ class Scanner:
                 self._visit(member, artifact)
             except MemberError as exc:
                 self.problems.append(MemberProblem(member.path, "unparsable", str(exc)))
-            finally:
-                member.release()
+            if walk is None:
+                member.release()  # the walk releases its members itself, after looking inside nested archives
             if self.progress is not None:
                 self.bytes_progress(member, total)
         if walk is not None:
             self.problems[:0] = walk.problems
+        self._finish_models()
         self._finish_artifact(artifact)
         graph.resolve(self.components, self.load_sites, artifact)
-        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes)
+        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes, self.models)
 
     def bytes_progress(self, member: Member, total: int) -> None:
         assert self.progress is not None
@@ -110,6 +127,12 @@ class Scanner:
     def _visit(self, member: Member, artifact: ArtifactInfo) -> None:
         head = member.head()
         kind = sniff(head)
+        root = self._model_dir_of(member.path)
+        if root is not None:
+            rel = member.path[len(root) + 1 :]
+            if rel in _MODEL_DIR_FILES and member.size <= _MODEL_DIR_FILE_LIMIT:
+                self.model_dirs[root][rel] = member.read()
+            return  # the folder is one model, reported when the walk is done
         if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
             data = member.read()
             self.bytes += len(data)
@@ -140,7 +163,9 @@ class Scanner:
             from .android.manifest import read_bundle_config
 
             self.bundle_config = read_bundle_config(member.read())
-        elif kind is MemberKind.PLIST and member.name == "Info.plist":
+        elif kind in (MemberKind.OTHER, MemberKind.ZIP):
+            self._model(member, head)
+        if kind is MemberKind.PLIST and member.name == "Info.plist":
             import plistlib
 
             try:
@@ -149,6 +174,65 @@ class Scanner:
                 raise MemberError(f"{member.path}: malformed property list ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
             if isinstance(plist, dict):
                 self.plists[member.path] = plist
+
+    def _model(self, member: Member, head: bytes) -> None:
+        from .models.sniff import known_format, possibly_encrypted_model, sniff_model
+
+        if known_format(head) is not None:
+            return  # images, audio, fonts, compressed streams: never models
+        data = member.read()
+        mf = sniff_model(data, member.path)
+        if mf is None:
+            enc = possibly_encrypted_model(data, member.path, has_ml_runtime=True)
+            if enc is not None:
+                self.maybe_encrypted.append((enc, hashlib.sha256(data).hexdigest(), len(data)))
+            return
+        self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
+
+    def _add_model(self, mf: ModelFile, sha256: str | None, size: int) -> None:
+        comp = Component(
+            path=mf.member,
+            kind="model",
+            format=mf.format,
+            name=mf.name or mf.member.rstrip("/").rsplit("/", 1)[-1],
+            sha256=sha256,
+            size=size,
+            version=mf.version,
+            license=mf.license,
+            confidence=mf.confidence,
+            evidence=list(mf.evidence),
+            origin="identified",
+        )
+        facts = mf.to_json()
+        comp.details["model"] = {k: v for k, v in facts.items() if k not in ("kind", "format", "member", "name", "version", "license", "confidence", "evidence")}
+        _set_family(comp)
+        self.components.append(comp)
+        self.models[comp.path] = mf
+
+    def _model_dir_of(self, path: str) -> str | None:
+        for root in self.model_dirs:
+            if path.startswith(root + "/"):
+                return root
+        return None
+
+    def _finish_models(self) -> None:
+        from .models import sniff_model_directory
+
+        for root, files in self.model_dirs.items():
+            try:
+                mf = sniff_model_directory({k: (lambda v=v: v) for k, v in files.items()}, root)
+            except MemberError as exc:
+                self.problems.append(MemberProblem(root, "unparsable", str(exc)))
+                continue
+            if mf is not None:
+                digest = hashlib.sha256()
+                for name in sorted(files):
+                    digest.update(name.encode() + b"\0" + files[name])
+                self._add_model(mf, digest.hexdigest(), sum(len(v) for v in files.values()))
+        self.model_dirs.clear()
+        if any(c.details.get("ml_runtime") for c in self.components):
+            for mf, sha, size in self.maybe_encrypted:
+                self._add_model(mf, sha, size)
 
     def _native_component(self, member: Member, data: bytes, info: BinaryInfo) -> Component:
         names = [n for n in (info.soname,) if n]
@@ -244,6 +328,21 @@ class Scanner:
                 if comp.path == exe_path and comp.kind == "executable":
                     comp.details["bundle_id"] = _str(plist.get("CFBundleIdentifier"))
                     comp.details["bundle_executable"] = True
+
+
+def _model_dir_roots(names: tuple[str, ...]) -> list[str]:
+    """Folders that are one model: they hold a Core ML or SavedModel marker file (deepest marker wins)."""
+    roots = set()
+    for name in names:
+        parent, _, base = name.rpartition("/")
+        if base in _MODEL_DIR_MARKERS and parent:
+            if base == "coremldata.bin" and parent.endswith("/model") and any(n.startswith(parent.rsplit("/", 1)[0] + "/metadata.json") for n in names):
+                parent = parent.rsplit("/", 1)[0]  # .mlmodelc/model/coremldata.bin belongs to the outer folder
+            if base == "Manifest.json" and not any(n.startswith(parent + "/Data/com.apple.CoreML/") for n in names):
+                continue
+            roots.add(parent)
+    # a marker inside another model folder belongs to that folder
+    return sorted(r for r in roots if not any(r != o and r.startswith(o + "/") for o in roots))
 
 
 def scan(path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None) -> ScanResult:

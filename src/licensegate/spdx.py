@@ -30,7 +30,6 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import Union
 
 from licensegate.errors import LicenseGateError
 from licensegate.model import Family
@@ -150,7 +149,7 @@ class And:
     args: tuple[Expression, ...]
 
     def __str__(self) -> str:
-        return " AND ".join(_wrap(a, Or) for a in self.args)
+        return " AND ".join(f"({a})" if isinstance(a, Or) else str(a) for a in self.args)
 
 
 @dataclass(frozen=True)
@@ -158,18 +157,10 @@ class Or:
     args: tuple[Expression, ...]
 
     def __str__(self) -> str:
-        return " OR ".join(_wrap(a, None) for a in self.args)
+        return " OR ".join(str(a) for a in self.args)
 
 
-Expression = Union[LicenseId, With, And, Or]
-
-
-def _wrap(e: Expression, parens_for: type | None) -> str:
-    if parens_for is not None and isinstance(e, parens_for):
-        return f"({e})"
-    if isinstance(e, And) and parens_for is None:
-        return str(e)
-    return str(e)
+Expression = LicenseId | With | And | Or
 
 
 @dataclass(frozen=True)

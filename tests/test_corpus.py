@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -22,7 +22,7 @@ COPYLEFT = {"gpl", "agpl", "lgpl", "nonfree"}
 SCHEMA = json.loads((Path(__file__).parent.parent / "src/licensegate/report/schema.json").read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def report_for(artifact: str) -> tuple[int, dict]:
     out = corpus_dir().parent / "reports" / f"{artifact}.json"
     out.parent.mkdir(exist_ok=True)

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from licensegate.archive import Limits, Walk
+from licensegate.archive import Limits
 from licensegate.binary import read_ar, read_elf, read_macho
 from licensegate.errors import LicenseGateError, MemberError
 from natives import android_lib, have_clang, ios_dylib

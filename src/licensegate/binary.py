@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import MemberError
 
@@ -243,12 +243,15 @@ def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
     fat = lief.MachO.parse(raw, lief.MachO.ParserConfig.quick)
     if fat is None or fat.size == 0:
         raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
-    binary = fat.at(0)
+    binary: Any = fat.at(0)
+    if binary is None:
+        raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
     # CPU and file type straight from the header: LIEF's enums warn on values they do not know.
     endian = "<" if raw[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") else ">"
     cputype, _, ftype = struct.unpack_from(endian + "iiI", raw, 4)
     cpu = _MACHO_CPU.get(cputype)
     info = BinaryInfo(format="macho", kind=_MACHO_FILETYPE.get(ftype, "native-library"), abi=cpu)  # type: ignore[arg-type]
+    cmd: Any
     for cmd in binary.commands:
         ctype = str(cmd.command).rsplit(".", 1)[-1]
         if ctype == "ID_DYLIB":
@@ -268,7 +271,7 @@ def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
             if off < end:
                 info.strings.append((off, view[off:end]))
     for sym in binary.symbols:
-        name = sym.name
+        name = str(sym.name)
         if name and (sym.raw_type & 0x0E) == 0x0E and (sym.raw_type & 0x01):  # N_SECT and N_EXT: defined, external
             info.symbols.append(name[1:] if name.startswith("_") else name)
     if not info.strings:

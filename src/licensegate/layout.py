@@ -94,7 +94,7 @@ def classify(names: Iterable[str], folder: Path | None = None) -> Layout:
 
 def _folder_names(root: Path) -> list[str]:
     out = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         rel = Path(dirpath).relative_to(root).as_posix()
         for name in filenames:
             out.append(name if rel == "." else f"{rel}/{name}")

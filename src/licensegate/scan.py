@@ -6,11 +6,12 @@ policy -> findings. Each member is inflated once and its bytes handed to every a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from . import graph, layout
 from .archive import Limits, Member, MemberProblem, Walk
@@ -20,6 +21,7 @@ from .model import Component, Evidence, LibraryMatch, LoadSite
 
 if TYPE_CHECKING:
     from .models import ModelFile
+    from .signatures import SignatureDB
 from .sniff import MemberKind, sniff
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -76,13 +78,13 @@ class Scanner:
         self.bundle_config: object | None = None
         self.members = 0
         self.bytes = 0
-        self._db = None
+        self._db: SignatureDB | None = None
         self.models: dict[str, ModelFile] = {}
         self.maybe_encrypted: list[tuple[ModelFile, str, int]] = []  # reported only if an ML runtime ships too
         self.model_dirs: dict[str, dict[str, bytes]] = {}  # folder-models: root -> {relative path: bytes}
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> SignatureDB:
         if self._db is None:
             from .signatures import SignatureDB
 
@@ -94,7 +96,7 @@ class Scanner:
         size, digest = _file_digest(self.path)
         artifact = ArtifactInfo(path=str(self.path), type=lay.type, platform=lay.platform, sha256=digest, size=size)
         if lay.type == "file":
-            members = iter([Member(self.path.name, size, 0, _opener=lambda: self.path.open("rb"))])
+            members = iter([Member(self.path.name, size, 0, _opener=functools.partial(_open_binary, self.path))])
             walk = None
         else:
             walk = Walk(self.path, self.limits)
@@ -220,7 +222,7 @@ class Scanner:
 
         for root, files in self.model_dirs.items():
             try:
-                mf = sniff_model_directory({k: (lambda v=v: v) for k, v in files.items()}, root)
+                mf = sniff_model_directory({k: functools.partial(bytes, v) for k, v in files.items()}, root)
             except MemberError as exc:
                 self.problems.append(MemberProblem(root, "unparsable", str(exc)))
                 continue
@@ -386,7 +388,7 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
         comp.license = _conjoin(licences)
         if primary is None:
             # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
-            comp.confidence = max((m.confidence for m in embedded), key=_CONF_RANK.__getitem__)
+            comp.confidence = max((m.confidence for m in embedded), key=lambda c: _CONF_RANK.get(c or "low", 0))
     if any(m.ml_runtime for m in embedded):
         comp.details["ml_runtime"] = True
 
@@ -427,6 +429,10 @@ def _main_plist(plists: dict[str, dict[str, object]]) -> str:
         if plists[path].get("CFBundleExecutable"):
             return path
     return candidates[0]
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return path.open("rb")
 
 
 def _str(value: object) -> str | None:

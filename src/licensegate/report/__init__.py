@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from .. import __version__
@@ -22,6 +24,28 @@ class Report:
     findings: list[Finding]
     verdict: Literal["pass", "fail"]
     duration_s: float
+    fail_on: str = "error"
+    generated: str = field(default_factory=lambda: generated_now())
+
+    @property
+    def models(self) -> list[Component]:
+        return sorted((c for c in self.components if c.kind == "model"), key=lambda c: c.path)
+
+    def component(self, path: str | None) -> Component | None:
+        if path is None:
+            return None
+        for c in self.components:
+            if c.path == path:
+                return c
+        return None
+
+    @property
+    def failing(self) -> list[Finding]:
+        """The unwaived findings that make the verdict fail under the report's --fail-on."""
+        if self.verdict == "pass":
+            return []
+        sevs = {"error"} if self.fail_on == "error" else {"error", "warning"}
+        return [f for f in self.findings if f.severity in sevs and not f.waived_by]
 
     @property
     def components(self) -> list[Component]:
@@ -43,7 +67,7 @@ class Report:
         return {
             "schema": SCHEMA_ID,
             "tool": {"name": "licensegate", "version": __version__},
-            "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "generated": self.generated,
             "artifact": {k: v for k, v in asdict(a).items()},
             "policy": self.policy.to_json(),
             "summary": {
@@ -61,8 +85,21 @@ class Report:
         }
 
 
+def generated_now() -> str:
+    """UTC time of the report; SOURCE_DATE_EPOCH (reproducible builds) fixes it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = time.gmtime(int(epoch)) if epoch and epoch.isdigit() else time.gmtime()
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", t)
+
+
 def build(scan: ScanResult, policy: Policy, findings: list[Finding], fail_on: str, duration_s: float) -> Report:
-    return Report(scan, policy, findings, verdict(findings, fail_on), duration_s)
+    return Report(scan, policy, findings, verdict(findings, fail_on), duration_s, fail_on=fail_on)
+
+
+def fingerprint(f: Finding) -> str:
+    """A stable id for a finding across builds: rule, component and chain, never the message wording."""
+    key = "\0".join([f.rule, f.component or f.message, *f.chain])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def match_json(m: LibraryMatch) -> dict[str, object]:

@@ -1,0 +1,231 @@
+"""Third-party notices and the written source offer, rendered from Jinja2 templates.
+
+`write_notices(report, folder)` writes THIRD_PARTY_NOTICES.html, THIRD_PARTY_NOTICES.txt and SOURCE_OFFER.txt.
+Templates live in `licensegate/templates/`; a user folder (`--templates DIR`) holding a file of the same name wins.
+Licence texts come from the vendored SPDX licence list (`data/licenses/`, see its README for source and version).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from .. import __version__, spdx
+from ..errors import UsageError
+from ..model import Component, LibraryMatch
+from . import Report
+
+NOTICE_FILES = ("THIRD_PARTY_NOTICES.html", "THIRD_PARTY_NOTICES.txt", "SOURCE_OFFER.txt")
+OFFER_FAMILIES = ("gpl", "agpl", "lgpl")
+TO_BE_COMPLETED = "[TO BE COMPLETED: {}]"
+
+_COPYRIGHT = re.compile(
+    r"(?:Copyright|COPYRIGHT|\([cC]\)|©)\s*(?:\([cC]\)\s*|©\s*)?(?:\d{4}[\d\s,\-–]*)(?:\([cC]\)\s*)?[^\n]*")
+
+
+def copyright_lines(texts: list[str]) -> list[str]:
+    """Copyright statements found in evidence strings, trimmed ("Copyright (c) 2018-2022 Cosmin Truta")."""
+    found: list[str] = []
+    for text in texts:
+        for part in re.split(r"\n|\\n", text):
+            for m in _COPYRIGHT.finditer(part):
+                line = m.group(0).strip().rstrip("…").strip()
+                line = re.split(r"\s+-\s+(?:https?://|options)|\s{2,}|<?https?://", line)[0].strip(" -,.")
+                if re.search(r"\d{4}", line) and len(line) > 12 and line not in found:
+                    found.append(line[:160])
+    return found
+
+
+@dataclass
+class NoticeEntry:
+    """One third-party work: a library (all its copies across ABIs) or a model."""
+
+    name: str
+    version: str | None
+    license: str | None
+    family: str
+    kind: str  # native-library, java-library, embedded, model, ...
+    paths: list[str] = field(default_factory=list)
+    copyrights: list[str] = field(default_factory=list)
+    homepage: str | None = None
+    project: str | None = None
+    license_choice: str | None = None
+    author: str | None = None  # models: the author their metadata names
+    requirements: list[dict[str, object]] = field(default_factory=list)  # models: the stance's requirements
+    stance: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.name, self.version or "", self.license or "")
+
+
+@dataclass
+class LicenceText:
+    id: str
+    name: str
+    url: str | None
+    text: str | None  # None: not vendored; the notices give the URL instead
+
+
+@dataclass
+class Notices:
+    report: Report
+    entries: list[NoticeEntry]
+    models: list[NoticeEntry]
+    licences: list[LicenceText]
+    offer: list[NoticeEntry]  # GPL-family components needing the written offer
+    list_version: str
+
+
+@functools.cache
+def _licence_index() -> dict[str, object]:
+    raw = resources.files("licensegate").joinpath("data/licenses/index.json").read_text("utf-8")
+    return dict(json.loads(raw))
+
+
+def licence_text(ident: str) -> LicenceText:
+    """The vendored SPDX text of one licence id, or a pointer to the SPDX page when it is not vendored."""
+    f = resources.files("licensegate").joinpath(f"data/licenses/{ident}.json")
+    if ident in _licence_index()["ids"] and f.is_file():  # type: ignore[operator]
+        data = json.loads(f.read_text("utf-8"))
+        return LicenceText(ident, str(data.get("name") or ident), data.get("url"), str(data.get("licenseText") or ""))
+    if ident.startswith(("LicenseRef-", "DocumentRef-")):
+        return LicenceText(ident, ident, None, None)
+    return LicenceText(ident, ident, f"https://spdx.org/licenses/{ident}.html", None)
+
+
+def licence_ids(expression: str | None) -> list[str]:
+    """Every licence and exception id in an SPDX expression, in order of appearance."""
+    if not expression:
+        return []
+    try:
+        e = spdx.parse(expression, strict=False)
+    except spdx.SpdxError:
+        return []
+    out: list[str] = []
+
+    def walk(x: spdx.Expression) -> None:
+        if isinstance(x, spdx.LicenseId):
+            out.append(x.id)
+        elif isinstance(x, spdx.With):
+            out.extend([x.licence.id, x.exception])
+        else:
+            for a in x.args:
+                walk(a)
+
+    walk(e)
+    return list(dict.fromkeys(out))
+
+
+def _entry_from_component(c: Component) -> NoticeEntry:
+    texts = [e.text for e in c.evidence]
+    return NoticeEntry(c.name, c.version, c.license, c.family, c.kind, [c.path], copyright_lines(texts),
+                       project=c.project, license_choice=c.license_choice)
+
+
+def _entry_from_match(m: LibraryMatch, host: Component) -> NoticeEntry:
+    return NoticeEntry(m.name, m.version, m.license, spdx.family(m.license) if m.license else "unknown", "embedded",
+                       [host.path], copyright_lines([e.text for e in m.evidence]), homepage=m.homepage, project=m.project)
+
+
+def collect(report: Report) -> Notices:
+    """What the notices and the offer say: identified components (merged across ABIs), embedded code, models."""
+    merged: dict[tuple[str, str, str], NoticeEntry] = {}
+
+    def add(entry: NoticeEntry) -> None:
+        have = merged.get(entry.key)
+        if have is None:
+            merged[entry.key] = entry
+            return
+        have.paths += [p for p in entry.paths if p not in have.paths]
+        have.copyrights += [x for x in entry.copyrights if x not in have.copyrights]
+
+    models: list[NoticeEntry] = []
+    for c in sorted(report.components, key=lambda c: c.path):
+        if c.kind == "model":
+            details = c.details.get("model") if isinstance(c.details.get("model"), dict) else {}
+            prov = c.details.get("provenance") if isinstance(c.details.get("provenance"), dict) else {}
+            entry = _entry_from_component(c)
+            entry.author = (details or {}).get("author")  # type: ignore[union-attr]
+            entry.requirements = list((prov or {}).get("requirements") or [])  # type: ignore[union-attr]
+            entry.stance = (prov or {}).get("stance")  # type: ignore[union-attr]
+            models.append(entry)
+            continue
+        if c.origin != "unidentified":
+            add(_entry_from_component(c))
+        for m in c.embedded:
+            if m.id != c.identified_as:
+                add(_entry_from_match(m, c))
+    entries = sorted(merged.values(), key=lambda e: (e.name.lower(), e.version or ""))
+    ids: list[str] = []
+    for e in [*entries, *models]:
+        ids += [i for i in licence_ids(e.license) if i not in ids]
+    licences = [licence_text(i) for i in sorted(ids, key=str.lower)]
+    offer = [e for e in entries if e.family in OFFER_FAMILIES]
+    return Notices(report, entries, models, licences, offer, str(_licence_index().get("version")))
+
+
+def environment(templates: Path | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        if not templates.is_dir():
+            raise UsageError(f"--templates {templates}: not a folder")
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.PackageLoader("licensegate", "templates"))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=lambda name: bool(name and ".html" in name),
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["wrap"] = _wrap
+    return env
+
+
+def _wrap(text: str, width: int = 100, indent: str = "") -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent) if p.strip() else ""
+                     for p in str(text).split("\n"))
+
+
+def render_all(report: Report, templates: Path | None = None) -> dict[str, str]:
+    """File name -> content for the three notice files."""
+    notices = collect(report)
+    env = environment(templates)
+    offer = report.policy.source_offer
+    tbc = TO_BE_COMPLETED.format
+    context = {
+        "n": notices, "report": report, "artifact": report.scan.artifact, "tool_version": __version__,
+        "contact": {
+            "organisation": offer.organisation or tbc("organisation name, [source_offer] organisation"),
+            "address": offer.address or tbc("postal address, [source_offer] address"),
+            "email": offer.email or tbc("e-mail address, [source_offer] email"),
+            "url": offer.url,
+            "years": offer.years,
+            "complete": offer.complete,
+        },
+        "to_be_completed": not offer.complete,
+    }
+    out: dict[str, str] = {}
+    for name in NOTICE_FILES:
+        try:
+            out[name] = env.get_template(name + ".j2").render(**context)
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"template {name}.j2: {type(exc).__name__}: {exc}") from None
+    return out
+
+
+def write_notices(report: Report, folder: Path, templates: Path | None = None) -> list[Path]:
+    files = render_all(report, templates)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+            written.append(folder / name)
+    except OSError as exc:
+        raise UsageError(f"cannot write notices to {folder}: {exc.strerror or exc}") from None
+    return written

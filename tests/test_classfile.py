@@ -7,6 +7,7 @@ import re
 import shutil
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -291,16 +292,15 @@ def test_truncated_everywhere(classes: Path, name: str) -> None:
     [
         (lambda d: d[:8] + b"\xff\xff" + d[10:], "constant pool"),  # bogus pool count, runs off the end
         (lambda d: d[:8] + b"\x00\x00" + d[10:], "constant pool count is 0"),
-        (lambda d: d[:8] + b"\x00\x02" + d[10:], ""),  # too small: the rest no longer parses
+        (lambda d: d[:8] + b"\x00\x02" + d[10:], None),  # too small: the rest no longer parses
         (lambda d: b"\xca\xfe\xba\xbe\x00\x00\x00\x02" + d[8:], "fat Mach-O"),
         (lambda d: b"PK\x03\x04" + d[4:], "not a class file"),
         (lambda d: d[:9], "truncated header"),
     ],
 )
-def test_bad_headers(classes: Path, patch: object, message: str) -> None:
+def test_bad_headers(classes: Path, patch: Callable[[bytes], bytes], message: str | None) -> None:
     data = (classes / "com/example/Player.class").read_bytes()
-    assert callable(patch)
-    with pytest.raises(MemberError, match=re.escape(message)):
+    with pytest.raises(MemberError, match=None if message is None else re.escape(message)):
         read_class(patch(data), "bad.class")
 
 

@@ -1,14 +1,13 @@
 """Native binaries: what the link graph and the signature matcher need from ELF, Mach-O and static archives.
 
-ELF headers, sections and the dynamic table come from pyelftools; the symbol table is read with `struct` directly
-because walking tens of thousands of symbols through pyelftools' construct objects dominates the scan time.
+ELF is read with `struct` directly (headers, sections, the dynamic table, symbol tables): pyelftools' construct
+objects cost more than the rest of a scan on large libraries, so pyelftools serves as the oracle in the tests.
 Mach-O comes from LIEF, one slice at a time so byte offsets stay true to the member. Every parser error becomes a
 `MemberError`: a truncated or hostile binary is reported, never a traceback.
 """
 
 from __future__ import annotations
 
-import io
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,107 +53,161 @@ class BinaryInfo:
 def read_elf(data: bytes, member: str) -> BinaryInfo:
     try:
         return _read_elf(data)
-    except MemberError:
-        raise
-    except Exception as exc:  # pyelftools raises many types on hostile input (ELFError, struct.error, ...)
+    except MemberError as exc:
+        raise MemberError(f"{member}: malformed ELF ({exc})") from None
+    except (struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
         raise MemberError(f"{member}: malformed ELF ({_reason(exc)})") from None
 
 
-def _read_elf(data: bytes) -> BinaryInfo:
-    from elftools.elf.elffile import ELFFile
+_EM = {183: "EM_AARCH64", 40: "EM_ARM", 3: "EM_386", 62: "EM_X86_64", 243: "EM_RISCV", 8: "EM_MIPS"}
+_SHT_PROGBITS, _SHT_SYMTAB, _SHT_DYNAMIC, _SHT_NOBITS, _SHT_DYNSYM = 1, 2, 6, 8, 11
+_DT_NEEDED, _DT_SONAME, _DT_RPATH, _DT_RUNPATH, _DT_STRTAB = 1, 14, 15, 29, 5
 
+
+def _read_elf(data: bytes) -> BinaryInfo:
+    """Header, section and program headers, the dynamic table and symbol tables, read with struct.
+
+    Kept to what the scan needs; tests compare it with pyelftools on real binaries (test_elf_reader.py).
+    """
     size = len(data)
-    elf = ELFFile(io.BytesIO(data))
-    header = elf.header
-    abi = _ELF_ABI.get(header["e_machine"], str(header["e_machine"]))
-    is64 = elf.elfclass == 64
-    little = elf.little_endian
+    if size < 52:
+        raise MemberError("truncated ELF header")
+    ei_class, ei_data = data[4], data[5]
+    if ei_class not in (1, 2) or ei_data not in (1, 2):
+        raise MemberError(f"bad ELF class/data bytes {ei_class}/{ei_data}")
+    is64 = ei_class == 2
+    e = "<" if ei_data == 1 else ">"
+    if is64:
+        if size < 64:
+            raise MemberError("truncated ELF header")
+        e_type, e_machine, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = struct.unpack_from(e + "HHIQQQIHHHHHH", data, 16)
+    else:
+        e_type, e_machine, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = struct.unpack_from(e + "HHIIIIIHHHHHH", data, 16)
+    machine = _EM.get(e_machine, f"EM_{e_machine}")
+    info = BinaryInfo(format="elf", kind="native-library", abi=_ELF_ABI.get(machine, machine))
     view = memoryview(data)
 
-    info = BinaryInfo(format="elf", kind="native-library", abi=abi)
-    e_type = header["e_type"]
+    # Program headers: PT_INTERP, and the PT_LOAD / PT_DYNAMIC fallbacks for section-less files.
+    segments = []
+    if e_phoff and e_phnum:
+        if e_phentsize < (56 if is64 else 32) or e_phoff + e_phnum * e_phentsize > size:
+            raise MemberError("program headers run past the end of the file")
+        for i in range(e_phnum):
+            at = e_phoff + i * e_phentsize
+            if is64:
+                p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(e + "IIQQQQ", data, at)
+            else:
+                p_type, p_offset, p_vaddr, _, p_filesz, _, p_flags = struct.unpack_from(e + "IIIIIII", data, at)
+            segments.append((p_type, p_flags, p_offset, p_vaddr, p_filesz))
+            if p_type == 3 and p_offset < size:  # PT_INTERP
+                info.interpreter = data[p_offset : min(p_offset + p_filesz, size)].rstrip(b"\0").decode("latin-1")
 
-    for seg in elf.iter_segments():
-        if seg["p_type"] == "PT_INTERP":
-            off, length = seg["p_offset"], seg["p_filesz"]
-            if 0 <= off < size:
-                info.interpreter = bytes(view[off : min(off + length, size)]).rstrip(b"\0").decode("latin-1")
+    sections = []
+    if e_shoff and e_shnum:
+        if e_shentsize < (64 if is64 else 40) or e_shoff + e_shnum * e_shentsize > size:
+            raise MemberError("section headers run past the end of the file")
+        for i in range(e_shnum):
+            at = e_shoff + i * e_shentsize
+            if is64:
+                sh_name, sh_type, sh_flags, _, sh_offset, sh_size, sh_link = struct.unpack_from(e + "IIQQQQI", data, at)
+            else:
+                sh_name, sh_type, sh_flags, _, sh_offset, sh_size, sh_link = struct.unpack_from(e + "IIIIIII", data, at)
+            sections.append((sh_name, sh_type, sh_flags, sh_offset, sh_size, sh_link))
+    names = b""
+    if sections and e_shstrndx < len(sections):
+        _, _, _, off, length, _ = sections[e_shstrndx]
+        names = data[off : off + length] if off < size else b""
 
-    string_sections = []
-    dynsym = dynstr = symtab = symtab_str = None
-    for sec in elf.iter_sections():
-        name = sec.name
-        stype = sec["sh_type"]
-        if stype == "SHT_NOBITS":
-            continue
-        off, length = sec["sh_offset"], sec["sh_size"]
-        if off >= size or length <= 0:
+    def bounds(index: int) -> tuple[int, int] | None:
+        if not 0 <= index < len(sections):
+            return None
+        _, _, _, off, length, _ = sections[index]
+        return (off, min(length, size - off)) if off < size else None
+
+    string_sections: list[StringRegion] = []
+    dynsym = symtab = None
+    dynamic = None
+    for sh_name, sh_type, sh_flags, off, length, link in sections:
+        if sh_type == _SHT_NOBITS or off >= size or length <= 0:
             continue
         length = min(length, size - off)
-        flags = sec["sh_flags"]
-        if stype == "SHT_PROGBITS" and not flags & 0x4 and name.startswith(_ELF_STRING_SECTION_PREFIXES):
-            string_sections.append((off, view[off : off + length]))
-        elif stype == "SHT_DYNSYM":
-            dynsym = (off, length, sec["sh_link"])
-        elif stype == "SHT_SYMTAB":
-            symtab = (off, length, sec["sh_link"])
-        elif stype == "SHT_DYNAMIC":
-            _read_dynamic(sec, info)
-    if dynsym is not None:
-        dynstr = _section_bounds(elf, dynsym[2], size)
-    if symtab is not None:
-        symtab_str = _section_bounds(elf, symtab[2], size)
+        if sh_type == _SHT_PROGBITS and not sh_flags & 0x4:
+            end = names.find(b"\0", sh_name)
+            name = names[sh_name : end if end >= 0 else None].decode("latin-1")
+            if name.startswith(_ELF_STRING_SECTION_PREFIXES):
+                string_sections.append((off, view[off : off + length]))
+        elif sh_type == _SHT_DYNSYM:
+            dynsym = (off, length, link)
+        elif sh_type == _SHT_SYMTAB:
+            symtab = (off, length, link)
+        elif sh_type == _SHT_DYNAMIC:
+            dynamic = (off, length, bounds(link))
 
-    if not string_sections and elf.num_sections() == 0:
-        # No section headers (stripped with sstrip, or hostile): read the non-executable loadable segments instead.
-        for seg in elf.iter_segments():
-            if seg["p_type"] == "PT_LOAD" and not seg["p_flags"] & 0x1:
-                off, length = seg["p_offset"], min(seg["p_filesz"], max(size - seg["p_offset"], 0))
-                if length > 0:
-                    string_sections.append((off, view[off : off + length]))
+    if dynamic is None:
+        # No section headers: PT_DYNAMIC, with DT_STRTAB mapped back to a file offset through the PT_LOADs.
+        for p_type, _, p_offset, _, p_filesz in segments:
+            if p_type == 2 and p_offset < size:
+                dynamic = (p_offset, min(p_filesz, size - p_offset), None)
+    if dynamic is not None:
+        _read_dynamic(data, dynamic, is64, e, segments, info)
+
+    if not sections:
+        for p_type, p_flags, p_offset, _, p_filesz in segments:
+            if p_type == 1 and not p_flags & 0x1 and p_offset < size:  # PT_LOAD without PF_X
+                string_sections.append((p_offset, view[p_offset : min(p_offset + p_filesz, size)]))
         if not string_sections:
             string_sections.append((0, view))
     info.strings = string_sections
 
     seen: set[str] = set()
-    for table, strtab in ((dynsym, dynstr), (symtab, symtab_str)):
+    for table in (dynsym, symtab):
+        strtab = bounds(table[2]) if table is not None else None
         if table is not None and strtab is not None:
-            for sym in _defined_symbols(view, table[0], table[1], strtab, is64, little):
+            for sym in _defined_symbols(view, table[0], table[1], strtab, is64, e == "<"):
                 if sym not in seen:
                     seen.add(sym)
                     info.symbols.append(sym)
 
-    if e_type == "ET_EXEC" or (e_type == "ET_DYN" and info.interpreter and not info.soname):
+    if e_type == 2 or (e_type == 3 and info.interpreter and not info.soname):  # ET_EXEC, or a PIE executable
         info.kind = "executable"
-    elif e_type == "ET_REL":
+    elif e_type == 1:
         info.kind = "object"
     return info
 
 
-def _section_bounds(elf: object, index: int, size: int) -> tuple[int, int] | None:
-    try:
-        sec = elf.get_section(index)  # type: ignore[attr-defined]
-    except Exception:
-        return None
-    off, length = sec["sh_offset"], sec["sh_size"]
-    if off >= size:
-        return None
-    return off, min(length, size - off)
-
-
-def _read_dynamic(sec: object, info: BinaryInfo) -> None:
-    for tag in sec.iter_tags():  # type: ignore[attr-defined]
-        t = tag.entry.d_tag
-        if t == "DT_NEEDED":
-            info.needed.append(tag.needed)
-        elif t == "DT_SONAME":
-            info.soname = tag.soname
-        elif t == "DT_RPATH":
-            info.rpaths.extend(p for p in tag.rpath.split(":") if p)
-        elif t == "DT_RUNPATH":
-            info.rpaths.extend(p for p in tag.runpath.split(":") if p)
-        elif t == "DT_NULL":
+def _read_dynamic(data: bytes, dynamic: tuple[int, int, tuple[int, int] | None], is64: bool, e: str,
+                  segments: list[tuple[int, int, int, int, int]], info: BinaryInfo) -> None:
+    off, length, strtab = dynamic
+    fmt, entsize = (e + "qQ", 16) if is64 else (e + "iI", 8)
+    entries = []
+    for tag, value in struct.iter_unpack(fmt, data[off : off + (length // entsize) * entsize]):
+        if tag == 0:
             break
+        entries.append((tag, value))
+    if strtab is None:
+        addr = next((v for t, v in entries if t == _DT_STRTAB), None)
+        for p_type, _, p_offset, p_vaddr, p_filesz in segments:
+            if addr is not None and p_type == 1 and p_vaddr <= addr < p_vaddr + p_filesz:
+                start = addr - p_vaddr + p_offset
+                strtab = (start, max(len(data) - start, 0))
+        if strtab is None:
+            return
+    s_off, s_len = strtab
+    table = data[s_off : s_off + s_len]
+
+    def text(v: int) -> str:
+        if v >= len(table):
+            raise MemberError(f"dynamic string offset {v} outside the string table")
+        end = table.find(b"\0", v)
+        return table[v : end if end >= 0 else None].decode("utf-8", "replace")
+
+    for tag, value in entries:
+        if tag == _DT_NEEDED:
+            info.needed.append(text(value))
+        elif tag == _DT_SONAME:
+            info.soname = text(value)
+        elif tag in (_DT_RPATH, _DT_RUNPATH):
+            info.rpaths.extend(p for p in text(value).split(":") if p)
 
 
 def _defined_symbols(view: memoryview, off: int, length: int, strtab: tuple[int, int], is64: bool, little: bool) -> list[str]:

@@ -383,12 +383,14 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
         if primary.ml_runtime:
             comp.details["ml_runtime"] = True
     comp.embedded = embedded
-    licences = [m.license for m in ([primary] if primary else []) + embedded if m.license]
+    # Low-confidence parts (header strings any C++ program carries, say) are listed but do not set the licence.
+    binding = [m for m in embedded if m.confidence != "low"]
+    licences = [m.license for m in ([primary] if primary else []) + binding if m.license]
     if licences:
         comp.license = _conjoin(licences)
         if primary is None:
             # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
-            comp.confidence = max((m.confidence for m in embedded), key=lambda c: _CONF_RANK.get(c or "low", 0))
+            comp.confidence = max((m.confidence for m in binding), key=lambda c: _CONF_RANK.get(c or "low", 0))
     if any(m.ml_runtime for m in embedded):
         comp.details["ml_runtime"] = True
 

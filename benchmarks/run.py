@@ -81,10 +81,19 @@ def corpus_natives() -> list[Path]:
     return out
 
 
+def real_manifest() -> bytes:
+    """A real binary AXML manifest (the corpus's), so the scan does the work it does on a real APK."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from fixture_corpus import corpus_dir
+
+    with zipfile.ZipFile(corpus_dir() / "gpl-player.apk") as zf:
+        return zf.read("AndroidManifest.xml")
+
+
 def build_native_apk(natives: list[Path], out: Path, native_bytes: int = 80 * 1024**2, total: int = 100 * 1024**2) -> None:
     rnd = random.Random(1)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("AndroidManifest.xml", b"\x03\x00\x08\x00" + b"\0" * 60)
+        zf.writestr("AndroidManifest.xml", real_manifest())
         size = 0
         i = 0
         abis = ["arm64-v8a", "armeabi-v7a", "x86_64", "x86"]
@@ -92,7 +101,7 @@ def build_native_apk(natives: list[Path], out: Path, native_bytes: int = 80 * 10
             lib = natives[i % len(natives)]
             abi = abis[(i // len(natives)) % len(abis)]
             data = lib.read_bytes()
-            zf.writestr(zipfile.ZipInfo(f"lib/{abi}/{lib.name.split('.so')[0]}.so"), data, zipfile.ZIP_STORED)
+            zf.writestr(zipfile.ZipInfo(f"lib/{abi}/{lib.name.split('.so')[0]}_{i}.so"), data, zipfile.ZIP_STORED)
             size += len(data)
             i += 1
         n = 0
@@ -107,7 +116,7 @@ def build_native_apk(natives: list[Path], out: Path, native_bytes: int = 80 * 10
 def build_entries_apk(natives: list[Path], out: Path) -> None:
     rnd = random.Random(2)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("AndroidManifest.xml", b"\x03\x00\x08\x00" + b"\0" * 60)
+        zf.writestr("AndroidManifest.xml", real_manifest())
         for d in range(4):
             zf.writestr("classes.dex" if d == 0 else f"classes{d + 1}.dex", make_dex(classes=1200, seed=d))
         for lib in natives[-6:]:

@@ -227,7 +227,7 @@ def javap_sites(path: Path) -> list[tuple[int, int, str]]:
     text = subprocess.run(["javap", "-c", "-p", str(path)], check=True, capture_output=True, text=True).stdout
     loaders = {(cls, name): call for cls, name, call in _LOADERS}
     starts = [m.start() for m in JAVAP_METHOD.finditer(text)]
-    sites = []
+    sites: list[tuple[int, int, str]] = []
     for m in JAVAP_INVOKE.finditer(text):
         call = loaders.get((m.group(3), m.group(4)))
         if call is not None:

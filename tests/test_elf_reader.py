@@ -43,7 +43,7 @@ def oracle(data: bytes) -> dict[str, object]:
                 if sym["st_shndx"] != "SHN_UNDEF" and sym["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK") \
                         and sym["st_info"]["type"] in ("STT_NOTYPE", "STT_OBJECT", "STT_FUNC") and sym.name:
                     symbols.add(sym.name)
-        if sec["sh_type"] == "SHT_PROGBITS" and not sec["sh_flags"] & 0x4 and sec.name.startswith((".rodata", ".data", ".tdata", ".lrodata", ".ldata")):
+        if sec["sh_type"] == "SHT_PROGBITS" and not sec["sh_flags"] & 0x4 and sec.name.startswith((".rodata", ".data", ".tdata", ".lrodata", ".ldata")) and not sec.name.startswith(".data.rel.ro"):
             strings.append(sec["sh_offset"])
     return {"needed": needed, "soname": soname, "rpaths": [r for r in rpaths if r], "symbols": symbols, "strings": strings}
 

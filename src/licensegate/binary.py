@@ -28,7 +28,10 @@ _ELF_ABI = {
 
 # Sections whose bytes hold the text a library carries: constant strings, tables of pointers to them, initialised
 # data. Executable code and symbol/relocation tables are left out.
-_ELF_STRING_SECTION_PREFIXES = (".rodata", ".data", ".data.rel.ro", ".tdata", ".lrodata", ".ldata")
+_ELF_STRING_SECTION_PREFIXES = (".rodata", ".data", ".tdata", ".lrodata", ".ldata")
+# Relocated read-only data holds pointer tables (vtables, arrays of string pointers): the strings they point to
+# live in .rodata. Skipping it halves the bytes searched in large C++ libraries.
+_ELF_POINTER_SECTIONS = (".data.rel.ro",)
 
 
 @dataclass
@@ -134,7 +137,7 @@ def _read_elf(data: bytes) -> BinaryInfo:
         if sh_type == _SHT_PROGBITS and not sh_flags & 0x4:
             end = names.find(b"\0", sh_name)
             name = names[sh_name : end if end >= 0 else None].decode("latin-1")
-            if name.startswith(_ELF_STRING_SECTION_PREFIXES):
+            if name.startswith(_ELF_STRING_SECTION_PREFIXES) and not name.startswith(_ELF_POINTER_SECTIONS):
                 string_sections.append((off, view[off : off + length]))
         elif sh_type == _SHT_DYNSYM:
             dynsym = (off, length, link)

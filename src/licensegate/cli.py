@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import LicenseGateError, UsageError
+from .report.formats import FORMATS
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -45,8 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scan", help="scan an APK, AAB, IPA, AAR, XCFramework, zip or folder")
     s.add_argument("artifact", type=Path, help="the build to scan")
     s.add_argument("--policy", type=Path, help="TOML policy file (default: licensegate.toml beside the artifact, else built-in)")
-    s.add_argument("--format", choices=("text", "json"), default="text", help="report format (default text)")
-    s.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")
+    s.add_argument("--format", action="append", choices=FORMATS, metavar="FMT",
+                   help=f"report format, repeatable: {', '.join(FORMATS)} (default text); pair each with an --output")
+    s.add_argument("--output", "-o", type=Path, action="append", metavar="FILE",
+                   help="write the matching --format to FILE instead of stdout (repeatable, in order)")
+    s.add_argument("--report", action="append", type=_report_spec, metavar="FMT=FILE", default=[],
+                   help="also write format FMT to FILE (repeatable), e.g. --report sarif=licensegate.sarif")
+    s.add_argument("--notices", type=Path, metavar="DIR",
+                   help="write THIRD_PARTY_NOTICES.html/.txt and SOURCE_OFFER.txt to DIR, whatever the verdict")
+    s.add_argument("--templates", type=Path, metavar="DIR", help="Jinja2 templates that override the built-in ones")
     s.add_argument("--fail-on", choices=("error", "warning", "never"), default="error", help="which findings make the exit code 1")
     s.add_argument("--verbose", "-v", action="store_true", help="show all evidence and obligations in the text report")
     s.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
@@ -56,7 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument("--max-ratio", type=float, default=200.0, metavar="N", help="largest compression ratio for members over 1 MiB (default 200)")
     lim.add_argument("--max-depth", type=int, default=5, metavar="N", help="deepest nesting of archives (default 5)")
     lim.add_argument("--max-entries", type=int, default=500_000, metavar="N", help="most members in one scan (default 500000)")
+
+    pol = sub.add_parser("policy", help="write or check a policy file")
+    psub = pol.add_subparsers(dest="policy_command", parser_class=_Parser)
+    pi = psub.add_parser("init", help="write a commented starter policy")
+    pi.add_argument("file", type=Path, nargs="?", default=Path("licensegate.toml"), help="where (default licensegate.toml)")
+    pi.add_argument("--force", action="store_true", help="overwrite an existing file")
+    pc = psub.add_parser("check", help="validate a policy file; errors name their line")
+    pc.add_argument("file", type=Path)
+
+    d = sub.add_parser("diff", help="what changed between two builds (JSON reports or artifacts); exit 1 on a new violation")
+    d.add_argument("old", type=Path, help="the previous build: a JSON report or an artifact")
+    d.add_argument("new", type=Path, help="the new build: a JSON report or an artifact")
+    d.add_argument("--policy", type=Path, help="policy for artifacts that need scanning")
+    d.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    d.add_argument("--output", "-o", type=Path, help="write to FILE instead of stdout")
+    d.add_argument("--fail-on", choices=("error", "warning", "never"), default="error", help="which new findings count as violations")
     return p
+
+
+def _report_spec(text: str) -> tuple[str, Path]:
+    fmt, sep, file = text.partition("=")
+    if not sep or not file:
+        raise argparse.ArgumentTypeError(f"expected FMT=FILE, got {text!r}")
+    if fmt not in FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    return fmt, Path(file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +121,10 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_INPUT
     if args.command == "scan":
         return _scan(args)
+    if args.command == "policy":
+        return _policy(args, parser)
+    if args.command == "diff":
+        return _diff(args)
     raise UsageError(f"unknown command {args.command}")
 
 
@@ -95,6 +132,7 @@ def _scan(args: argparse.Namespace) -> int:
     from . import policy as policy_mod
     from .archive import Limits
     from .report import build
+    from .report.formats import render
     from .scan import scan
 
     policy_path = args.policy
@@ -109,8 +147,7 @@ def _scan(args: argparse.Namespace) -> int:
         max_depth=args.max_depth,
         max_entries=args.max_entries,
     )
-    if args.output is not None and args.output.exists() and args.output.is_dir():
-        raise UsageError(f"--output {args.output} is a folder; give a file name")
+    outputs = _outputs(args)
 
     progress = None
     if not args.no_progress and sys.stderr.isatty() and args.artifact.is_file() and args.artifact.stat().st_size > 50 * 1024**2:
@@ -121,16 +158,94 @@ def _scan(args: argparse.Namespace) -> int:
     if progress is not None:
         progress.close()
     findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform, result.models)
+    if args.notices is not None:
+        findings += policy_mod.source_offer_findings(result.components, pol)
     report = build(result, pol, findings, args.fail_on, time.perf_counter() - started)
 
-    if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
-    else:
-        from .report.text import render
+    if args.notices is not None:
+        from .report.notices import write_notices
 
-        text = render(report, verbose=args.verbose)
-    _write(text, args.output)
+        write_notices(report, args.notices, args.templates)
+    for fmt, output in outputs:
+        _write(render(report, fmt, verbose=args.verbose, templates=args.templates), output)
     return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    """(format, file or None for stdout) pairs from --format/--output pairs and --report FMT=FILE."""
+    formats: list[str] = args.format or ["text"]
+    files: list[Path] = args.output or []
+    if len(files) > len(formats):
+        raise UsageError(f"{len(files)} --output for {len(formats)} --format: give one --format per --output")
+    pairs: list[tuple[str, Path | None]] = [(fmt, files[i] if i < len(files) else None) for i, fmt in enumerate(formats)]
+    pairs += list(args.report)
+    if sum(1 for _, f in pairs if f is None) > 1:
+        raise UsageError("only one format can go to stdout; give the others an --output or use --report FMT=FILE")
+    seen: set[Path] = set()
+    for _, f in pairs:
+        if f is None:
+            continue
+        if f.exists() and f.is_dir():
+            raise UsageError(f"--output {f} is a folder; give a file name")
+        if f.resolve() in seen:
+            raise UsageError(f"two formats would write {f}")
+        seen.add(f.resolve())
+    return pairs
+
+
+def _policy(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from importlib import resources
+
+    from . import policy as policy_mod
+
+    if args.policy_command == "init":
+        if args.file.exists() and not args.force:
+            raise UsageError(f"{args.file} exists; use --force to overwrite it")
+        _write(resources.files("licensegate").joinpath("templates/policy.toml").read_text("utf-8"), args.file)
+        print(f"wrote {args.file}; edit it, then run: licensegate policy check {args.file}", file=sys.stderr)
+        return EXIT_PASS
+    if args.policy_command == "check":
+        pol = policy_mod.load(args.file)
+        print(f"{args.file}: OK: version 1, app licence {pol.app_license or 'proprietary'}, model stance {pol.model_stance}, "
+              f"{len(pol.waivers)} waiver(s), {len(pol.overrides)} override(s), "
+              f"source offer contact {'complete' if pol.source_offer.complete else 'MISSING'}")
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        for i, w in enumerate(pol.waivers):
+            if w.expires is not None and w.expires.isoformat() < today:
+                print(f"{args.file}:{w.line or '?'}: warning: waiver {i + 1} expired on {w.expires.isoformat()}; "
+                      "scans will fail (waiver-expired)")
+        return EXIT_PASS
+    parser.parse_args(["policy", "--help"])
+    return EXIT_INPUT
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from . import policy as policy_mod
+    from .diff import diff, load_side, render_markdown, render_text
+
+    def scan_report(path: Path) -> dict[str, object]:
+        from .report import build
+        from .scan import scan
+
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+        pol_path = args.policy
+        if pol_path is None and (path.resolve().parent / "licensegate.toml").is_file():
+            pol_path = path.resolve().parent / "licensegate.toml"
+        pol = policy_mod.load(pol_path)
+        result = scan(path)
+        findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform, result.models)
+        return build(result, pol, findings, args.fail_on, 0.0).to_json()
+
+    d = diff(load_side(args.old, scan_report), load_side(args.new, scan_report), args.fail_on)
+    if args.format == "json":
+        text = json.dumps(d.to_json(), indent=2) + "\n"
+    elif args.format == "markdown":
+        text = render_markdown(d)
+    else:
+        text = render_text(d)
+    _write(text, args.output)
+    return EXIT_FAIL if d.adds_violation else EXIT_PASS
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -632,7 +632,10 @@ def apply_waivers(findings: list[Finding], components: list[Component], policy: 
 
 def source_offer_findings(components: list[Component], policy: Policy) -> list[Finding]:
     """`source-offer-contact-missing` when a written offer is due and the policy names no one to answer it."""
-    due = [c for c in components if any(o.id == "source-offer" for o in c.obligations)]
+    from . import spdx
+
+    due = [c for c in components if c.family in ("gpl", "agpl", "lgpl")
+           or any(m.license and spdx.family(m.license) in ("gpl", "agpl", "lgpl") for m in c.embedded)]
     if not due or policy.source_offer.complete:
         return []
     sev = policy.rules.get("source-offer-contact-missing", "warning")

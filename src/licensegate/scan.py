@@ -6,6 +6,7 @@ policy -> findings. Each member is inflated once and its bytes handed to every a
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
 from collections.abc import Callable
@@ -79,8 +80,12 @@ class Scanner:
         self.members = 0
         self.bytes = 0
         self._db: SignatureDB | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.models: dict[str, ModelFile] = {}
-        self.maybe_encrypted: list[tuple[ModelFile, str, int]] = []  # reported only if an ML runtime ships too
+        self.java_packages: dict[str, str] = {}  # package of JVM class files -> first class file defining it
+        # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
+        # so an app without one pays nothing for the entropy measurement.
+        self.maybe_encrypted: set[str] = set()
         self.model_dirs: dict[str, dict[str, bytes]] = {}  # folder-models: root -> {relative path: bytes}
 
     @property
@@ -93,8 +98,19 @@ class Scanner:
 
     def run(self) -> ScanResult:
         lay = layout.detect(self.path)
-        size, digest = _file_digest(self.path)
-        artifact = ArtifactInfo(path=str(self.path), type=lay.type, platform=lay.platform, sha256=digest, size=size)
+        # The artifact's own digest is an extra read of the whole file: hashlib releases the GIL, so it runs on
+        # the other core while this one walks the members.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            self._pool = pool
+            digest_job = pool.submit(_file_digest, self.path)
+            result = self._run(lay)
+            size, digest = digest_job.result()
+        result.artifact.size, result.artifact.sha256 = size, digest
+        return result
+
+    def _run(self, lay: layout.Layout) -> ScanResult:
+        size = self.path.stat().st_size if self.path.is_file() else 0
+        artifact = ArtifactInfo(path=str(self.path), type=lay.type, platform=lay.platform, sha256="", size=size)
         if lay.type == "file":
             members = iter([Member(self.path.name, size, 0, _opener=functools.partial(_open_binary, self.path))])
             walk = None
@@ -116,6 +132,7 @@ class Scanner:
         if walk is not None:
             self.problems[:0] = walk.problems
         self._finish_models()
+        self._finish_class_files()
         self._finish_artifact(artifact)
         graph.resolve(self.components, self.load_sites, artifact)
         return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes, self.models)
@@ -149,6 +166,12 @@ class Scanner:
             data = member.read()
             self.bytes += len(data)
             self._dex(member, data)
+        elif kind is MemberKind.JAVA_CLASS:
+            from .android.classfile import read_class
+
+            cls = read_class(member.read(), member.path)
+            self.load_sites.extend(cls.load_sites)
+            self.java_packages.setdefault(cls.package, member.path)
         elif member.path == "AndroidManifest.xml" and kind is MemberKind.AXML:
             from .android.manifest import read_axml_manifest
 
@@ -177,17 +200,25 @@ class Scanner:
             if isinstance(plist, dict):
                 self.plists[member.path] = plist
 
+    def _finish_class_files(self) -> None:
+        # Group class-file packages by the jar (or folder) holding them: classes.jar!/com/x/A.class -> classes.jar
+        by_container: dict[str, set[str]] = {}
+        for package, first in self.java_packages.items():
+            container = first.rsplit("!/", 1)[0] if "!/" in first else first.rsplit("/", 1)[0] if "/" in first else ""
+            by_container.setdefault(container, set()).add(package)
+        for container, packages in sorted(by_container.items()):
+            self._java_libraries(container, packages)
+
     def _model(self, member: Member, head: bytes) -> None:
-        from .models.sniff import known_format, possibly_encrypted_model, sniff_model
+        from .models.sniff import ENCRYPTED_MIN_SIZE, known_format, sniff_model
 
         if known_format(head) is not None:
             return  # images, audio, fonts, compressed streams: never models
         data = member.read()
         mf = sniff_model(data, member.path)
         if mf is None:
-            enc = possibly_encrypted_model(data, member.path, has_ml_runtime=True)
-            if enc is not None:
-                self.maybe_encrypted.append((enc, hashlib.sha256(data).hexdigest(), len(data)))
+            if len(data) >= ENCRYPTED_MIN_SIZE:
+                self.maybe_encrypted.add(member.path)
             return
         self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
 
@@ -232,12 +263,28 @@ class Scanner:
                     digest.update(name.encode() + b"\0" + files[name])
                 self._add_model(mf, digest.hexdigest(), sum(len(v) for v in files.values()))
         self.model_dirs.clear()
-        if any(c.details.get("ml_runtime") for c in self.components):
-            for mf, sha, size in self.maybe_encrypted:
-                self._add_model(mf, sha, size)
+        if self.maybe_encrypted and any(c.details.get("ml_runtime") for c in self.components):
+            self._encrypted_models()
+
+    def _encrypted_models(self) -> None:
+        """Second, targeted pass over the blobs noted during the walk: high entropy next to an ML runtime."""
+        from .models.sniff import possibly_encrypted_model
+
+        walk = Walk(self.path, self.limits)
+        for member in walk:
+            if member.path in self.maybe_encrypted:
+                try:
+                    data = member.read()
+                except MemberError:
+                    continue
+                mf = possibly_encrypted_model(data, member.path, has_ml_runtime=True)
+                if mf is not None:
+                    self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
 
     def _native_component(self, member: Member, data: bytes, info: BinaryInfo) -> Component:
         names = [n for n in (info.soname,) if n]
+        # Hash on the other core while this one matches strings (hashlib releases the GIL on large buffers).
+        digest = self._pool.submit(_sha256, data) if self._pool is not None else None
         matches: list[LibraryMatch] = self.db.match(
             strings=info.strings, symbols=info.symbols, names=names, filename=member.name, member=member.path
         )
@@ -246,7 +293,7 @@ class Scanner:
             kind=info.kind,
             format=info.format,
             name=_display_name(info, member),
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=digest.result() if digest is not None else _sha256(data),
             size=len(data),
             abi=info.abi,
             soname=info.soname,
@@ -272,13 +319,19 @@ class Scanner:
         return comp
 
     def _dex(self, member: Member, data: bytes) -> None:
-        from .android.dex import match_java_packages, read_dex
+        from .android.dex import read_dex
 
         dex = read_dex(data, member.path)
         self.load_sites.extend(dex.load_sites)
-        for entry, package in match_java_packages(dex.packages):
+        self._java_libraries(member.path, dex.packages)
+
+    def _java_libraries(self, container: str, packages: set[str]) -> None:
+        """Known Java libraries among the packages defined in a DEX file or a jar's class files."""
+        from .android.dex import match_java_packages
+
+        for entry, package in match_java_packages(packages):
             comp = Component(
-                path=f"{member.path}!/{package.replace('.', '/')}/",
+                path=f"{container}!/{package.replace('.', '/')}/",
                 kind="java-library",
                 format="dex",
                 name=entry.name,
@@ -286,7 +339,7 @@ class Scanner:
                 size=0,
                 license=entry.license,
                 confidence="high" if entry.strength == "strong" else "medium",
-                evidence=[Evidence("metadata", f"Java package {package} defined in {member.path}", None, f"java-package/{entry.id}", member.path)],
+                evidence=[Evidence("metadata", f"Java package {package} defined in {container}", None, f"java-package/{entry.id}", container)],
                 identified_as=entry.id,
                 project=entry.name,
                 origin="identified",
@@ -431,6 +484,10 @@ def _main_plist(plists: dict[str, dict[str, object]]) -> str:
         if plists[path].get("CFBundleExecutable"):
             return path
     return candidates[0]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _open_binary(path: Path) -> IO[bytes]:

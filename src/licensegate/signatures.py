@@ -104,6 +104,28 @@ _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
 
 
+class LazyPattern:
+    """A regex validated when the data is loaded, compiled on first use.
+
+    The cached database (see `_default_db`) pickles it as its source text, so unpickling does not recompile
+    hundreds of patterns of which a scan uses a handful.
+    """
+
+    __slots__ = ("pattern", "_rx")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._rx: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._rx is None:
+            self._rx = re.compile(self.pattern)
+        return self._rx.search(text)
+
+    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str]]:
+        return (LazyPattern, (self.pattern,))
+
+
 @dataclass(frozen=True)
 class Rule:
     library: str
@@ -113,10 +135,10 @@ class Rule:
     literal: str | None = None
     license: str | None = None
     priority: int = 0
-    version: re.Pattern[str] | None = None
+    version: LazyPattern | None = None
     prefix: str | None = None
     exact: str | None = None
-    regex: re.Pattern[str] | None = None
+    regex: LazyPattern | None = None
     supporting: bool = False
 
     @property
@@ -165,7 +187,7 @@ def _fail(origin: str, where: str, msg: str) -> LicenseGateError:
     return LicenseGateError(f"signature data {origin}: {where}: {msg}")
 
 
-def _compile_version(origin: str, where: str, pattern: Any) -> re.Pattern[str] | None:
+def _compile_version(origin: str, where: str, pattern: Any) -> LazyPattern | None:
     if pattern is None:
         return None
     if not isinstance(pattern, str):
@@ -176,7 +198,7 @@ def _compile_version(origin: str, where: str, pattern: Any) -> re.Pattern[str] |
         raise _fail(origin, where, f"bad version regex: {exc}") from exc
     if rx.groups != 1:
         raise _fail(origin, where, "version regex needs exactly one group")
-    return rx
+    return LazyPattern(pattern)
 
 
 def _check_spdx(origin: str, where: str, expr: Any) -> str:
@@ -230,9 +252,10 @@ def _parse_rule(origin: str, lib_id: str, raw: Any) -> Rule:
         if not isinstance(regex, str):
             raise _fail(origin, where, "soname/filename rules need regex")
         try:
-            compiled = re.compile(regex)
+            re.compile(regex)
         except re.error as exc:
             raise _fail(origin, where, f"bad regex: {exc}") from exc
+        compiled = LazyPattern(regex)
     elif regex is not None:
         raise _fail(origin, where, "regex is for soname/filename rules only")
     priority = raw.get("priority", 0)
@@ -727,7 +750,7 @@ def _default_db() -> SignatureDB:
     return db
 
 
-_CACHE_FORMAT = 1  # bump when SignatureDB's attributes change shape
+_CACHE_FORMAT = 2  # bump when SignatureDB's attributes change shape
 
 
 def _cache_dir() -> Path:

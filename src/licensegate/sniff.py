@@ -12,6 +12,7 @@ class MemberKind(str, Enum):
     MACHO_FAT = "macho-fat"
     STATIC_ARCHIVE = "static-archive"
     DEX = "dex"
+    JAVA_CLASS = "java-class"
     ZIP = "zip"
     PLIST = "plist"
     AXML = "axml"
@@ -32,6 +33,8 @@ def sniff(head: bytes) -> MemberKind:
         # has its version (>= 45) in the same place.
         if len(head) >= 8 and struct.unpack(">I", head[4:8])[0] < 30:
             return MemberKind.MACHO_FAT
+        if len(head) >= 8 and struct.unpack(">H", head[6:8])[0] >= 45:
+            return MemberKind.JAVA_CLASS
         return MemberKind.OTHER
     if head.startswith(b"!<arch>\n") or head.startswith(b"!<thin>\n"):
         return MemberKind.STATIC_ARCHIVE

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -149,12 +150,11 @@ def collect(report: Report) -> Notices:
     models: list[NoticeEntry] = []
     for c in sorted(report.components, key=lambda c: c.path):
         if c.kind == "model":
-            details = c.details.get("model") if isinstance(c.details.get("model"), dict) else {}
-            prov = c.details.get("provenance") if isinstance(c.details.get("provenance"), dict) else {}
+            details, prov = _table(c.details.get("model")), _table(c.details.get("provenance"))
             entry = _entry_from_component(c)
-            entry.author = (details or {}).get("author")  # type: ignore[union-attr]
-            entry.requirements = list((prov or {}).get("requirements") or [])  # type: ignore[union-attr]
-            entry.stance = (prov or {}).get("stance")  # type: ignore[union-attr]
+            entry.author = details.get("author")
+            entry.requirements = list(prov.get("requirements") or [])
+            entry.stance = prov.get("stance")
             models.append(entry)
             continue
         if c.origin != "unidentified":
@@ -169,6 +169,10 @@ def collect(report: Report) -> Notices:
     licences = [licence_text(i) for i in sorted(ids, key=str.lower)]
     offer = [e for e in entries if e.family in OFFER_FAMILIES]
     return Notices(report, entries, models, licences, offer, str(_licence_index().get("version")))
+
+
+def _table(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def environment(templates: Path | None = None) -> jinja2.Environment:

@@ -1,0 +1,153 @@
+"""What changed between two builds: components and models added or removed, licence changes, new findings.
+
+Each side is a JSON report (`licensegate.report/1`) or an artifact, which is scanned with the given policy.
+Components are matched by member path; findings by the same identity SARIF fingerprints use (rule, component,
+chain), so reworded messages do not count as new. A new violation is a new finding that fails the gate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .report import SCHEMA_ID
+
+Json = dict[str, Any]
+
+
+@dataclass
+class LicenceChange:
+    path: str
+    name: str
+    old: str | None
+    new: str | None
+    old_family: str
+    new_family: str
+
+
+@dataclass
+class ReportDiff:
+    old: str
+    new: str
+    added: list[Json] = field(default_factory=list)
+    removed: list[Json] = field(default_factory=list)
+    licence_changes: list[LicenceChange] = field(default_factory=list)
+    version_changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    new_findings: list[Json] = field(default_factory=list)
+    resolved_findings: list[Json] = field(default_factory=list)
+    new_violations: list[Json] = field(default_factory=list)
+    verdicts: tuple[str, str] = ("", "")
+
+    @property
+    def adds_violation(self) -> bool:
+        return bool(self.new_violations)
+
+    def to_json(self) -> Json:
+        return {
+            "schema": "licensegate.diff/1",
+            "old": self.old, "new": self.new, "verdicts": {"old": self.verdicts[0], "new": self.verdicts[1]},
+            "components_added": [_brief(c) for c in self.added if c["kind"] != "model"],
+            "components_removed": [_brief(c) for c in self.removed if c["kind"] != "model"],
+            "models_added": [_brief(c) for c in self.added if c["kind"] == "model"],
+            "models_removed": [_brief(c) for c in self.removed if c["kind"] == "model"],
+            "licence_changes": [vars(x) for x in self.licence_changes],
+            "version_changes": [{"path": p, "old": o, "new": n} for p, o, n in self.version_changes],
+            "new_findings": self.new_findings,
+            "resolved_findings": self.resolved_findings,
+            "new_violations": self.new_violations,
+            "adds_violation": self.adds_violation,
+        }
+
+
+def _brief(c: Json) -> Json:
+    return {"path": c["path"], "name": c["name"], "version": c.get("version"), "license": c.get("license"),
+            "family": c.get("family"), "kind": c.get("kind")}
+
+
+def _key(f: Json) -> tuple[str, str, tuple[str, ...]]:
+    return (f["rule"], f.get("component") or f.get("message", ""), tuple(f.get("chain") or []))
+
+
+def load_side(path: Path, scan_report: Any = None) -> Json:
+    """A report as JSON: read from a report file, or made by `scan_report(path)` for an artifact."""
+    if path.is_file() and path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: not a readable JSON report ({exc})") from None
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+            raise InputError(f"{path}: not a LicenseGate report (schema {SCHEMA_ID})")
+        return data
+    if scan_report is None:
+        raise InputError(f"{path}: not a JSON report")
+    return dict(scan_report(path))
+
+
+def diff(old: Json, new: Json, fail_on: str = "error") -> ReportDiff:
+    out = ReportDiff(str(old["artifact"]["path"]), str(new["artifact"]["path"]),
+                     verdicts=(str(old.get("verdict")), str(new.get("verdict"))))
+    before = {c["path"]: c for c in old["components"]}
+    after = {c["path"]: c for c in new["components"]}
+    out.added = [after[p] for p in sorted(set(after) - set(before))]
+    out.removed = [before[p] for p in sorted(set(before) - set(after))]
+    for p in sorted(set(before) & set(after)):
+        a, b = before[p], after[p]
+        if a.get("license") != b.get("license"):
+            out.licence_changes.append(LicenceChange(p, b["name"], a.get("license"), b.get("license"),
+                                                     a.get("family", "unknown"), b.get("family", "unknown")))
+        if a.get("version") != b.get("version"):
+            out.version_changes.append((p, a.get("version"), b.get("version")))
+    old_keys = {_key(f) for f in old["findings"]}
+    new_keys = {_key(f) for f in new["findings"]}
+    out.new_findings = [f for f in new["findings"] if _key(f) not in old_keys]
+    out.resolved_findings = [f for f in old["findings"] if _key(f) not in new_keys]
+    failing = set() if fail_on == "never" else {"error"} if fail_on == "error" else {"error", "warning"}
+    out.new_violations = [f for f in out.new_findings if f["severity"] in failing and not f.get("waived_by")]
+    return out
+
+
+def render_text(d: ReportDiff) -> str:
+    lines = [f"LicenseGate diff: {d.old} -> {d.new}", f"verdict: {d.verdicts[0]} -> {d.verdicts[1]}", ""]
+
+    def section(title: str, items: list[str]) -> None:
+        if items:
+            lines.append(f"{title} ({len(items)})")
+            lines.extend(f"  {x}" for x in items)
+            lines.append("")
+
+    def comp(c: Json) -> str:
+        return f"{c['path']}: {c['name']}{' ' + c['version'] if c.get('version') else ''} ({c.get('license') or 'licence unknown'}, {c.get('family')})"
+
+    section("Components added", [comp(c) for c in d.added if c["kind"] != "model"])
+    section("Components removed", [comp(c) for c in d.removed if c["kind"] != "model"])
+    section("Models added", [comp(c) for c in d.added if c["kind"] == "model"])
+    section("Models removed", [comp(c) for c in d.removed if c["kind"] == "model"])
+    section("Licence changes", [f"{x.path}: {x.name}: {x.old} ({x.old_family}) -> {x.new} ({x.new_family})" for x in d.licence_changes])
+    section("Version changes", [f"{p}: {o} -> {n}" for p, o, n in d.version_changes])
+    section("New findings", [f"{f['severity'].upper()} {f['rule']}: {f['message']}" + (" [waived]" if f.get("waived_by") else "")
+                             for f in d.new_findings])
+    section("Resolved findings", [f"{f['severity'].upper()} {f['rule']}: {f['message']}" for f in d.resolved_findings])
+    if d.adds_violation:
+        lines.append(f"The new build adds {len(d.new_violations)} violation(s).")
+    else:
+        lines.append("The new build adds no violation.")
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(d: ReportDiff) -> str:
+    icon = "❌" if d.adds_violation else "✅"
+    lines = [f"## {icon} LicenseGate diff: {len(d.new_violations)} new violation(s)", "",
+             f"`{d.old}` → `{d.new}`; verdict {d.verdicts[0]} → {d.verdicts[1]}", ""]
+    rows = ([("added", c) for c in d.added] + [("removed", c) for c in d.removed])
+    if rows:
+        lines += ["| change | path | name | licence |", "|---|---|---|---|"]
+        lines += [f"| {what} | `{c['path']}` | {c['name']} | {c.get('license') or ''} |" for what, c in rows]
+        lines.append("")
+    for x in d.licence_changes:
+        lines.append(f"- licence of `{x.path}`: {x.old} → **{x.new}**")
+    for f in d.new_violations:
+        lines.append(f"- **{f['severity']}** `{f['rule']}`: {f['message']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,181 @@
+"""CycloneDX 1.6 JSON, built with cyclonedx-python-lib.
+
+Native and Java components carry their concluded licence, hashes, and `evidence.identity` (the technique and the
+confidence of each piece of evidence, the member as an occurrence, copyright lines found in strings). Models are
+`machine-learning-model` components. cyclonedx-python-lib has no model-card model yet, so the `modelCard` object is
+added to the serialised JSON by `_model_card` from what the scan knows; the result is validated against the 1.6
+schema in the test suite. Dependencies follow the link graph; the app (metadata.component) depends on every
+component no other component links.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
+from cyclonedx.model.bom import Bom, BomMetaData
+from cyclonedx.model.component import Component as CdxComponent
+from cyclonedx.model.component import ComponentType
+from cyclonedx.model.component_evidence import (
+    AnalysisTechnique,
+    ComponentEvidence,
+    Identity,
+    IdentityField,
+    Method,
+    Occurrence,
+)
+from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+from cyclonedx.output.json import JsonV1Dot6
+
+from .. import __version__
+from ..model import Component
+from . import Report
+from .notices import copyright_lines
+
+_CONFIDENCE = {"high": Decimal("0.9"), "medium": Decimal("0.6"), "low": Decimal("0.3")}
+_TECHNIQUE = {
+    "licence-string": AnalysisTechnique.BINARY_ANALYSIS,
+    "identity-string": AnalysisTechnique.BINARY_ANALYSIS,
+    "symbol": AnalysisTechnique.BINARY_ANALYSIS,
+    "soname": AnalysisTechnique.BINARY_ANALYSIS,
+    "embedded-component": AnalysisTechnique.BINARY_ANALYSIS,
+    "filename": AnalysisTechnique.FILENAME,
+    "metadata": AnalysisTechnique.MANIFEST_ANALYSIS,
+}
+_TYPE = {"executable": ComponentType.APPLICATION, "model": ComponentType.MACHINE_LEARNING_MODEL}
+_NS = uuid.UUID("6f1b2d4e-9c3a-5b7d-8e0f-1a2b3c4d5e6f")  # LicenseGate's namespace for deterministic serial numbers
+
+
+def _clip(text: str, n: int = 200) -> str:
+    text = text.replace("\n", " ").strip()
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _component(c: Component) -> CdxComponent:
+    props = [Property(name="licensegate:path", value=c.path), Property(name="licensegate:kind", value=c.kind),
+             Property(name="licensegate:family", value=c.family), Property(name="licensegate:origin", value=c.origin)]
+    if c.format:
+        props.append(Property(name="licensegate:format", value=c.format))
+    if c.abi:
+        props.append(Property(name="licensegate:abi", value=c.abi))
+    if c.license_choice:
+        props.append(Property(name="licensegate:license-choice", value=c.license_choice))
+    for m in c.embedded:
+        props.append(Property(name="licensegate:embedded", value=f"{m.name} {m.version or ''} ({m.license})".replace("  ", " ")))
+    evidence = None
+    if c.evidence or c.confidence:
+        conf = _CONFIDENCE.get(c.confidence or "low", Decimal("0.3"))
+        # a file name alone is weak evidence whatever the overall confidence (docs/report.md)
+        methods = [Method(technique=_TECHNIQUE.get(e.kind, AnalysisTechnique.OTHER),
+                          confidence=_CONFIDENCE["low"] if e.kind == "filename" else conf,
+                          value=_clip(f"{e.rule}: {e.text}")) for e in c.evidence[:10]]
+        occurrences = [Occurrence(location=c.path, offset=e.offset) for e in c.evidence[:1]] or [Occurrence(location=c.path)]
+        evidence = ComponentEvidence(
+            identity=[Identity(field=IdentityField.NAME, confidence=conf, concluded_value=c.name, methods=methods)],
+            occurrences=occurrences,
+        )
+    refs = []
+    prov = c.details.get("provenance")
+    declared = prov.get("declared") if isinstance(prov, dict) else None
+    if isinstance(declared, dict):
+        for key, kind in (("training_code", ExternalReferenceType.VCS), ("model_card", ExternalReferenceType.DOCUMENTATION),
+                          ("upstream", ExternalReferenceType.DISTRIBUTION)):
+            url = declared.get(key)
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                refs.append(ExternalReference(type=kind, url=XsUri(url), comment=key))
+    copyrights = copyright_lines([e.text for e in c.evidence])
+    return CdxComponent(
+        name=c.name,
+        type=_TYPE.get(c.kind, ComponentType.LIBRARY),
+        bom_ref=c.path,
+        version=c.version,
+        group=None,
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=c.sha256)] if c.sha256 else None,
+        licenses=[LicenseExpression(c.license, acknowledgement=LicenseAcknowledgement.CONCLUDED)] if c.license else None,
+        copyright="\n".join(copyrights) or None,
+        properties=props,
+        evidence=evidence,
+        external_references=refs or None,
+    )
+
+
+def _model_card(c: Component) -> dict[str, object]:
+    """A CycloneDX modelCard from the model's metadata and its provenance under the policy's stance."""
+    model = c.details.get("model") if isinstance(c.details.get("model"), dict) else {}
+    prov = c.details.get("provenance") if isinstance(c.details.get("provenance"), dict) else {}
+    assert isinstance(model, dict) and isinstance(prov, dict)
+
+    def io(items: object) -> list[dict[str, str]]:
+        out = []
+        for x in items if isinstance(items, list) else []:
+            if isinstance(x, dict):
+                shape = "x".join(str(d) for d in x.get("shape") or []) or "?"
+                out.append({"format": f"{x.get('name')}: {x.get('dtype') or 'tensor'}[{shape}]"})
+        return out
+
+    params: dict[str, object] = {"modelArchitecture": f"{c.format} model" + (f" ({model['producer']})" if model.get("producer") else "")}
+    inputs, outputs = io(model.get("inputs")), io(model.get("outputs"))
+    if inputs:
+        params["inputs"] = inputs
+    if outputs:
+        params["outputs"] = outputs
+    declared = prov.get("declared")
+    if isinstance(declared, dict) and isinstance(declared.get("training_data"), dict):
+        td = declared["training_data"]
+        data: dict[str, object] = {"type": "dataset", "name": str(td.get("description") or "training data")}
+        if td.get("location"):
+            data["contents"] = {"url": str(td["location"])}
+        params["datasets"] = [data]
+    props = [{"name": "licensegate:stance", "value": str(prov.get("stance"))}]
+    for key, name in (("debian_ml_policy", "licensegate:debian-ml-policy"), ("model_openness_framework", "licensegate:mof-class")):
+        cls = prov.get(key)
+        if isinstance(cls, dict):
+            props.append({"name": name, "value": str(cls.get("class"))})
+    for r in prov.get("requirements") or []:
+        if isinstance(r, dict):
+            state = f"present: {r.get('where')}" if r.get("present") else "missing"
+            props.append({"name": f"licensegate:requires:{r.get('key')}", "value": f"{r.get('what')} - {state}"})
+    card: dict[str, object] = {"bom-ref": f"{c.path}#model-card", "modelParameters": params, "properties": props}
+    notes = [str(n) for n in model.get("notes") or []]
+    if model.get("description"):
+        notes.insert(0, str(model["description"]))
+    if notes:
+        card["considerations"] = {"technicalLimitations": notes}
+    return card
+
+
+def to_cyclonedx(report: Report) -> dict[str, object]:
+    a = report.scan.artifact
+    comps = sorted(report.components, key=lambda c: c.path)
+    timestamp = datetime.datetime.strptime(report.generated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    root = CdxComponent(name=a.app_id or Path(a.path).name, type=ComponentType.APPLICATION, bom_ref="artifact",
+                        version=a.version, hashes=[HashType(alg=HashAlgorithm.SHA_256, content=a.sha256)],
+                        properties=[Property(name="licensegate:artifact-type", value=a.type),
+                                    Property(name="licensegate:platform", value=a.platform),
+                                    Property(name="licensegate:verdict", value=report.verdict)])
+    bom = Bom(serial_number=uuid.uuid5(_NS, f"{a.sha256}/{report.generated}/{__version__}"),
+              metadata=BomMetaData(component=root, timestamp=timestamp))
+    bom.metadata.tools.components.clear()  # the library lists itself; we add LicenseGate below, deterministically
+    bom.metadata.tools.components.add(CdxComponent(name="licensegate", version=__version__, type=ComponentType.APPLICATION))
+    by_path: dict[str, CdxComponent] = {}
+    for c in comps:
+        by_path[c.path] = _component(c)
+        bom.components.add(by_path[c.path])
+    linked = {t for c in comps for t in c.links}
+    bom.register_dependency(root, [by_path[c.path] for c in comps if c.path not in linked])
+    for c in comps:
+        bom.register_dependency(by_path[c.path], [by_path[t] for t in c.links if t in by_path])
+    data = json.loads(JsonV1Dot6(bom).output_as_string())
+    cards = {c.path: _model_card(c) for c in comps if c.kind == "model"}
+    for item in data.get("components", []):
+        if item.get("bom-ref") in cards:
+            item["modelCard"] = cards[item["bom-ref"]]
+    return dict(data)
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_cyclonedx(report), indent=2) + "\n"

@@ -1,0 +1,126 @@
+"""The link graph as an inline SVG: a simple layered layout computed here, no JavaScript, no network.
+
+Nodes are components plus one node per DEX file that loads native code (the app's Java/Kotlin code). Layers follow
+the longest path from a node nothing links; within a layer nodes are ordered by the mean position of their
+predecessors. Nodes are coloured by licence family; edges on an app-code -> copyleft chain are drawn thick and red.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from ..model import Component, Finding
+
+FAMILY_COLOURS = {
+    "nonfree": "#6a1b9a", "agpl": "#b71c1c", "gpl": "#e53935", "lgpl": "#fb8c00", "weak-copyleft": "#fdd835",
+    "permissive": "#43a047", "unknown": "#9e9e9e", "app": "#1e88e5",
+}
+_W, _H, _GX, _GY, _PAD = 250, 36, 90, 18, 20
+
+
+@dataclass
+class Node:
+    id: str
+    label: str
+    sub: str
+    family: str
+    layer: int = 0
+    order: float = 0.0
+    x: float = 0.0
+    y: float = 0.0
+
+
+def _app_node(origin: str) -> str:
+    """'classes.dex (com.example.Player.<clinit>)' -> 'classes.dex' (one node per DEX file)."""
+    return origin.split(" (", 1)[0]
+
+
+def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[str, Node], list[tuple[str, str]], set[tuple[str, str]]]:
+    nodes: dict[str, Node] = {}
+    for c in sorted(components, key=lambda c: c.path):
+        fam = "app" if c.origin == "unidentified" and c.kind != "model" else c.family
+        sub = (c.license or "licence unknown") if fam != "app" else "app code (unidentified)"
+        nodes[c.path] = Node(c.path, "/".join(c.path.split("/")[-2:]), sub, fam)
+    edges: list[tuple[str, str]] = []
+    for c in components:
+        for t in c.links:
+            if t in nodes:
+                edges.append((c.path, t))
+        for site in c.load_sites:
+            src = site.dex
+            if src not in nodes:
+                nodes[src] = Node(src, src, "app code (DEX)", "app")
+            if (src, c.path) not in edges:
+                edges.append((src, c.path))
+    hot: set[tuple[str, str]] = set()
+    for f in findings:
+        if f.rule == "app-links-copyleft" and len(f.chain) > 1:
+            chain = [_app_node(f.chain[0]), *f.chain[1:]]
+            hot.update(zip(chain, chain[1:], strict=False))
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        preds[b].append(a)
+    for _ in range(len(nodes)):  # longest-path layering, bounded so a cycle cannot loop forever
+        changed = False
+        for a, b in edges:
+            if nodes[b].layer < nodes[a].layer + 1 and nodes[a].layer + 1 < len(nodes):
+                nodes[b].layer = nodes[a].layer + 1
+                changed = True
+        if not changed:
+            break
+    layers: dict[int, list[Node]] = {}
+    for n in nodes.values():
+        layers.setdefault(n.layer, []).append(n)
+    for li in sorted(layers):
+        for i, n in enumerate(sorted(layers[li], key=lambda n: (n.family != "app", n.id))):
+            n.order = i
+        if li > 0:
+            for n in layers[li]:
+                ps = [nodes[p].order for p in preds[n.id] if nodes[p].layer < li]
+                n.order = sum(ps) / len(ps) if ps else n.order + 1000
+        for i, n in enumerate(sorted(layers[li], key=lambda n: (n.order, n.id))):
+            n.order = i
+            n.x = _PAD + li * (_W + _GX)
+            n.y = _PAD + i * (_H + _GY)
+    return nodes, edges, hot
+
+
+def render_svg(components: list[Component], findings: list[Finding]) -> str:
+    nodes, edges, hot = layout(components, findings)
+    if not nodes:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" role="img" aria-label="no components"></svg>'
+    width = max(n.x for n in nodes.values()) + _W + _PAD
+    height = max(n.y for n in nodes.values()) + _H + _PAD
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="link-graph" width="{width:.0f}" height="{height:.0f}" '
+           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="link graph" font-family="sans-serif" font-size="11">',
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+           '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker>'
+           '<marker id="arrow-hot" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="11" markerHeight="11" markerUnits="userSpaceOnUse" orient="auto">'
+           '<path d="M0,0 L10,5 L0,10 z" fill="#d50000"/></marker></defs>']
+    for a, b in sorted(edges, key=lambda e: e in hot):  # hot edges last, on top
+        na, nb = nodes[a], nodes[b]
+        x1, y1, x2, y2 = na.x + _W, na.y + _H / 2, nb.x, nb.y + _H / 2
+        if nb.layer <= na.layer:  # same layer or backwards (a cycle): route around the right side
+            x2 = nb.x + _W
+        mid = (x1 + x2) / 2
+        is_hot = (a, b) in hot
+        cls = "edge hot" if is_hot else "edge"
+        style = 'stroke="#d50000" stroke-width="3" marker-end="url(#arrow-hot)"' if is_hot else 'stroke="#777" stroke-width="1.2" marker-end="url(#arrow)"'
+        out.append(f'<path class="{cls}" data-from="{escape(a)}" data-to="{escape(b)}" d="M{x1:.0f},{y1:.0f} '
+                   f'C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}" fill="none" {style}/>')
+    for n in sorted(nodes.values(), key=lambda n: n.id):
+        colour = FAMILY_COLOURS.get(n.family, "#9e9e9e")
+        on_chain = any(n.id in e for e in hot)
+        stroke = 'stroke="#d50000" stroke-width="3"' if on_chain else 'stroke="#333" stroke-width="1"'
+        out.append(f'<g class="node family-{escape(n.family)}" data-path="{escape(n.id)}"><title>{escape(n.id)}: {escape(n.sub)}</title>'
+                   f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="{_W}" height="{_H}" rx="5" fill="{colour}" fill-opacity="0.22" {stroke}/>'
+                   f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="8" height="{_H}" fill="{colour}"/>'
+                   f'<text x="{n.x + 14:.0f}" y="{n.y + 15:.0f}" font-weight="bold">{escape(_fit(n.label, 36))}</text>'
+                   f'<text x="{n.x + 14:.0f}" y="{n.y + 29:.0f}" fill="#333">{escape(_fit(n.sub, 40))}</text></g>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _fit(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,109 @@
+"""SPDX 2.3 JSON: one package for the artifact, one per component, links as DYNAMIC_LINK relationships.
+
+spdx-tools validates the output in the test suite. SPDX 3.0 (with its AI profile for models) is not written: no
+maintained Python library writes and validates it yet (spdx-tools' 3.0 support is experimental).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+
+from .. import __version__, spdx
+from ..model import Component
+from . import Report
+from .notices import copyright_lines, licence_ids
+
+_NS = uuid.UUID("0d5c1d8e-3f4a-5e6b-9c7d-2e1f0a9b8c7d")
+_PURPOSE = {"executable": "APPLICATION", "native-library": "LIBRARY", "java-library": "LIBRARY",
+            "static-archive": "LIBRARY", "object": "LIBRARY", "bundle": "FRAMEWORK", "model": "OTHER"}
+
+
+def spdx_ref(path: str) -> str:
+    return "SPDXRef-" + re.sub(r"[^A-Za-z0-9.\-]+", "-", path).strip("-")
+
+
+def _licence(expr: str | None) -> str:
+    if not expr:
+        return "NOASSERTION"
+    try:
+        return spdx.normalize(expr)
+    except spdx.SpdxError:
+        return "NOASSERTION"
+
+
+def _package(c: Component) -> dict[str, object]:
+    copyrights = copyright_lines([e.text for e in c.evidence])
+    comment = f"{c.kind} at {c.path}; licence family {c.family}"
+    if c.confidence:
+        comment += f"; identified with {c.confidence} confidence from " + ", ".join(sorted({e.kind for e in c.evidence}))
+    if c.license_choice:
+        comment += f"; {c.license_choice}"
+    pkg: dict[str, object] = {
+        "name": c.name,
+        "SPDXID": spdx_ref(c.path),
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": False,
+        "licenseConcluded": _licence(c.license),
+        "licenseDeclared": "NOASSERTION",
+        "copyrightText": "\n".join(copyrights) if copyrights else "NOASSERTION",
+        "primaryPackagePurpose": _PURPOSE.get(c.kind, "OTHER"),
+        "comment": comment,
+    }
+    if c.version:
+        pkg["versionInfo"] = c.version
+    if c.sha256:
+        pkg["checksums"] = [{"algorithm": "SHA256", "checksumValue": c.sha256}]
+    if c.project:
+        pkg["supplier"] = "NOASSERTION"
+    return pkg
+
+
+def to_spdx(report: Report) -> dict[str, object]:
+    a = report.scan.artifact
+    comps = sorted(report.components, key=lambda c: c.path)
+    name = a.app_id or Path(a.path).name
+    root_id = "SPDXRef-artifact"
+    root: dict[str, object] = {
+        "name": name, "SPDXID": root_id, "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
+        "licenseConcluded": _licence(report.policy.app_license), "licenseDeclared": "NOASSERTION",
+        "copyrightText": "NOASSERTION", "primaryPackagePurpose": "APPLICATION",
+        "checksums": [{"algorithm": "SHA256", "checksumValue": a.sha256}],
+        "comment": f"{a.type} ({a.platform}) scanned by LicenseGate; verdict {report.verdict}",
+    }
+    if a.version:
+        root["versionInfo"] = a.version
+    rels = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root_id}]
+    paths = {c.path for c in comps}
+    for c in comps:
+        rels.append({"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": spdx_ref(c.path)})
+        for t in c.links:
+            if t in paths:
+                rels.append({"spdxElementId": spdx_ref(c.path), "relationshipType": "DYNAMIC_LINK",
+                             "relatedSpdxElement": spdx_ref(t)})
+    refs = sorted({i for c in comps for i in licence_ids(c.license) if i.startswith("LicenseRef-")}
+                  | {i for i in licence_ids(report.policy.app_license) if i.startswith("LicenseRef-")})
+    doc: dict[str, object] = {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": f"{name} (LicenseGate scan)",
+        "documentNamespace": f"https://spdx.org/spdxdocs/licensegate-{re.sub(r'[^A-Za-z0-9.-]+', '-', name)}-"
+                             f"{uuid.uuid5(_NS, a.sha256 + report.generated)}",
+        "creationInfo": {"created": report.generated, "creators": [f"Tool: licensegate-{__version__}"]},
+        "documentDescribes": [root_id],
+        "packages": [root, *[_package(c) for c in comps]],
+        "relationships": rels,
+    }
+    if refs:
+        doc["hasExtractedLicensingInfos"] = [
+            {"licenseId": r, "name": r.removeprefix("LicenseRef-"),
+             "extractedText": f"{r}: a licence outside the SPDX License List, named by LicenseGate's data files; "
+                              "see the component's evidence for its text."} for r in refs]
+    return doc
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_spdx(report), indent=2) + "\n"

@@ -199,3 +199,17 @@ def test_override_changes_one_components_severity(corpus: Path, tmp_path: Path) 
     sev = {f.component: f.severity for f in findings if f.rule == "lgpl-shared"}
     assert sev["feature1/lib/arm64-v8a/libmp3lame.so"] == "error"
     assert sev["base/lib/arm64-v8a/libvlc.so"] == "info"
+
+
+def test_report_with_a_full_policy_matches_the_schema(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    import jsonschema
+
+    out = tmp_path / "r.json"
+    assert main(["scan", str(corpus / "gpl-player.apk"), "--policy", str(write(tmp_path, GOOD)), "--format", "json", "--output", str(out)]) == 1
+    report = json.loads(out.read_text())
+    schema = json.loads((Path(__file__).parent.parent / "src/licensegate/report/schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert report["policy"]["waivers"][0]["line"] == 20
+    assert any(f["waived_by"] for f in report["findings"])

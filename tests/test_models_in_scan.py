@@ -1,0 +1,117 @@
+"""Models found by the scan pipeline: real files inside APK/IPA layouts, traps, stance findings in the report."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from licensegate.cli import main
+
+DATA = Path(__file__).parent / "data" / "models"
+
+
+def scan(capsys: pytest.CaptureFixture[str], path: Path, *extra: str) -> tuple[int, dict]:
+    code = main(["scan", str(path), "--format", "json", *extra])
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    return code, json.loads(out)
+
+
+def onnx_model(license_text: str | None = "MIT") -> bytes:
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("Relu", ["x"], ["y"])
+    graph = helper.make_graph([node], "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    model = helper.make_model(graph, producer_name="licensegate-tests", producer_version="1.0")
+    model.model_version = 7
+    if license_text:
+        helper.set_model_props(model, {"license": license_text, "author": "Example Labs"})
+    return onnx._serialize(model) if hasattr(onnx, "_serialize") else model.SerializeToString()
+
+
+@pytest.fixture()
+def model_apk(tmp_path: Path, corpus: Path) -> Path:
+    manifest = zipfile.ZipFile(corpus / "clean-app.apk").read("AndroidManifest.xml")
+    apk = tmp_path / "models.apk"
+    with zipfile.ZipFile(apk, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("AndroidManifest.xml", manifest)
+        zf.writestr("assets/detector.onnx", onnx_model("MIT"))
+        zf.writestr("assets/weights.bin", onnx_model(None))  # a renamed model: found by content
+        zf.writestr("assets/fake.tflite", bytes(range(256)) * 64)  # a suffix-only fake: not a model
+        zf.write(DATA / "relu_with_metadata.tflite", "assets/relu.tflite")
+        zf.writestr("assets/font.ttf", b"\x00\x01\x00\x00\x00\x0c\x00\x80" + bytes(400))
+    return apk
+
+
+def test_models_are_found_by_content(capsys: pytest.CaptureFixture[str], model_apk: Path) -> None:
+    _, report = scan(capsys, model_apk)
+    models = {c["path"]: c for c in report["components"] if c["kind"] == "model"}
+    assert set(models) == {"assets/detector.onnx", "assets/weights.bin", "assets/relu.tflite"}
+    onnx = models["assets/detector.onnx"]
+    assert onnx["format"] == "onnx" and onnx["license"] == "MIT" and onnx["family"] == "permissive"
+    assert onnx["version"] == "7" and onnx["details"]["model"]["producer"].startswith("licensegate-tests")
+    assert models["assets/weights.bin"]["format"] == "onnx" and models["assets/weights.bin"]["license"] is None
+    assert models["assets/relu.tflite"]["format"] == "tflite"
+    for m in models.values():
+        assert len(m["sha256"]) == 64
+        prov = m["details"]["provenance"]
+        assert prov["stance"] == "training-code"
+        assert prov["debian_ml_policy"]["class"] in ("Free", "ToxicCandy", "NonFree")
+
+
+def test_undeclared_licence_is_a_warning_in_a_proprietary_app(capsys: pytest.CaptureFixture[str], model_apk: Path) -> None:
+    code, report = scan(capsys, model_apk)
+    undeclared = [f for f in report["findings"] if f["rule"] == "model-license-undeclared"]
+    assert [f["component"] for f in undeclared] == ["assets/weights.bin"]
+    assert undeclared[0]["severity"] == "warning"
+    assert code == 0  # no GPL code, no declared GPL app licence: models do not fail the gate
+
+
+def test_gpl_app_requires_what_the_stance_says(tmp_path: Path, capsys: pytest.CaptureFixture[str], model_apk: Path) -> None:
+    policy = tmp_path / "gpl.toml"
+    policy.write_text(
+        'version = 1\n[app]\nlicense = "GPL-3.0-or-later"\n[models]\nsource = "training-code-and-data"\n'
+        '[[models.declare]]\npath = "assets/detector.onnx"\nlicense = "MIT"\n'
+        'training_code = "https://example.org/detector-train"\n'
+        'training_data = { description = "COCO 2017 people", location = "https://example.org/data" }\n'
+    )
+    code, report = scan(capsys, model_apk, "--policy", str(policy))
+    assert code == 1
+    unmet = {(f["component"], f["severity"]) for f in report["findings"] if f["rule"] == "model-stance-unmet"}
+    assert ("assets/weights.bin", "error") in unmet and ("assets/relu.tflite", "error") in unmet
+    assert not any(c == "assets/detector.onnx" for c, _ in unmet)  # everything the stance asks is declared
+    det = next(c for c in report["components"] if c["path"] == "assets/detector.onnx")
+    reqs = {r["key"]: r["present"] for r in det["details"]["provenance"]["requirements"]}
+    assert reqs == {"model-file": True, "licence": True, "training-code": True, "training-data": True, "training-data-description": True}
+
+
+def test_declared_licence_conflicting_with_metadata(tmp_path: Path, capsys: pytest.CaptureFixture[str], model_apk: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('version = 1\n[[models.declare]]\npath = "assets/detector.onnx"\nlicense = "Apache-2.0"\n')
+    _, report = scan(capsys, model_apk, "--policy", str(policy))
+    conflicts = [f for f in report["findings"] if f["rule"] == "model-metadata-conflict"]
+    assert [f["component"] for f in conflicts] == ["assets/detector.onnx"]
+
+
+def test_bad_model_declaration_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], model_apk: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('version = 1\n[models]\nsource = "vibes"\n')
+    code = main(["scan", str(model_apk), "--policy", str(policy)])
+    err = capsys.readouterr().err
+    assert code == 2 and "models.source" in err and "Traceback" not in err
+
+
+def test_truncated_model_is_reported_not_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    apk = tmp_path / "t.apk"
+    whole = (DATA / "relu_with_metadata.tflite").read_bytes()
+    with zipfile.ZipFile(apk, "w") as zf:
+        zf.writestr("AndroidManifest.xml", zipfile.ZipFile(corpus / "clean-app.apk").read("AndroidManifest.xml"))
+        zf.writestr("assets/cut.tflite", whole[: len(whole) // 3])
+    _, report = scan(capsys, apk)
+    assert [p["path"] for p in report["problems"]] == ["assets/cut.tflite"]
+    assert not [c for c in report["components"] if c["kind"] == "model"]

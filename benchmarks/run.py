@@ -97,9 +97,10 @@ def build_native_apk(natives: list[Path], out: Path, native_bytes: int = 80 * 10
         size = 0
         i = 0
         abis = ["arm64-v8a", "armeabi-v7a", "x86_64", "x86"]
+        pool = [n for n in natives if n.stat().st_size <= native_bytes // 4] or natives
         while size < native_bytes:
-            lib = natives[i % len(natives)]
-            abi = abis[(i // len(natives)) % len(abis)]
+            lib = pool[i % len(pool)]
+            abi = abis[(i // len(pool)) % len(abis)]
             data = lib.read_bytes()
             zf.writestr(zipfile.ZipInfo(f"lib/{abi}/{lib.name.split('.so')[0]}_{i}.so"), data, zipfile.ZIP_STORED)
             size += len(data)
@@ -193,6 +194,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", help="run one input by name")
     ap.add_argument("--licensegate", default=shutil.which("licensegate") or "licensegate")
+    ap.add_argument("--scaling", action="store_true", help="also time 10 MB, 100 MB and 1 GB native APKs (linear growth)")
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     natives = corpus_natives()
@@ -203,6 +205,9 @@ def main() -> int:
         "entries-5000.apk": build_entries_apk,
         "large-frameworks.ipa": build_ipa,
     }
+    if args.scaling:
+        inputs["native-10mb.apk"] = lambda n, out: build_native_apk(n, out, 8 * 1024**2, 10 * 1024**2)
+        inputs["native-1gb.apk"] = lambda n, out: build_native_apk(n, out, 820 * 1024**2, 1024**3)
     rows = []
     for name, builder in inputs.items():
         if args.only and args.only != name:
@@ -229,6 +234,9 @@ def main() -> int:
     for name, size, members, largest, fs, ss, ratio, fkb, skb in rows:
         print(f"| {name} | {size / 1e6:.1f} MB | {members} | {largest / 1e6:.1f} MB | {fs:.2f} s | {ss:.2f} s | **{ratio:.2f}x** | {fkb / 1024:.0f} MiB | {skb / 1024:.0f} MiB |")
     print(f"\n`licensegate --version` start-up: {startup:.2f} s")
+    scaling = sorted((size, ss, name) for name, size, _, _, _, ss, _, _, _ in rows if name.startswith("native-"))
+    if len(scaling) > 1:
+        print("\nGrowth (scan seconds per 100 MB): " + ", ".join(f"{name} {ss / (size / 1e8):.2f} s" for size, ss, name in scaling))
     return 0
 
 

@@ -122,7 +122,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "scan":
         return _scan(args)
     if args.command == "policy":
-        return _policy(args, parser)
+        return _policy(args)
     if args.command == "diff":
         return _diff(args)
     raise UsageError(f"unknown command {args.command}")
@@ -193,7 +193,7 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
     return pairs
 
 
-def _policy(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _policy(args: argparse.Namespace) -> int:
     from importlib import resources
 
     from . import policy as policy_mod
@@ -215,8 +215,7 @@ def _policy(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 print(f"{args.file}:{w.line or '?'}: warning: waiver {i + 1} expired on {w.expires.isoformat()}; "
                       "scans will fail (waiver-expired)")
         return EXIT_PASS
-    parser.parse_args(["policy", "--help"])
-    return EXIT_INPUT
+    raise UsageError("licensegate policy: give a subcommand: init [FILE] or check FILE")
 
 
 def _diff(args: argparse.Namespace) -> int:

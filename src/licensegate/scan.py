@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING
 from . import graph, layout
 from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
+from .cache import ContentCache
 from .errors import MemberError
 from .model import Component, Evidence, LibraryMatch, LoadSite
 
@@ -67,8 +68,12 @@ _MODEL_DIR_FILE_LIMIT = 64 * 1024 * 1024
 class Scanner:
     """Holds what one scan learns while walking; `run` returns the result."""
 
-    def __init__(self, path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self, path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None, cache_dir: Path | None = None
+    ) -> None:
         self.path = path
+        self.cache_dir = cache_dir
+        self._cache: ContentCache | None = None
         self.limits = limits or Limits()
         self.progress = progress
         self.components: list[Component] = []
@@ -81,6 +86,7 @@ class Scanner:
         self.bytes = 0
         self._db: SignatureDB | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending_sha: str | None = None
         self.models: dict[str, ModelFile] = {}
         self.java_packages: dict[str, str] = {}  # package of JVM class files -> first class file defining it
         # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
@@ -155,6 +161,8 @@ class Scanner:
         if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
             data = member.read()
             self.bytes += len(data)
+            if self.cache_dir is not None and self._cached_native(member, data):
+                return
             if kind is MemberKind.ELF:
                 info = read_elf(data, member.path)
             elif kind is MemberKind.STATIC_ARCHIVE:
@@ -281,19 +289,48 @@ class Scanner:
                 if mf is not None:
                     self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
 
+    @property
+    def cache(self) -> ContentCache | None:
+        if self._cache is None and self.cache_dir is not None:
+            self._cache = ContentCache(self.cache_dir, self.db.fingerprint)
+        return self._cache
+
+    def _cached_native(self, member: Member, data: bytes) -> bool:
+        """Reuse the analysis of identical bytes from an earlier scan (--cache); False on a miss."""
+        assert self.cache is not None
+        sha = _sha256(data)
+        hit = self.cache.get(sha, member.path)
+        if hit is None:
+            self._pending_sha = sha
+            return False
+        info, matches, generic = hit
+        self.components.append(self._build_native(member, data, info, matches, generic, sha))
+        return True
+
     def _native_component(self, member: Member, data: bytes, info: BinaryInfo) -> Component:
         names = [n for n in (info.soname,) if n]
+        sha = self._pending_sha if self.cache is not None else None
+        self._pending_sha = None
         # Hash on the other core while this one matches strings (hashlib releases the GIL on large buffers).
-        digest = self._pool.submit(_sha256, data) if self._pool is not None else None
-        matches: list[LibraryMatch] = self.db.match(
+        digest = self._pool.submit(_sha256, data) if self._pool is not None and sha is None else None
+        matches, generic = self.db.match_all(
             strings=info.strings, symbols=info.symbols, names=names, filename=member.name, member=member.path
         )
+        if sha is None:
+            sha = digest.result() if digest is not None else _sha256(data)
+        if self.cache is not None:
+            self.cache.put(sha, info, matches, generic)
+        return self._build_native(member, data, info, matches, generic, sha)
+
+    def _build_native(
+        self, member: Member, data: bytes, info: BinaryInfo, matches: list[LibraryMatch], generic: list[tuple[str, Evidence]], sha: str
+    ) -> Component:
         comp = Component(
             path=member.path,
             kind=info.kind,
             format=info.format,
             name=_display_name(info, member),
-            sha256=digest.result() if digest is not None else _sha256(data),
+            sha256=sha,
             size=len(data),
             abi=info.abi,
             soname=info.soname,
@@ -307,14 +344,11 @@ class Scanner:
         if info.weak_needed:
             comp.details["weak_links"] = sorted(info.weak_needed)
         _attach_matches(comp, matches)
-        if comp.license is None:
-            generic = self.db.match_generic(info.strings, member=member.path)
-            if generic:
-                spdx_id, evidence = generic[0]
-                comp.license = spdx_id
-                comp.confidence = "medium"
-                comp.evidence.extend(ev for _, ev in generic)
-                comp.details["license_source"] = "generic licence text in the binary; no library signature matched"
+        if comp.license is None and generic:
+            comp.license = generic[0][0]
+            comp.confidence = "medium"
+            comp.evidence.extend(ev for _, ev in generic)
+            comp.details["license_source"] = "generic licence text in the binary; no library signature matched"
         _set_family(comp)
         return comp
 
@@ -400,8 +434,8 @@ def _model_dir_roots(names: tuple[str, ...]) -> list[str]:
     return sorted(r for r in roots if not any(r != o and r.startswith(o + "/") for o in roots))
 
 
-def scan(path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None) -> ScanResult:
-    return Scanner(path, limits, progress).run()
+def scan(path: Path, limits: Limits | None = None, progress: ProgressCallback | None = None, cache_dir: Path | None = None) -> ScanResult:
+    return Scanner(path, limits, progress, cache_dir).run()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -389,6 +389,8 @@ class SignatureDB:
     """The loaded signature database and its matcher. Build with :meth:`load_default` or :meth:`from_files`."""
 
     def __init__(self, libraries: Sequence[LibrarySignature], generic: Sequence[GenericLicence] = ()) -> None:
+        # Identifies the data a result came from (the content cache keys results by it); set by the loader.
+        self.fingerprint = "custom"
         self.libraries: dict[str, LibrarySignature] = {}
         for lib in libraries:
             if lib.id in self.libraries:
@@ -731,6 +733,7 @@ def _default_db() -> SignatureDB:
             with cache.open("rb") as fh:
                 db = pickle.load(fh)
             if isinstance(db, SignatureDB):
+                db.fingerprint = digest
                 return db
         except Exception:  # a stale or damaged cache is rebuilt
             pass
@@ -738,6 +741,7 @@ def _default_db() -> SignatureDB:
     for name, text in texts:
         libraries.extend(_load_libraries(name, text))
     db = SignatureDB(libraries, _load_generic("generic_licences.toml", generic_text))
+    db.fingerprint = digest
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -142,3 +142,28 @@ def test_fat_macho(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     c = by_path(scan(capsys, fw))["T.framework/T"]
     assert c["format"] == "macho" and c["details"]["slices"] == ["arm64", "arm64"]
     assert c["soname"] == "@rpath/T.framework/T"
+
+
+def test_split_apk_set(tmp_path: Path, capsys: pytest.CaptureFixture[str], android_libs: dict[str, Path], corpus: Path) -> None:
+    """An .apks split set: the base APK's manifest names the app; libraries in config splits are walked."""
+    manifest = zipfile.ZipFile(corpus / "clean-app.apk").read("AndroidManifest.xml")
+    import io
+
+    def apk(entries: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for k, v in entries.items():
+                zf.writestr(k, v)
+        return buf.getvalue()
+
+    apks = tmp_path / "app.apks"
+    with zipfile.ZipFile(apks, "w") as zf:
+        zf.writestr("toc.pb", b"\x0a\x00")
+        zf.writestr("splits/base-master.apk", apk({"AndroidManifest.xml": manifest}))
+        zf.writestr("splits/base-arm64_v8a.apk", apk({"AndroidManifest.xml": manifest,
+                                                       "lib/arm64-v8a/liba.so": android_libs["liba"].read_bytes(),
+                                                       "lib/arm64-v8a/libb.so": android_libs["libb"].read_bytes()}))
+    report = scan(capsys, apks)
+    assert report["artifact"]["type"] == "apks" and report["artifact"]["app_id"] == "com.example.clean"
+    a = by_path(report)["splits/base-arm64_v8a.apk!/lib/arm64-v8a/liba.so"]
+    assert a["links"] == ["splits/base-arm64_v8a.apk!/lib/arm64-v8a/libb.so"]

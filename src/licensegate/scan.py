@@ -184,6 +184,14 @@ class Scanner:
             from .android.manifest import read_axml_manifest
 
             self.manifest = read_axml_manifest(member.read(), member.path)
+        elif member.name == "AndroidManifest.xml" and member.depth == 1 and kind is MemberKind.AXML and artifact.type in ("apks", "xapk"):
+            # A split set: the app's identity is in its base APK (any split's manifest names the same package).
+            from .android.manifest import read_axml_manifest
+
+            split = member.path.rsplit("!/", 1)[0].rsplit("/", 1)[-1]
+            parsed = read_axml_manifest(member.read(), member.path)
+            if self.manifest is None or split.startswith("base"):
+                self.manifest = parsed
         elif member.path == "AndroidManifest.xml" and head.lstrip().startswith((b"<?xml", b"<manifest")):
             from .android.manifest import read_text_manifest
 

@@ -189,12 +189,41 @@ def measure(cmd: list[str], repeat: int) -> tuple[float, int, int]:
     return best, peak, code
 
 
+def compare_scancode(scancode: str, licensegate: str) -> None:
+    """Speed and findings of ScanCode and LicenseGate on the same unpacked APK (real Debian libraries)."""
+    import json
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fixture_corpus import corpus_dir
+
+    folder = corpus_dir() / "unpacked-apk"
+    with tempfile.TemporaryDirectory() as tmp:
+        sc_out, lg_out = Path(tmp, "sc.json"), Path(tmp, "lg.json")
+        t0 = time.perf_counter()
+        subprocess.run([scancode, "--license", "--copyright", "-n", "2", "--json", str(sc_out), str(folder)],
+                       check=True, capture_output=True)
+        sc_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run([licensegate, "scan", str(folder), "--format", "json", "--output", str(lg_out)], capture_output=True)
+        lg_s = time.perf_counter() - t0
+        sc = {f["path"].split("unpacked-apk/", 1)[-1]: f.get("detected_license_expression_spdx")
+              for f in json.loads(sc_out.read_text())["files"] if f["type"] == "file"}
+        lg = {c["path"]: c["license"] for c in json.loads(lg_out.read_text())["components"]}
+    print(f"\nScanCode vs LicenseGate on {folder.name}/ ({len(sc)} files): ScanCode {sc_s:.1f} s, LicenseGate {lg_s:.2f} s")
+    print("| member | ScanCode | LicenseGate |")
+    print("|---|---|---|")
+    for path in sorted(set(lg) | {p for p in sc if p.endswith((".so", ".dex"))}):
+        print(f"| {path} | {sc.get(path) or '-'} | {lg.get(path) or '-'} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", help="run one input by name")
     ap.add_argument("--licensegate", default=shutil.which("licensegate") or "licensegate")
     ap.add_argument("--scaling", action="store_true", help="also time 10 MB, 100 MB and 1 GB native APKs (linear growth)")
+    ap.add_argument("--scancode", metavar="EXE", help="also run ScanCode Toolkit (installed in its own venv) on the unpacked corpus APK and compare")
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     natives = corpus_natives()
@@ -234,6 +263,8 @@ def main() -> int:
     for name, size, members, largest, fs, ss, ratio, fkb, skb in rows:
         print(f"| {name} | {size / 1e6:.1f} MB | {members} | {largest / 1e6:.1f} MB | {fs:.2f} s | {ss:.2f} s | **{ratio:.2f}x** | {fkb / 1024:.0f} MiB | {skb / 1024:.0f} MiB |")
     print(f"\n`licensegate --version` start-up: {startup:.2f} s")
+    if args.scancode:
+        compare_scancode(args.scancode, args.licensegate)
     scaling = sorted((size, ss, name) for name, size, _, _, _, ss, _, _, _ in rows if name.startswith("native-"))
     if len(scaling) > 1:
         print("\nGrowth (scan seconds per 100 MB): " + ", ".join(f"{name} {ss / (size / 1e8):.2f} s" for size, ss, name in scaling))

@@ -28,7 +28,8 @@ from licensegate.report.formats import FORMATS, SUFFIXES, render
 from licensegate.scan import scan
 
 GOLDEN = Path(__file__).parent / "golden"
-SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# the OASIS schema, vendored from oasis-tcs/sarif-spec (docs/formats.md names the commit)
+SARIF_SCHEMA = Path(__file__).resolve().parent.parent / "src" / "licensegate" / "report" / "sarif-schema-2.1.0.json"
 MODELS = Path(__file__).parent / "data" / "models"
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 GPL_LIBS = ["libavcodec.so", "libavformat.so", "libavutil.so", "libpostproc.so", "libswresample.so", "libswscale.so",

@@ -213,3 +213,39 @@ def _nested_zip(entries: dict[str, bytes]) -> bytes:
         for k, v in entries.items():
             zf.writestr(k, v)
     return buf.getvalue()
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream without seek: zipfile then writes data descriptors after each member."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[no-untyped-def,override]
+        self.buf += b
+        return len(b)
+
+
+def test_data_descriptors_and_zip64(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from natives import android_lib, have_clang
+
+    if not have_clang():
+        pytest.fail("clang is needed (.ci/run installs it)")
+    lib = android_lib(tmp_path / "libz64.so", 'const char *s = "GNU General Public License version 2";\nint f(void){return 1;}')
+    sink = _Unseekable()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("AndroidManifest.xml", b"\0" * 8)
+        with zf.open("lib/arm64-v8a/libz64.so", "w", force_zip64=True) as fh:
+            fh.write(lib.read_bytes())
+    p = tmp_path / "dd.apk"
+    p.write_bytes(bytes(sink.buf))
+    with zipfile.ZipFile(p) as zf:
+        info = zf.getinfo("lib/arm64-v8a/libz64.so")
+        assert info.flag_bits & 0x08  # data descriptor
+    _, report = scan_json(capsys, p)
+    comp = next(c for c in report["components"] if c["path"] == "lib/arm64-v8a/libz64.so")
+    assert comp["family"] == "gpl" and comp["confidence"] == "medium"  # generic licence text, no signature
+    assert report["problems"] == []

@@ -167,3 +167,15 @@ def test_split_apk_set(tmp_path: Path, capsys: pytest.CaptureFixture[str], andro
     assert report["artifact"]["type"] == "apks" and report["artifact"]["app_id"] == "com.example.clean"
     a = by_path(report)["splits/base-arm64_v8a.apk!/lib/arm64-v8a/liba.so"]
     assert a["links"] == ["splits/base-arm64_v8a.apk!/lib/arm64-v8a/libb.so"]
+
+
+def test_core_ml_linkage_marks_an_ml_runtime(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    coreml = ios_dylib(tmp_path / "CoreML", "int ml(void) { return 0; }", install_name="/System/Library/Frameworks/CoreML.framework/CoreML")
+    exe = ios_executable(tmp_path / "App", "extern int ml(void);\nint main(void) { return ml(); }", link=[coreml])
+    ipa = tmp_path / "ml.ipa"
+    with zipfile.ZipFile(ipa, "w") as zf:
+        zf.write(exe, "Payload/App.app/App")
+        zf.writestr("Payload/App.app/Info.plist", plistlib.dumps({"CFBundleIdentifier": "com.example.ml", "CFBundleExecutable": "App"}))
+    app = by_path(scan(capsys, ipa))["Payload/App.app/App"]
+    assert app["unresolved_links"] == ["/System/Library/Frameworks/CoreML.framework/CoreML"]
+    assert app["details"]["system_ml_frameworks"] == ["Core ML"]

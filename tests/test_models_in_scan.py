@@ -115,3 +115,33 @@ def test_truncated_model_is_reported_not_fatal(tmp_path: Path, capsys: pytest.Ca
     _, report = scan(capsys, apk)
     assert [p["path"] for p in report["problems"]] == ["assets/cut.tflite"]
     assert not [c for c in report["components"] if c["kind"] == "model"]
+
+
+def test_high_entropy_blob_next_to_an_ml_runtime(tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    """A blob no format claims, shipped with TFLite, is a possibly encrypted model (low confidence, reason given);
+    the same blob in an app without an ML runtime is nothing."""
+    import random
+
+    from natives import android_lib, have_clang
+
+    if not have_clang():
+        pytest.fail("clang is needed (.ci/run installs it)")
+    # A library exporting the TFLite C API entry point, as libtensorflowlite_jni.so does.
+    runtime = android_lib(tmp_path / "libtfl.so", "int TfLiteInterpreterCreate(void) { return 0; }\nint TfLiteModelCreate(void) { return 0; }")
+    blob = random.Random(7).randbytes(256 * 1024)
+    manifest = zipfile.ZipFile(corpus / "clean-app.apk").read("AndroidManifest.xml")
+    with_runtime, without = tmp_path / "ml.apk", tmp_path / "plain.apk"
+    for apk, lib in ((with_runtime, True), (without, False)):
+        with zipfile.ZipFile(apk, "w") as zf:
+            zf.writestr("AndroidManifest.xml", manifest)
+            zf.writestr("assets/model.dat", blob)
+            if lib:
+                zf.write(runtime, "lib/arm64-v8a/libtensorflowlite_jni.so")
+    _, report = scan(capsys, with_runtime)
+    rt = next(c for c in report["components"] if c["path"] == "lib/arm64-v8a/libtensorflowlite_jni.so")
+    assert rt["details"].get("ml_runtime") and rt["identified_as"] == "tflite"
+    models = [c for c in report["components"] if c["kind"] == "model"]
+    assert [(m["path"], m["confidence"]) for m in models] == [("assets/model.dat", "low")]
+    assert "encrypted" in " ".join(models[0]["details"]["model"]["notes"])
+    _, report = scan(capsys, without)
+    assert not [c for c in report["components"] if c["kind"] == "model"]

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fail-on", choices=("error", "warning", "never"), default="error", help="which findings make the exit code 1")
     s.add_argument("--verbose", "-v", action="store_true", help="show all evidence and obligations in the text report")
     s.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    s.add_argument("--cache", type=Path, metavar="DIR",
+                   help="reuse the analysis of unchanged binaries from earlier scans, keyed by their sha256 (docs/performance.md)")
     lim = s.add_argument_group("limits against hostile archives (docs/limits.md)")
     lim.add_argument("--max-member-size", type=_size, default=2 * 1024**3, metavar="SIZE", help="largest uncompressed member (default 2g)")
     lim.add_argument("--max-total-size", type=_size, default=16 * 1024**3, metavar="SIZE", help="total uncompressed bytes (default 16g)")
@@ -154,7 +156,7 @@ def _scan(args: argparse.Namespace) -> int:
         progress = _ProgressBar()
 
     started = time.perf_counter()
-    result = scan(args.artifact, limits, progress)
+    result = scan(args.artifact, limits, progress, cache_dir=args.cache)
     if progress is not None:
         progress.close()
     findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform, result.models)

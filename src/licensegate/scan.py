@@ -22,6 +22,8 @@ from .errors import MemberError
 from .model import Component, Evidence, LibraryMatch, LoadSite
 
 if TYPE_CHECKING:
+    from .android.manifest import AndroidManifest, BundleConfig
+    from .ios.bundle import AppleBundleInfo
     from .models import ModelFile
     from .signatures import SignatureDB
 from .sniff import MemberKind, sniff
@@ -63,6 +65,13 @@ class ScanResult:
 _MODEL_DIR_MARKERS = ("coremldata.bin", "Manifest.json", "saved_model.pb")
 _MODEL_DIR_FILES = {"coremldata.bin", "metadata.json", "model.mil", "Manifest.json", "model.mlmodel", "saved_model.pb"}
 _MODEL_DIR_FILE_LIMIT = 64 * 1024 * 1024
+_SYSTEM_ML_FRAMEWORKS = {
+    "/CoreML.framework/": "Core ML",
+    "/Vision.framework/": "Vision",
+    "/MLCompute.framework/": "ML Compute",
+    "/MetalPerformanceShadersGraph.framework/": "MPS Graph",
+    "libneuralnetworks.so": "Android NNAPI",
+}
 
 
 class Scanner:
@@ -79,9 +88,9 @@ class Scanner:
         self.components: list[Component] = []
         self.load_sites: list[LoadSite] = []
         self.problems: list[MemberProblem] = []
-        self.plists: dict[str, dict[str, object]] = {}
-        self.manifest: object | None = None
-        self.bundle_config: object | None = None
+        self.plists: dict[str, AppleBundleInfo] = {}
+        self.manifest: AndroidManifest | None = None
+        self.bundle_config: BundleConfig | None = None
         self.members = 0
         self.bytes = 0
         self._db: SignatureDB | None = None
@@ -207,14 +216,9 @@ class Scanner:
         elif kind in (MemberKind.OTHER, MemberKind.ZIP):
             self._model(member, head)
         if kind is MemberKind.PLIST and member.name == "Info.plist":
-            import plistlib
+            from .ios.bundle import read_info_plist
 
-            try:
-                plist = plistlib.loads(member.read())
-            except Exception as exc:
-                raise MemberError(f"{member.path}: malformed property list ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
-            if isinstance(plist, dict):
-                self.plists[member.path] = plist
+            self.plists[member.path] = read_info_plist(member.read(), member.path)
 
     def _finish_class_files(self) -> None:
         # Group class-file packages by the jar (or folder) holding them: classes.jar!/com/x/A.class -> classes.jar
@@ -351,6 +355,11 @@ class Scanner:
             comp.details["slices"] = info.slices
         if info.weak_needed:
             comp.details["weak_links"] = sorted(info.weak_needed)
+        system_ml = sorted({name for lib, name in _SYSTEM_ML_FRAMEWORKS.items() if any(lib in n for n in info.needed)})
+        if system_ml:
+            # Apple's and Android's own ML runtimes ship with the OS: their linkage says the app runs models.
+            comp.details["ml_runtime"] = True
+            comp.details["system_ml_frameworks"] = system_ml
         _attach_matches(comp, matches)
         if comp.license is None and generic:
             comp.license = generic[0][0]
@@ -395,36 +404,29 @@ class Scanner:
     def _finish_artifact(self, artifact: ArtifactInfo) -> None:
         m = self.manifest
         if m is not None:
-            artifact.app_id = getattr(m, "package", None)
-            artifact.version = getattr(m, "version_name", None)
-            vc = getattr(m, "version_code", None)
-            artifact.version_code = None if vc is None else str(vc)
-            ms = getattr(m, "min_sdk", None)
-            artifact.min_sdk = None if ms is None else str(ms)
-            ts = getattr(m, "target_sdk", None)
-            artifact.target_sdk = None if ts is None else str(ts)
-            artifact.extract_native_libs = getattr(m, "extract_native_libs", None)
+            artifact.app_id = m.package
+            artifact.version = m.version_name
+            artifact.version_code = None if m.version_code is None else str(m.version_code)
+            artifact.min_sdk = None if m.min_sdk is None else str(m.min_sdk)
+            artifact.target_sdk = None if m.target_sdk is None else str(m.target_sdk)
+            artifact.extract_native_libs = m.extract_native_libs
         if self.bundle_config is not None:
-            artifact.bundletool = getattr(self.bundle_config, "bundletool_version", None)
+            artifact.bundletool = self.bundle_config.bundletool_version
         if self.plists:
             main = _main_plist(self.plists)
-            plist = self.plists[main]
-            artifact.app_id = _str(plist.get("CFBundleIdentifier"))
-            artifact.version = _str(plist.get("CFBundleShortVersionString"))
-            artifact.version_code = _str(plist.get("CFBundleVersion"))
-            artifact.min_sdk = _str(plist.get("MinimumOSVersion"))
-            exe = _str(plist.get("CFBundleExecutable"))
-            if exe:
-                artifact.executable = main.rsplit("/", 1)[0] + "/" + exe if "/" in main else exe
-        for path, plist in self.plists.items():
-            exe = _str(plist.get("CFBundleExecutable"))
-            if not exe:
-                continue
-            exe_path = path.rsplit("/", 1)[0] + "/" + exe if "/" in path else exe
-            for comp in self.components:
-                if comp.path == exe_path and comp.kind == "executable":
-                    comp.details["bundle_id"] = _str(plist.get("CFBundleIdentifier"))
-                    comp.details["bundle_executable"] = True
+            bundle = self.plists[main]
+            artifact.app_id = bundle.bundle_id
+            artifact.version = bundle.short_version
+            artifact.version_code = bundle.build_version
+            artifact.min_sdk = bundle.minimum_os
+            if bundle.executable:
+                artifact.executable = _beside(main, bundle.executable)
+        executables = {c.path: c for c in self.components if c.kind == "executable"}
+        for path, bundle in self.plists.items():
+            comp = executables.get(_beside(path, bundle.executable)) if bundle.executable else None
+            if comp is not None:
+                comp.details["bundle_id"] = bundle.bundle_id
+                comp.details["bundle_executable"] = True
 
 
 def _model_dir_roots(names: tuple[str, ...]) -> list[str]:
@@ -519,13 +521,15 @@ def _display_name(info: BinaryInfo, member: Member) -> str:
     return member.name
 
 
-def _main_plist(plists: dict[str, dict[str, object]]) -> str:
-    """The app's own Info.plist: the shallowest one holding a bundle executable."""
+def _main_plist(plists: dict[str, AppleBundleInfo]) -> str:
+    """The app's own Info.plist: the shallowest one naming a bundle executable."""
     candidates = sorted(plists, key=lambda p: (p.count("/"), p))
-    for path in candidates:
-        if plists[path].get("CFBundleExecutable"):
-            return path
-    return candidates[0]
+    return next((p for p in candidates if plists[p].executable), candidates[0])
+
+
+def _beside(plist_path: str, name: str) -> str:
+    """The member path of a file in the same bundle folder as an Info.plist."""
+    return plist_path.rsplit("/", 1)[0] + "/" + name if "/" in plist_path else name
 
 
 def _sha256(data: bytes) -> str:
@@ -534,10 +538,6 @@ def _sha256(data: bytes) -> str:
 
 def _open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
-
-
-def _str(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _file_digest(path: Path) -> tuple[int, str]:

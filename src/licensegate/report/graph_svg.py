@@ -98,6 +98,7 @@ def render_svg(components: list[Component], findings: list[Finding]) -> str:
            '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker>'
            '<marker id="arrow-hot" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="11" markerHeight="11" markerUnits="userSpaceOnUse" orient="auto">'
            '<path d="M0,0 L10,5 L0,10 z" fill="#d50000"/></marker></defs>']
+    long_edges: list[str] = []
     for a, b in sorted(edges, key=lambda e: e in hot):  # hot edges last, on top
         na, nb = nodes[a], nodes[b]
         x1, y1, x2, y2 = na.x + _W, na.y + _H / 2, nb.x, nb.y + _H / 2
@@ -107,8 +108,14 @@ def render_svg(components: list[Component], findings: list[Finding]) -> str:
         is_hot = (a, b) in hot
         cls = "edge hot" if is_hot else "edge"
         style = 'stroke="#d50000" stroke-width="3" marker-end="url(#arrow-hot)"' if is_hot else 'stroke="#777" stroke-width="1.2" marker-end="url(#arrow)"'
-        out.append(f'<path class="{cls}" data-from="{escape(a)}" data-to="{escape(b)}" d="M{x1:.0f},{y1:.0f} '
-                   f'C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}" fill="none" {style}/>')
+        if nb.layer - na.layer > 1:  # skips a layer: arc through the gap above the rows, drawn over the nodes
+            top = min(na.y, nb.y) - _GY / 2
+            ctrl = max((4 * top - (y1 + y2) / 2) / 3, -_PAD)  # a cubic with both controls at ctrl peaks at `top`
+            d = f"M{x1:.0f},{y1:.0f} C{x1 + 40:.0f},{ctrl:.0f} {x2 - 40:.0f},{ctrl:.0f} {x2:.0f},{y2:.0f}"
+        else:
+            d = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+        path = f'<path class="{cls}" data-from="{escape(a)}" data-to="{escape(b)}" d="{d}" fill="none" {style}/>'
+        (long_edges if nb.layer - na.layer > 1 else out).append(path)
     for n in sorted(nodes.values(), key=lambda n: n.id):
         colour = FAMILY_COLOURS.get(n.family, "#9e9e9e")
         on_chain = any(n.id in e for e in hot)
@@ -118,6 +125,7 @@ def render_svg(components: list[Component], findings: list[Finding]) -> str:
                    f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="8" height="{_H}" fill="{colour}"/>'
                    f'<text x="{n.x + 14:.0f}" y="{n.y + 15:.0f}" font-weight="bold">{escape(_fit(n.label, 36))}</text>'
                    f'<text x="{n.x + 14:.0f}" y="{n.y + 29:.0f}" fill="#333">{escape(_fit(n.sub, 40))}</text></g>')
+    out.extend(long_edges)
     out.append("</svg>")
     return "".join(out)
 

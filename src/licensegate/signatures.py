@@ -696,26 +696,25 @@ def _printable_runs(raw: bytes) -> str:
     return raw.translate(None, _NON_PRINTABLE).decode("ascii")
 
 
-def _load_libraries(origin: str, text: str) -> list[LibrarySignature]:
+def _load_table(origin: str, text: str, key: str) -> list[Any]:
+    """The array of tables under `key` in one data file; anything else at the top level is an error."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(origin, "file", f"TOML error: {exc}") from exc
-    unknown = set(raw) - {"library"}
+    unknown = set(raw) - {key}
     if unknown:
         raise _fail(origin, "file", f"unknown top-level keys {sorted(unknown)}")
-    return [_parse_library(origin, entry) for entry in raw.get("library", [])]
+    entries = raw.get(key, [])
+    return entries if isinstance(entries, list) else [entries]
+
+
+def _load_libraries(origin: str, text: str) -> list[LibrarySignature]:
+    return [_parse_library(origin, entry) for entry in _load_table(origin, text, "library")]
 
 
 def _load_generic(origin: str, text: str) -> list[GenericLicence]:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(origin, "file", f"TOML error: {exc}") from exc
-    unknown = set(raw) - {"licence"}
-    if unknown:
-        raise _fail(origin, "file", f"unknown top-level keys {sorted(unknown)}")
-    return [_parse_generic(origin, entry) for entry in raw.get("licence", [])]
+    return [_parse_generic(origin, entry) for entry in _load_table(origin, text, "licence")]
 
 
 @functools.cache

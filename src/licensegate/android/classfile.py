@@ -18,6 +18,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn, TypeAlias
 
+from licensegate.android.dex import decode_mutf8
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
 
@@ -279,7 +280,7 @@ class _ClassReader:
     def utf8(self, index: int) -> str:
         text = self._utf8.get(index)
         if text is None:
-            text = self._utf8[index] = _decode_mutf8(self._utf8_bytes(index))
+            text = self._utf8[index] = decode_mutf8(self._utf8_bytes(index))
         return text
 
     def _class_name_bytes(self, index: int) -> bytes:
@@ -371,7 +372,7 @@ class _ClassReader:
         pos = self._read_pool(pool_count, 10)
         self._need(pos, 8, "class header")
         _access, this_index, _super, interfaces = struct.unpack_from(">4H", self.data, pos)
-        class_name = _decode_mutf8(self._class_name_bytes(this_index)).replace("/", ".")
+        class_name = decode_mutf8(self._class_name_bytes(this_index)).replace("/", ".")
         pos += 8
         self._need(pos, 2 * interfaces, f"interfaces ({interfaces})")
         pos += 2 * interfaces
@@ -760,17 +761,3 @@ def _string_depth(params: list[str]) -> int | None:
         if param == "Ljava/lang/String;":
             return sum(_slots(p) for p in params[k + 1 :])
     return None
-
-
-def _decode_mutf8(raw: bytes) -> str:
-    """Modified UTF-8: NUL as C0 80, supplementary characters as two 3-byte surrogates."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    raw = raw.replace(b"\xc0\x80", b"\x00")
-    try:
-        text = raw.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "replace")
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -235,7 +235,7 @@ class _DexReader:
         end = self.data.find(b"\0", start)
         if end < 0:
             self._fail(f"string {idx} is not terminated")
-        text = _decode_mutf8(self.data[start:end])
+        text = decode_mutf8(self.data[start:end])
         self._strings[idx] = text
         return text
 
@@ -565,7 +565,7 @@ def _uleb128(data: bytes, pos: int) -> tuple[int, int]:
     raise ValueError(f"ULEB128 longer than 5 bytes at 0x{pos:x}")
 
 
-def _decode_mutf8(raw: bytes) -> str:
+def decode_mutf8(raw: bytes) -> str:
     """Modified UTF-8: NUL as C0 80, supplementary characters as two 3-byte surrogates."""
     try:
         return raw.decode("utf-8")

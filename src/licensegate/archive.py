@@ -57,7 +57,6 @@ class Member:
     size: int  # uncompressed size as declared by the container
     depth: int  # 0 for members of the artifact itself
     _opener: Callable[[], IO[bytes]] = field(repr=False)
-    _stream: IO[bytes] | None = field(default=None, repr=False)
     _head: bytes | None = field(default=None, repr=False)
     _data: bytes | None = field(default=None, repr=False)
 
@@ -67,34 +66,27 @@ class Member:
         return self.path.rsplit("/", 1)[-1]
 
     def head(self) -> bytes:
-        """The first bytes, enough to sniff the content; the stream stays open for `read`."""
+        """The first bytes, enough to sniff the content (a short-lived stream: cheap even when deflated)."""
         if self._data is not None:
             return self._data[:HEAD_SIZE]
         if self._head is None:
-            self._stream = self._opener()
-            self._head = _read_exact(self._stream, HEAD_SIZE)
+            with self._opener() as stream:
+                self._head = _read_exact(stream, HEAD_SIZE)
         return self._head
 
     def read(self) -> bytes:
-        """The whole content, inflated once and kept until `release`; MemberError when it cannot be read."""
+        """The whole content, inflated once in one piece and kept until `release`; MemberError when unreadable."""
         if self._data is None:
             try:
-                head = self.head()
-                assert self._stream is not None
-                rest = self._stream.read() if len(head) == HEAD_SIZE else b""
+                with self._opener() as stream:
+                    self._data = stream.read()
             except _CORRUPT as exc:
                 self.release()
                 raise MemberError(f"cannot read member: {_reason(exc)}") from None
-            self._stream.close()
-            self._stream = None
-            self._data = head + rest
             self._head = None
         return self._data
 
     def release(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
         self._data = None
         self._head = None
 

@@ -20,15 +20,15 @@ from .binary import BinaryInfo, read_ar, read_elf, read_macho
 from .cache import ContentCache
 from .errors import MemberError
 from .model import Component, Evidence, LibraryMatch, LoadSite
+from .sniff import MemberKind, sniff
 
 if TYPE_CHECKING:
     from .android.manifest import AndroidManifest, BundleConfig
     from .ios.bundle import AppleBundleInfo
     from .models import ModelFile
     from .signatures import SignatureDB
-from .sniff import MemberKind, sniff
 
-ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+ProgressCallback = Callable[[int, int], None]  # (members of the artifact done, members in all)
 
 
 @dataclass
@@ -95,7 +95,6 @@ class Scanner:
         self.bytes = 0
         self._db: SignatureDB | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending_sha: str | None = None
         self.models: dict[str, ModelFile] = {}
         self.java_packages: dict[str, str] = {}  # package of JVM class files -> first class file defining it
         # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
@@ -133,7 +132,8 @@ class Scanner:
             walk = Walk(self.path, self.limits)
             members = iter(walk)
         self.model_dirs = {root: {} for root in _model_dir_roots(lay.names)}
-        total = size
+        total = max(len(lay.names), 1)
+        done = 0
         for member in members:
             self.members += 1
             try:
@@ -142,8 +142,10 @@ class Scanner:
                 self.problems.append(MemberProblem(member.path, "unparsable", str(exc)))
             if walk is None:
                 member.release()  # the walk releases its members itself, after looking inside nested archives
-            if self.progress is not None:
-                self.bytes_progress(member, total)
+            if member.depth == 0:
+                done += 1
+                if self.progress is not None:
+                    self.progress(min(done, total), total)
         if walk is not None:
             self.problems[:0] = walk.problems
         self._finish_models()
@@ -151,10 +153,6 @@ class Scanner:
         self._finish_artifact(artifact)
         graph.resolve(self.components, self.load_sites, artifact)
         return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes, self.models)
-
-    def bytes_progress(self, member: Member, total: int) -> None:
-        assert self.progress is not None
-        self.progress(min(self.bytes, total), total)
 
     # -- per member -------------------------------------------------------------------------------------------
 
@@ -170,15 +168,7 @@ class Scanner:
         if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
             data = member.read()
             self.bytes += len(data)
-            if self.cache_dir is not None and self._cached_native(member, data):
-                return
-            if kind is MemberKind.ELF:
-                info = read_elf(data, member.path)
-            elif kind is MemberKind.STATIC_ARCHIVE:
-                info = read_ar(data, member.path)
-            else:
-                info = read_macho(data, member.path)
-            self.components.append(self._native_component(member, data, info))
+            self.components.append(self._native_component(member, data, kind))
         elif kind is MemberKind.DEX:
             data = member.read()
             self.bytes += len(data)
@@ -307,26 +297,24 @@ class Scanner:
             self._cache = ContentCache(self.cache_dir, self.db.fingerprint)
         return self._cache
 
-    def _cached_native(self, member: Member, data: bytes) -> bool:
-        """Reuse the analysis of identical bytes from an earlier scan (--cache); False on a miss."""
-        assert self.cache is not None
-        sha = _sha256(data)
-        hit = self.cache.get(sha, member.path)
-        if hit is None:
-            self._pending_sha = sha
-            return False
-        info, matches, generic = hit
-        self.components.append(self._build_native(member, data, info, matches, generic, sha))
-        return True
-
-    def _native_component(self, member: Member, data: bytes, info: BinaryInfo) -> Component:
-        names = [n for n in (info.soname,) if n]
-        sha = self._pending_sha if self.cache is not None else None
-        self._pending_sha = None
+    def _native_component(self, member: Member, data: bytes, kind: MemberKind) -> Component:
+        sha = None
+        if self.cache is not None:
+            # Identical bytes analysed by an earlier scan (--cache): only the read and the hash are paid again.
+            sha = _sha256(data)
+            hit = self.cache.get(sha, member.path)
+            if hit is not None:
+                return self._build_native(member, data, *hit, sha)
+        if kind is MemberKind.ELF:
+            info = read_elf(data, member.path)
+        elif kind is MemberKind.STATIC_ARCHIVE:
+            info = read_ar(data, member.path)
+        else:
+            info = read_macho(data, member.path)
         # Hash on the other core while this one matches strings (hashlib releases the GIL on large buffers).
         digest = self._pool.submit(_sha256, data) if self._pool is not None and sha is None else None
         matches, generic = self.db.match_all(
-            strings=info.strings, symbols=info.symbols, names=names, filename=member.name, member=member.path
+            strings=info.strings, symbols=info.symbols, names=[info.soname] if info.soname else [], filename=member.name, member=member.path
         )
         if sha is None:
             sha = digest.result() if digest is not None else _sha256(data)

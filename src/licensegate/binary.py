@@ -301,15 +301,21 @@ def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
 
     lief.logging.disable()
     raw = data[base : base + length]
+    # CPU and file type straight from the header: LIEF's enums warn on values they do not know. LIEF accepts a
+    # header whose load commands are cut off, so the size they claim is checked here first.
+    endian = "<" if raw[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") else ">"
+    header_size = 32 if raw[:4] in (b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf") else 28
+    if len(raw) < header_size:
+        raise MemberError("truncated Mach-O header")
+    cputype, _, ftype, _ncmds, sizeofcmds = struct.unpack_from(endian + "iiIII", raw, 4)
+    if header_size + sizeofcmds > len(raw):
+        raise MemberError(f"load commands ({sizeofcmds} bytes) run past the end of the file (truncated)")
     fat = lief.MachO.parse(raw, lief.MachO.ParserConfig.quick)
     if fat is None or fat.size == 0:
         raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
     binary: Any = fat.at(0)
     if binary is None:
         raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
-    # CPU and file type straight from the header: LIEF's enums warn on values they do not know.
-    endian = "<" if raw[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") else ">"
-    cputype, _, ftype = struct.unpack_from(endian + "iiI", raw, 4)
     cpu = _MACHO_CPU.get(cputype)
     info = BinaryInfo(format="macho", kind=_MACHO_FILETYPE.get(ftype, "native-library"), abi=cpu)  # type: ignore[arg-type]
     cmd: Any

@@ -30,7 +30,9 @@ def render(report: Report, verbose: bool = False) -> str:
         version = f" {c.version}" if c.version else ""
         lic = c.license or "licence unknown"
         conf = f", {c.confidence} confidence" if c.confidence else ""
-        out.append(f"  [{c.family.upper():>13}] {c.path}")
+        # The kind matters when it surprises: an executable shipped under a library's name, a static archive.
+        kind = f"  ({c.kind})" if c.kind not in ("native-library", "java-library", "model") else ""
+        out.append(f"  [{c.family.upper():>13}] {c.path}{kind}")
         out.append(f"                  {c.name}{version} — {lic}{conf}" + (f"; may choose {c.license_choice}" if c.license_choice else ""))
         for m in c.embedded:
             mv = f" {m.version}" if m.version else ""
@@ -77,9 +79,11 @@ def render(report: Report, verbose: bool = False) -> str:
             for f in (f for f in report.findings if f.severity == sev):
                 waived = f" [waived: {f.waived_by}]" if f.waived_by else ""
                 out.append(f"  {sev.upper():7} {f.rule}: {f.message}{waived}")
-                if sev != "info" or verbose:
+                if verbose:
                     for o in f.obligations:
                         out.append(f"          - {o.id}: {o.text}")
+                elif f.obligations and sev != "info":
+                    out.append(f"          obligations: {', '.join(o.id for o in f.obligations)} (--verbose for the text)")
         out.append("")
 
     errors = sum(1 for f in report.findings if f.severity == "error" and not f.waived_by)

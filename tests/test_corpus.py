@@ -142,9 +142,14 @@ def test_load_sites(artifact: str) -> None:
 
 def test_gpl_chain_from_app_code_is_named() -> None:
     _, report = report_for("gpl-player.apk")
-    chains = [f for f in report["findings"] if f["rule"] == "app-links-copyleft"]
-    assert any(f["chain"][0].startswith("lib/arm64-v8a/libapp.so") and f["component"] == "lib/arm64-v8a/libavcodec.so" for f in chains)
-    assert any("NativeBridge" in f["chain"][0] for f in chains)
+    chains = {f["component"]: f for f in report["findings"] if f["rule"] == "app-links-copyleft"}
+    assert len(chains) == sum(1 for f in report["findings"] if f["rule"] == "app-links-copyleft")  # one per target
+    avcodec = chains["lib/arm64-v8a/libavcodec.so"]["chain"]
+    # Java entry point -> the app's own library -> the GPL library
+    assert "NativeBridge" in avcodec[0] and avcodec[1:] == ["lib/arm64-v8a/libapp.so", "lib/arm64-v8a/libavcodec.so"]
+    x264 = chains["lib/arm64-v8a/libx264.so"]
+    assert x264["chain"][-2:] == ["lib/arm64-v8a/libavcodec.so", "lib/arm64-v8a/libx264.so"]
+    assert "X264Encoder" in x264["message"]  # the direct load is listed as another path
 
 
 def test_clean_build_passes_with_attribution() -> None:

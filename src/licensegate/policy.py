@@ -760,18 +760,29 @@ def _chains(components: list[Component], load_sites: list[LoadSite], policy: Pol
             origin = f"{site.dex} ({site.class_name}.{site.method})"
             walk(origin, comp, [origin, comp.path])
 
+    # One finding per copyleft component. A chain that is the tail of a longer one (libapp.so -> libavcodec.so inside
+    # classes.dex (Player.<clinit>) -> libapp.so -> libavcodec.so) adds nothing; the longest chain comes first.
+    by_target: dict[str, list[list[str]]] = {}
+    for (_origin, target), chain in found.items():
+        by_target.setdefault(target, []).append(chain)
     out = []
-    for (origin, target), chain in found.items():
+    for target, chains in by_target.items():
         comp = by_path[target]
         sev = policy.rules.get("app-links-copyleft", "error")
         if policy.app_is_gpl_covered and comp.family != "nonfree" and sev == "error":
             sev = "info"
         if sev == "off":
             continue
-        verb = "loads" if "(" in chain[0] else "links"
+        maximal = [c for c in chains if not any(len(o) > len(c) and o[-len(c):] == c for o in chains)]
+        maximal.sort(key=lambda c: (-len(c), c))
+        chain, others = maximal[0], maximal[1:]
+        also = ""
+        if others:
+            shown = "; ".join(" -> ".join(o) for o in others[:3])
+            also = f"; also reached by {len(others)} other path(s): {shown}" + ("; …" if len(others) > 3 else "")
         out.append(Finding(
             "app-links-copyleft", sev, target,  # type: ignore[arg-type]
-            f"App code {origin} {verb} {comp.family.upper()} code {target} ({comp.license}): " + " -> ".join(chain),
+            f"App code reaches {comp.family.upper()} code {target} ({comp.license}): " + " -> ".join(chain) + also,
             comp.obligations, chain,
         ))
     return out

@@ -110,3 +110,29 @@ def test_hostile_members_do_not_stop_the_scan(tmp_path: Path, capsys: pytest.Cap
     problems = {p["path"] for p in report["problems"]}
     assert {"lib/arm64-v8a/libshnum.so", "lib/arm64-v8a/libcut.so", "Frameworks/V.framework/V"} <= problems
     assert "lib/arm64-v8a/libok.so" in {c["path"] for c in report["components"]}
+
+
+def test_app_store_encrypted_macho_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str], macho: bytes) -> None:
+    """An IPA downloaded from the App Store has FairPlay-encrypted code: say so instead of silently finding nothing."""
+    import subprocess
+
+    # Build a dylib and append an LC_ENCRYPTION_INFO_64 command with cryptid 1 in the header padding.
+    src = tmp_path / "E.c"
+    src.write_text('const char *s = "encrypted";\nint e(void) { return 1; }')
+    out = tmp_path / "E"
+    subprocess.run(["clang", "--target=arm64-apple-ios14.0", "-nostdlib", "-fuse-ld=lld", "-shared", "-o", str(out), str(src),
+                    "-Wl,-install_name,@rpath/E.framework/E", "-Wl,-U,dyld_stub_binder", "-Wl,-headerpad,0x100"], check=True)
+    data = bytearray(out.read_bytes())
+    ncmds, sizeofcmds = struct.unpack_from("<II", data, 16)
+    cmd = struct.pack("<IIIIII", 0x2C, 24, 0x4000, 0x1000, 1, 0)  # LC_ENCRYPTION_INFO_64, cryptoff, cryptsize, cryptid=1, pad
+    at = 32 + sizeofcmds
+    assert data[at : at + 24] == bytes(24)  # header padding is free
+    data[at : at + 24] = cmd
+    struct.pack_into("<II", data, 16, ncmds + 1, sizeofcmds + 24)
+    assert read_macho(bytes(data), "E").encrypted
+    ipa = tmp_path / "store.ipa"
+    with zipfile.ZipFile(ipa, "w") as zf:
+        zf.writestr("Payload/App.app/Frameworks/E.framework/E", bytes(data))
+    main(["scan", str(ipa), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert [(p["path"], p["problem"]) for p in report["problems"]] == [("Payload/App.app/Frameworks/E.framework/E", "encrypted-binary")]

@@ -47,6 +47,7 @@ class BinaryInfo:
     strings: list[StringRegion] = field(default_factory=list)
     slices: list[str] = field(default_factory=list)  # architectures of a fat Mach-O
     interpreter: str | None = None
+    encrypted: bool = False  # Mach-O with LC_ENCRYPTION_INFO cryptid != 0 (App Store FairPlay): text unreadable
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -270,6 +271,7 @@ def read_macho(data: bytes, member: str) -> BinaryInfo:
         first.rpaths.extend(r for r in other.rpaths if r not in first.rpaths)
         first.symbols.extend(s for s in other.symbols if s not in set(first.symbols))
         first.strings.extend(other.strings)
+        first.encrypted = first.encrypted or other.encrypted
     if len(infos) > 1:
         first.slices = [i.abi or "?" for i in infos]
         first.abi = ",".join(first.slices)
@@ -330,6 +332,8 @@ def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
                 info.weak_needed.add(cmd.name)
         elif ctype == "RPATH":
             info.rpaths.append(cmd.path)
+        elif ctype in ("ENCRYPTION_INFO", "ENCRYPTION_INFO_64") and cmd.crypt_id != 0:
+            info.encrypted = True
     view = memoryview(data)
     for sec in binary.sections:
         if sec.name in _MACHO_STRING_SECTIONS and sec.size > 0 and sec.offset > 0:

@@ -311,6 +311,12 @@ class Scanner:
             info = read_ar(data, member.path)
         else:
             info = read_macho(data, member.path)
+        if info.encrypted:
+            self.problems.append(MemberProblem(
+                member.path, "encrypted-binary",
+                "Mach-O encrypted by the App Store (LC_ENCRYPTION_INFO cryptid 1): its strings cannot be read, so "
+                "identification rests on load commands and symbols; scan the build you upload, not the one you download",
+            ))
         # Hash on the other core while this one matches strings (hashlib releases the GIL on large buffers).
         digest = self._pool.submit(_sha256, data) if self._pool is not None and sha is None else None
         matches, generic = self.db.match_all(

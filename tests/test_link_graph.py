@@ -179,3 +179,39 @@ def test_core_ml_linkage_marks_an_ml_runtime(tmp_path: Path, capsys: pytest.Capt
     app = by_path(scan(capsys, ipa))["Payload/App.app/App"]
     assert app["unresolved_links"] == ["/System/Library/Frameworks/CoreML.framework/CoreML"]
     assert app["details"]["system_ml_frameworks"] == ["Core ML"]
+
+
+def test_lgpl_static_archive_fails_lgpl_shared_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    """The same LGPL code (LAME's identity strings, copied from Debian's real libmp3lame.so) passes as its own shared
+    library and fails inside a static archive (.a in an AAR), where users cannot relink it."""
+    import re
+    import subprocess
+
+    from fixture_corpus import cache_dir
+
+    real = next((cache_dir() / "extract").glob("libmp3lame0_arm64/usr/lib/aarch64-linux-gnu/libmp3lame.so.0*"))
+    rodata = real.read_bytes()
+    idents = sorted({m.group().decode() for m in re.finditer(rb"LAME[ -~]{4,60}", rodata) if b'"' not in m.group() and b"\\" not in m.group()})[:20]
+    assert idents, "LAME identity strings not found in the real library"
+    src = tmp_path / "lame_part.c"
+    src.write_text("".join(f'const char *s{i} = "{s}";\n' for i, s in enumerate(idents)) + "int lame_get_version(void) { return 3; }\n")
+    obj = tmp_path / "lame_part.o"
+    subprocess.run(["clang", "--target=aarch64-linux-android24", "-c", "-O1", "-o", str(obj), str(src)], check=True)
+    archive = tmp_path / "libmp3lame.a"
+    subprocess.run(["llvm-ar", "rcs", str(archive), str(obj)], check=True)
+    aar = tmp_path / "lame.aar"
+    with zipfile.ZipFile(aar, "w") as zf:
+        zf.writestr("AndroidManifest.xml", '<manifest package="com.example.lame"/>')
+        zf.writestr("classes.jar", b"")
+        zf.write(archive, "jni/arm64-v8a/libmp3lame.a")
+        zf.write(real, "jni/arm64-v8a/libmp3lame.so")
+    code = main(["scan", str(aar), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    comps = by_path(report)
+    static, shared = comps["jni/arm64-v8a/libmp3lame.a"], comps["jni/arm64-v8a/libmp3lame.so"]
+    assert static["kind"] == "static-archive" and static["family"] == "lgpl" and static["abi"] == "arm64-v8a"
+    assert shared["family"] == "lgpl"
+    rules = {(f["component"], f["rule"], f["severity"]) for f in report["findings"]}
+    assert ("jni/arm64-v8a/libmp3lame.a", "lgpl-static", "error") in rules
+    assert ("jni/arm64-v8a/libmp3lame.so", "lgpl-shared", "info") in rules
+    assert code == 1

@@ -458,9 +458,9 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
     if hints:
         comp.details["name_hints"] = [f"{m.name} ({m.license})" for m in hints]
         matches = [m for m in matches if m not in hints]
-        if matches and not any(m.role == "primary" for m in matches):
-            matches[0].role = "primary" if any(h.role == "primary" and h.id == matches[0].id for h in hints) else matches[0].role
     primary = next((m for m in matches if m.role == "primary"), None)
+    if primary is not None and primary.confidence == "low" and not {e.kind for e in primary.evidence} & _NAME_ONLY:
+        primary = None  # weak content alone (C++ header strings, say) does not say what a binary is
     embedded = [m for m in matches if m is not primary]
     if primary is not None:
         comp.name = primary.name

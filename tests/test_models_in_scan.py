@@ -145,3 +145,12 @@ def test_high_entropy_blob_next_to_an_ml_runtime(tmp_path: Path, capsys: pytest.
     assert "encrypted" in " ".join(models[0]["details"]["model"]["notes"])
     _, report = scan(capsys, without)
     assert not [c for c in report["components"] if c["kind"] == "model"]
+
+
+def test_files_named_like_models_say_what_they_are(capsys: pytest.CaptureFixture[str], model_apk: Path) -> None:
+    _, report = scan(capsys, model_apk)
+    not_models = {e["path"]: e["what"] for e in report["artifact"]["details"]["not_models"]}
+    assert set(not_models) == {"assets/fake.tflite"}
+    assert not_models["assets/fake.tflite"].startswith("named like a tflite model but ")
+    main(["scan", str(model_apk)])
+    assert "assets/fake.tflite: named like a tflite model" in capsys.readouterr().out

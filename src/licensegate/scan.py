@@ -96,6 +96,7 @@ class Scanner:
         self._db: SignatureDB | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.models: dict[str, ModelFile] = {}
+        self.not_models: list[dict[str, str]] = []  # files named like models whose content is not one
         self.java_packages: dict[str, str] = {}  # package of JVM class files -> first class file defining it
         # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
         # so an app without one pays nothing for the entropy measurement.
@@ -151,6 +152,8 @@ class Scanner:
         self._finish_models()
         self._finish_class_files()
         self._finish_artifact(artifact)
+        if self.not_models:
+            artifact.details["not_models"] = self.not_models
         graph.resolve(self.components, self.load_sites, artifact)
         return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes, self.models)
 
@@ -220,14 +223,18 @@ class Scanner:
             self._java_libraries(container, packages)
 
     def _model(self, member: Member, head: bytes) -> None:
-        from .models.sniff import ENCRYPTED_MIN_SIZE, known_format, sniff_model
+        from .models.sniff import ENCRYPTED_MIN_SIZE, explain_non_model, known_format, sniff_model, suffix_format
 
-        if known_format(head) is not None:
+        claimed = suffix_format(member.path) not in (None, "unknown")
+        if known_format(head) is not None and not claimed:
             return  # images, audio, fonts, compressed streams: never models
         data = member.read()
         mf = sniff_model(data, member.path)
         if mf is None:
-            if len(data) >= ENCRYPTED_MIN_SIZE:
+            if claimed:
+                # Named like a model but not one: say what it is, so nobody takes the name's word for it.
+                self.not_models.append({"path": member.path, "what": explain_non_model(data, member.path)})
+            if len(data) >= ENCRYPTED_MIN_SIZE and known_format(head) is None:
                 self.maybe_encrypted.add(member.path)
             return
         self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))

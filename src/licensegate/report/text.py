@@ -72,6 +72,14 @@ def render(report: Report, verbose: bool = False) -> str:
             out.append(f"  {s.dex}: {s.class_name}.{s.method} calls System.{s.call}({arg})")
         out.append("")
 
+    not_models = report.scan.artifact.details.get("not_models") or []
+    if isinstance(not_models, list) and not_models:
+        out.append("Named like models, but not models")
+        out.append("-" * 33)
+        for entry in not_models:
+            out.append(f"  {entry['path']}: {entry['what']}")
+        out.append("")
+
     if report.findings:
         out.append(f"Findings ({len(report.findings)})")
         out.append("-" * 10)

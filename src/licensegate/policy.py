@@ -494,11 +494,11 @@ def evaluate(
             sev = "info"
         findings.append(Finding(rule, sev, comp.path if comp else None, message, obligations, chain or []))  # type: ignore[arg-type]
 
+    from . import spdx
+
     for comp in components:
         comp.obligations = obligations_for(comp.family, comp.license)
         for part in comp.embedded:
-            from . import spdx
-
             fam = spdx.family(part.license) if part.license else "unknown"
             for ob in obligations_for(fam, part.license):
                 if ob not in comp.obligations:
@@ -506,13 +506,12 @@ def evaluate(
         fam = comp.family
         static = _statically_combined(comp)
         where = f" ({comp.license}" + (f", version {comp.version}" if comp.version else "") + ")"
-        ios_note = " GPL terms are widely held to be incompatible with App Store distribution terms." if platform == "ios" else ""
         if fam == "nonfree":
             add("nonfree", comp, f"{comp.path}: {comp.name}{where} is marked not redistributable; this build must not be distributed.", comp.obligations)
         elif fam == "agpl":
-            add("copyleft-agpl", comp, f"{comp.path}: {comp.name}{where} is AGPL code; distributing it requires the whole app under the AGPL and its source offered.{ios_note}", comp.obligations, floor="info" if gpl_app else None)
+            add("copyleft-agpl", comp, f"{comp.path}: {comp.name}{where} is AGPL code; distributing it requires the whole app under the AGPL and its source offered.", comp.obligations, floor="info" if gpl_app else None)
         elif fam == "gpl":
-            add("copyleft-gpl", comp, f"{comp.path}: {comp.name}{where} is GPL code; distributing it requires the whole app under the GPL and its complete source offered.{ios_note}", comp.obligations, floor="info" if gpl_app else None)
+            add("copyleft-gpl", comp, f"{comp.path}: {comp.name}{where} is GPL code; distributing it requires the whole app under the GPL and its complete source offered.", comp.obligations, floor="info" if gpl_app else None)
         elif fam == "lgpl":
             if static:
                 add("lgpl-static", comp, f"{comp.path}: {comp.name}{where} is LGPL code {static}; users cannot replace it, so the LGPL's relinking terms are not met by a shared library.", comp.obligations)

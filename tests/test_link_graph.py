@@ -215,3 +215,27 @@ def test_lgpl_static_archive_fails_lgpl_shared_passes(tmp_path: Path, capsys: py
     assert ("jni/arm64-v8a/libmp3lame.a", "lgpl-static", "error") in rules
     assert ("jni/arm64-v8a/libmp3lame.so", "lgpl-shared", "info") in rules
     assert code == 1
+
+
+def test_dlopen_with_a_constant_name_is_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    """App code that dlopen()s a shipped GPL library by name reaches it as surely as DT_NEEDED does."""
+    from fixture_corpus import cache_dir
+
+    libdl = android_lib(tmp_path / "libdl.so", "void *dlopen(const char *f, int m) { return 0; }", soname="libdl.so")
+    loader = android_lib(tmp_path / "libloader.so", 'extern void *dlopen(const char *, int);\n'
+                         'void *open_encoder(void) { return dlopen("libx264.so", 2); }\n'
+                         'const char *unrelated = "see libnothere.so.3 for details";', link=[libdl])
+    x264 = next((cache_dir() / "extract").glob("libx264-164_arm64/usr/lib/aarch64-linux-gnu/libx264.so.164"))
+    apk = tmp_path / "dl.apk"
+    with zipfile.ZipFile(apk, "w") as zf:
+        zf.writestr("AndroidManifest.xml", b"\0" * 8)
+        zf.write(loader, "lib/arm64-v8a/libloader.so")
+        zf.write(x264, "lib/arm64-v8a/libx264.so")
+    report = scan(capsys, apk)
+    comps = by_path(report)
+    ld = comps["lib/arm64-v8a/libloader.so"]
+    assert ld["links"] == ["lib/arm64-v8a/libx264.so"] and ld["details"]["dlopen_links"] == ["lib/arm64-v8a/libx264.so"]
+    assert ld["unresolved_links"] == ["libdl.so"]  # DT_NEEDED only; unresolvable dlopen names are not listed
+    assert comps["lib/arm64-v8a/libx264.so"]["loaded_by"] == ["lib/arm64-v8a/libloader.so"]
+    chains = [f["chain"] for f in report["findings"] if f["rule"] == "app-links-copyleft"]
+    assert ["lib/arm64-v8a/libloader.so", "lib/arm64-v8a/libx264.so"] in chains

@@ -8,6 +8,7 @@ Mach-O comes from LIEF, one slice at a time so byte offsets stay true to the mem
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -48,6 +49,8 @@ class BinaryInfo:
     slices: list[str] = field(default_factory=list)  # architectures of a fat Mach-O
     interpreter: str | None = None
     encrypted: bool = False  # Mach-O with LC_ENCRYPTION_INFO cryptid != 0 (App Store FairPlay): text unreadable
+    # ELF that imports dlopen: the library names its string sections hold, with their offsets (loaded at run time)
+    dlopen_names: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -172,11 +175,35 @@ def _read_elf(data: bytes) -> BinaryInfo:
                     seen.add(sym)
                     info.symbols.append(sym)
 
+    if dynsym is not None:
+        dynstr = bounds(dynsym[2])
+        if dynstr is not None and _imports_dlopen(view[dynstr[0] : dynstr[0] + dynstr[1]].tobytes(), info.symbols):
+            info.dlopen_names = _library_names(string_sections)
+
     if e_type == 2 or (e_type == 3 and info.interpreter and not info.soname):  # ET_EXEC, or a PIE executable
         info.kind = "executable"
     elif e_type == 1:
         info.kind = "object"
     return info
+
+
+_DLOPEN = (b"\0dlopen\0", b"\0android_dlopen_ext\0")
+# A shared-object name as a C string: "libfoo.so", "libfoo.so.1", "libc++_shared.so".
+_LIBRARY_NAME = re.compile(rb"(?<![\w.+-])(lib[\w.+-]{1,120}?\.so(?:\.\d+)*)\x00")
+
+
+def _imports_dlopen(dynstr: bytes, defined: list[str]) -> bool:
+    """The binary calls dlopen (its name is in the dynamic string table and not defined here)."""
+    return any(name in dynstr for name in _DLOPEN) and "dlopen" not in defined  # dynstr starts with a NUL
+
+
+def _library_names(regions: list[StringRegion]) -> dict[str, int]:
+    """Library file names in the string sections, each with the offset of its first occurrence."""
+    names: dict[str, int] = {}
+    for base, view in regions:
+        for m in _LIBRARY_NAME.finditer(view):
+            names.setdefault(m.group(1).decode("ascii", "replace"), base + m.start(1))
+    return names
 
 
 def _read_dynamic(data: bytes, dynamic: tuple[int, int, tuple[int, int] | None], is64: bool, e: str,

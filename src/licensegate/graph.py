@@ -67,6 +67,20 @@ def resolve(components: list[Component], load_sites: list[LoadSite], artifact: A
             else:
                 link(comp, target)
 
+    # dlopen("libx.so") with a constant name in native code: a run-time link, resolved like DT_NEEDED.
+    for comp in natives:
+        names = comp.details.get("dlopen_names")
+        if not isinstance(names, dict):
+            continue
+        loaded = []
+        for name in names:
+            target = _pick(comp, by_soname.get((name, comp.abi), []) or by_name.get((name, comp.abi), []))
+            if target is not None and target is not comp and target.path not in comp.links:
+                link(comp, target)
+                loaded.append(target.path)
+        if loaded:
+            comp.details["dlopen_links"] = sorted(loaded)
+
     # DEX call sites: loadLibrary("x") -> lib/<abi>/libx.so in the same container and module, every ABI.
     libs_by_file: dict[str, list[Component]] = defaultdict(list)
     for c in natives:

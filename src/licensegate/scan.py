@@ -356,6 +356,8 @@ class Scanner:
             comp.details["slices"] = info.slices
         if info.weak_needed:
             comp.details["weak_links"] = sorted(info.weak_needed)
+        if info.dlopen_names:
+            comp.details["dlopen_names"] = info.dlopen_names  # resolved into links by the graph
         system_ml = sorted({name for lib, name in _SYSTEM_ML_FRAMEWORKS.items() if any(lib in n for n in info.needed)})
         if system_ml:
             # Apple's and Android's own ML runtimes ship with the OS: their linkage says the app runs models.

@@ -154,3 +154,33 @@ def test_files_named_like_models_say_what_they_are(capsys: pytest.CaptureFixture
     assert not_models["assets/fake.tflite"].startswith("named like a tflite model but ")
     main(["scan", str(model_apk)])
     assert "assets/fake.tflite: named like a tflite model" in capsys.readouterr().out
+
+
+def test_gpl_coverage_follows_linkage_not_mere_presence(tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    """A GPL library only shipped beside the app (an aggregate) does not make the stance's pieces violations; the
+    same library linked by the app's own code does."""
+    from fixture_corpus import cache_dir
+    from natives import android_lib, have_clang
+
+    if not have_clang():
+        pytest.fail("clang is needed (.ci/run installs it)")
+    x264 = next((cache_dir() / "extract").glob("libx264-164_arm64/usr/lib/aarch64-linux-gnu/libx264.so.164"))
+    app = android_lib(tmp_path / "libapp.so", "extern int x264_encoder_open_164(void);\nint enc(void) { return x264_encoder_open_164(); }", link=[x264])
+    manifest = zipfile.ZipFile(corpus / "clean-app.apk").read("AndroidManifest.xml")
+
+    def build(name: str, with_app: bool) -> Path:
+        apk = tmp_path / name
+        with zipfile.ZipFile(apk, "w") as zf:
+            zf.writestr("AndroidManifest.xml", manifest)
+            zf.writestr("assets/weights.bin", onnx_model(None))
+            zf.write(x264, "lib/arm64-v8a/libx264.so")
+            if with_app:
+                zf.write(app, "lib/arm64-v8a/libapp.so")
+        return apk
+
+    def stance_severities(apk: Path) -> set[str]:
+        _, report = scan(capsys, apk)
+        return {f["severity"] for f in report["findings"] if f["rule"] == "model-stance-unmet"}
+
+    assert stance_severities(build("aggregate.apk", with_app=False)) == {"info"}
+    assert stance_severities(build("linked.apk", with_app=True)) == {"error"}

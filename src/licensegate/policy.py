@@ -528,9 +528,14 @@ def evaluate(
         if comp.license and (policy.allow or policy.deny):
             _allow_deny(comp, policy, add)
 
-    findings.extend(_chains(components, load_sites, policy))
+    reach = copyleft_reach(components)
+    findings.extend(_chains(components, reach, policy))
     if models:
-        findings.extend(_model_findings(components, models, policy))
+        # GPL code the app's own code links or loads makes the app GPL-covered; a GPL program merely shipped beside
+        # it (an aggregate) does not.
+        linked = [c for c in components if c.path in reach and c.family in ("gpl", "agpl")]
+        linked += [c for c in components if c.origin == "unidentified" and c.family in ("gpl", "agpl") and c not in linked]
+        findings.extend(_model_findings(components, models, policy, linked))
     for prob in problems:
         sev = policy.rules.get("member-problem", "warning")
         if sev != "off":
@@ -646,7 +651,7 @@ def source_offer_findings(components: list[Component], policy: Policy) -> list[F
                     "TO BE COMPLETED.")]
 
 
-def _model_findings(components: list[Component], models: dict[str, ModelFile], policy: Policy) -> list[Finding]:
+def _model_findings(components: list[Component], models: dict[str, ModelFile], policy: Policy, gpl_code: list[Component]) -> list[Finding]:
     """Provenance, classification and the stance's requirements for every model; findings for what is missing."""
     from . import spdx
     from .models import (
@@ -658,12 +663,10 @@ def _model_findings(components: list[Component], models: dict[str, ModelFile], p
         stance_requirements,
     )
 
-    code = [c for c in components if c.kind != "model"]
-    gpl_code = [c for c in code if c.family in ("gpl", "agpl")]
     gpl_covered = policy.app_is_gpl_covered or bool(gpl_code)
     gpl3 = any("GPL-3.0" in (lic or "") or "-or-later" in (lic or "") for lic in [policy.app_license] + [c.license for c in gpl_code] if lic and "GPL" in lic)
     why_covered = (f"the app is declared {policy.app_license}" if policy.app_is_gpl_covered
-                   else f"the app contains GPL code ({', '.join(c.path for c in gpl_code[:3])})" if gpl_code else "")
+                   else f"the app's code links or loads GPL code ({', '.join(c.path for c in gpl_code[:3])})" if gpl_code else "")
     out: list[Finding] = []
 
     def add(rule: str, comp: Component, message: str, severity: str | None = None) -> None:
@@ -733,8 +736,9 @@ def _statically_combined(comp: Component) -> str | None:
     return None
 
 
-def _chains(components: list[Component], load_sites: list[LoadSite], policy: Policy) -> list[Finding]:
-    """App-owned code (DEX call sites, unidentified native code) that links or loads copyleft code, with the chain."""
+def copyleft_reach(components: list[Component]) -> dict[str, list[list[str]]]:
+    """Copyleft components that app-owned code (DEX call sites, unidentified native code) links or loads, each with
+    the chains that reach it."""
     by_path = {c.path: c for c in components}
     found: dict[tuple[str, str], list[str]] = {}
 
@@ -759,13 +763,19 @@ def _chains(components: list[Component], load_sites: list[LoadSite], policy: Pol
             origin = f"{site.dex} ({site.class_name}.{site.method})"
             walk(origin, comp, [origin, comp.path])
 
-    # One finding per copyleft component. A chain that is the tail of a longer one (libapp.so -> libavcodec.so inside
-    # classes.dex (Player.<clinit>) -> libapp.so -> libavcodec.so) adds nothing; the longest chain comes first.
     by_target: dict[str, list[list[str]]] = {}
     for (_origin, target), chain in found.items():
         by_target.setdefault(target, []).append(chain)
+    return by_target
+
+
+def _chains(components: list[Component], reach: dict[str, list[list[str]]], policy: Policy) -> list[Finding]:
+    """One finding per copyleft component app code reaches. A chain that is the tail of a longer one
+    (libapp.so -> libavcodec.so inside classes.dex (Player.<clinit>) -> libapp.so -> libavcodec.so) adds nothing;
+    the longest chain comes first."""
+    by_path = {c.path: c for c in components}
     out = []
-    for target, chains in by_target.items():
+    for target, chains in reach.items():
         comp = by_path[target]
         sev = policy.rules.get("app-links-copyleft", "error")
         if policy.app_is_gpl_covered and comp.family != "nonfree" and sev == "error":

@@ -1,5 +1,6 @@
 """The "wild" corpus: real third-party mobile/ARM binaries (npm AARs, PyPI aarch64 wheels, extra Debian arm64
-packages) laid out by fixtures/wild.py, scanned with the real CLI, against fixtures/expected-wild/*.json.
+packages, vendor iOS fat frameworks in an IPA and a vendor xcframework) laid out by fixtures/wild.py, scanned with
+the real CLI, against fixtures/expected-wild/*.json.
 
 The expected answers come from each project's own licence files (fixtures/wild/README.md), never from LicenseGate's
 output.  A failed download or build FAILS these tests with the script's output; nothing is skipped.
@@ -137,6 +138,67 @@ def test_verdict(artifact: str) -> None:
     exp = expected(artifact)
     assert report["verdict"] == exp["verdict"]
     assert code == (1 if exp["verdict"] == "fail" else 0)
+
+
+def _with(key: str) -> list[str]:
+    return [a for a in ARTIFACTS if expected(a).get(key)]
+
+
+def named_itself(expected_project: str, comp: dict) -> bool:
+    """Like named(), but only the component's own identity counts (its primary library), not embedded parts; an
+    unidentified component's name is only its file name, so it never counts."""
+    if not comp.get("identified_as"):
+        return False
+    return named(expected_project, {k: comp.get(k) for k in ("identified_as", "name", "project")})
+
+
+@pytest.mark.parametrize("artifact", _with("primary_named"))
+def test_primary_identity(artifact: str) -> None:
+    exp = expected(artifact)
+    _, report = report_for(artifact)
+    comps = components(report)
+    projects = {e["path"]: e["project"] for e in exp["components"]}
+    wrong = [(p, projects[p], comps[p]["identified_as"], comps[p]["name"]) for p in exp["primary_named"]
+             if not named_itself(projects[p], comps[p])]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("artifact", _with("layout"))
+def test_layout(artifact: str) -> None:
+    _, report = report_for(artifact)
+    assert report["artifact"]["type"] == expected(artifact)["layout"]
+
+
+@pytest.mark.parametrize("artifact", _with("links"))
+def test_macho_rpath_links_resolve(artifact: str) -> None:
+    """The clang-built main executable links the real frameworks via @rpath + LC_RPATH @executable_path/Frameworks."""
+    _, report = report_for(artifact)
+    comps = components(report)
+    for src, dsts in expected(artifact)["links"].items():
+        assert sorted(comps[src]["links"]) == sorted(dsts), (src, comps[src]["links"], comps[src]["unresolved_links"])
+        assert not [u for u in comps[src]["unresolved_links"] if u.startswith("@")], comps[src]["unresolved_links"]
+        for dst in dsts:
+            assert src in comps[dst]["loaded_by"], (dst, comps[dst]["loaded_by"])
+
+
+_ARCH = {"i386": "x86"}  # LicenseGate names 32-bit Intel as Android does
+
+
+@pytest.mark.parametrize("artifact", _with("slices"))
+def test_fat_slices(artifact: str) -> None:
+    _, report = report_for(artifact)
+    comps = components(report)
+    for path, archs in expected(artifact)["slices"].items():
+        got = comps[path].get("details", {}).get("slices") or [comps[path]["abi"]]
+        assert sorted(got) == sorted(_ARCH.get(a, a) for a in archs), (path, got)
+
+
+@pytest.mark.parametrize("artifact", _with("app_owned"))
+def test_app_owned_code_is_not_attributed(artifact: str) -> None:
+    _, report = report_for(artifact)
+    comps = components(report)
+    for p in expected(artifact)["app_owned"]:
+        assert comps[p]["identified_as"] is None and comps[p]["embedded"] == [], (p, comps[p]["identified_as"])
 
 
 def test_allowed_unknowns_are_justified() -> None:

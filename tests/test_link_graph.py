@@ -239,3 +239,30 @@ def test_dlopen_with_a_constant_name_is_a_link(tmp_path: Path, capsys: pytest.Ca
     assert comps["lib/arm64-v8a/libx264.so"]["loaded_by"] == ["lib/arm64-v8a/libloader.so"]
     chains = [f["chain"] for f in report["findings"] if f["rule"] == "app-links-copyleft"]
     assert ["lib/arm64-v8a/libloader.so", "lib/arm64-v8a/libx264.so"] in chains
+
+
+def test_plain_jar_is_one_java_library(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A JAR scanned directly: its packages belong to the artifact, so a library spread over sub-packages is one
+    component."""
+    import shutil
+    import subprocess
+
+    if shutil.which("javac") is None:
+        pytest.fail("javac is needed (.ci/run installs default-jdk-headless)")
+    src = tmp_path / "src"
+    for pkg in ("de/blinkt/openvpn/core", "de/blinkt/openvpn/api"):
+        (src / pkg).mkdir(parents=True)
+        (src / pkg / "A.java").write_text(f"package {pkg.replace('/', '.')};\npublic class A {{ static {{ System.loadLibrary(\"opvpnutil\"); }} }}\n")
+    out = tmp_path / "classes"
+    subprocess.run(["javac", "--release", "11", "-d", str(out), *map(str, src.rglob("*.java"))], check=True)
+    jar = tmp_path / "vpn.jar"
+    with zipfile.ZipFile(jar, "w") as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+        for f in out.rglob("*.class"):
+            zf.write(f, f.relative_to(out).as_posix())
+    report = scan(capsys, jar)
+    assert report["artifact"]["type"] == "jar"
+    libs = [c for c in report["components"] if c["kind"] == "java-library"]
+    assert [(c["path"], c["family"]) for c in libs] == [("de/blinkt/openvpn/", "gpl")]
+    assert {(s["class"], s["argument"]) for s in report["load_sites"]} == {
+        ("de.blinkt.openvpn.core.A", "opvpnutil"), ("de.blinkt.openvpn.api.A", "opvpnutil")}

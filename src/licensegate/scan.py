@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +218,7 @@ class Scanner:
         # Group class-file packages by the jar (or folder) holding them: classes.jar!/com/x/A.class -> classes.jar
         by_container: dict[str, set[str]] = {}
         for package, first in self.java_packages.items():
-            container = first.rsplit("!/", 1)[0] if "!/" in first else first.rsplit("/", 1)[0] if "/" in first else ""
+            container = first.rsplit("!/", 1)[0] if "!/" in first else ""  # "" : the artifact itself is the jar
             by_container.setdefault(container, set()).add(package)
         for container, packages in sorted(by_container.items()):
             self._java_libraries(container, packages)
@@ -384,8 +385,12 @@ class Scanner:
         from .android.dex import match_java_packages
 
         for entry, package in match_java_packages(packages):
+            # Named by the deepest package that holds all of the library's packages found here.
+            mine = [q.split(".") for q in packages if q == entry.prefix or q.startswith(entry.prefix + ".")]
+            if len(mine) > 1:
+                package = ".".join(os.path.commonprefix(mine))  # element-wise on the split names
             comp = Component(
-                path=f"{container}!/{package.replace('.', '/')}/",
+                path=f"{container}!/{package.replace('.', '/')}/" if container else f"{package.replace('.', '/')}/",
                 kind="java-library",
                 format="dex",
                 name=entry.name,
@@ -393,7 +398,7 @@ class Scanner:
                 size=0,
                 license=entry.license,
                 confidence="high" if entry.strength == "strong" else "medium",
-                evidence=[Evidence("metadata", f"Java package {package} defined in {container}", None, f"java-package/{entry.id}", container)],
+                evidence=[Evidence("metadata", f"Java package {package} defined in {container or 'the artifact'}", None, f"java-package/{entry.id}", container)],
                 identified_as=entry.id,
                 project=entry.name,
                 origin="identified",

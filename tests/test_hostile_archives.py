@@ -249,3 +249,20 @@ def test_data_descriptors_and_zip64(tmp_path: Path, capsys: pytest.CaptureFixtur
     comp = next(c for c in report["components"] if c["path"] == "lib/arm64-v8a/libz64.so")
     assert comp["family"] == "gpl" and comp["confidence"] == "medium"  # generic licence text, no signature
     assert report["problems"] == []
+
+
+def test_debian_package_is_refused_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deb = tmp_path / "tool.deb"
+    deb.write_bytes(b"!<arch>\ndebian-binary   1700000000  0     0     100644  4         `\n2.0\n")
+    code, _, err = run(capsys, str(deb))
+    assert_one_line_error(code, err, "debian package", "dpkg-deb")
+
+
+def test_ar_archive_without_objects_is_not_a_static_library(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = b"just some notes\n"
+    ar = b"!<arch>\n" + b"notes.txt/      0           0     0     644     %-10d`\n" % len(body) + body
+    p = make_zip(tmp_path / "a.apk", {**MANIFEST_ONLY, "lib/arm64-v8a/libnotes.a": ar})
+    _, report = scan_json(capsys, p)
+    assert not report["components"]
+    assert [(x["path"], x["problem"]) for x in report["problems"]] == [("lib/arm64-v8a/libnotes.a", "unparsable")]
+    assert "without object files" in report["problems"][0]["detail"]

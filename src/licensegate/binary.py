@@ -410,6 +410,7 @@ def _read_ar(data: bytes) -> BinaryInfo:
     if data.startswith(b"!<thin>\n"):
         raise MemberError("thin archive: object files live outside it and cannot be analysed")
     info = BinaryInfo(format="ar", kind="static-archive", abi=None)
+    objects = 0
     view = memoryview(data)
     pos = 8
     size = len(data)
@@ -437,14 +438,22 @@ def _read_ar(data: bytes) -> BinaryInfo:
             info.symbols.extend(_bsd_ar_symbols(data[payload_off : payload_off + payload_len]))
         elif name != b"//":  # "//" holds GNU long member names, not needed
             payload = data[payload_off : payload_off + min(payload_len, 20)]
+            if payload[:4] in _OBJECT_MAGICS:
+                objects += 1
             if payload.startswith(b"\x7fELF") and len(payload) >= 20:
                 machine = struct.unpack_from("<H" if payload[5] == 1 else ">H", payload, 18)[0]
                 abis.add({183: "arm64-v8a", 40: "armeabi-v7a", 3: "x86", 62: "x86_64", 243: "riscv64"}.get(machine, str(machine)))
             info.strings.append((payload_off, view[payload_off : payload_off + payload_len]))
         pos = body + length + (length & 1)
+    if not objects:
+        raise MemberError("an ar archive without object files: not a static library")
     info.symbols = [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in info.symbols]
     info.abi = ",".join(sorted(abis)) or None
     return info
+
+
+# ELF, Mach-O (both byte orders, 32/64), LLVM bitcode (bitcode-enabled iOS static libraries).
+_OBJECT_MAGICS = {b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe", b"BC\xc0\xde", b"\xde\xc0\x17\x0b"}
 
 
 def _gnu_ar_symbols(payload: bytes, is64: bool) -> list[str]:

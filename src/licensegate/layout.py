@@ -50,6 +50,10 @@ def detect(path: Path) -> Layout:
         return _with_names(classify(names), names)
     if not head:
         raise InputError(f"{path}: empty file")
+    if head.startswith(b"!<arch>\n"):
+        with path.open("rb") as fh:
+            if fh.read(24)[8:21] == b"debian-binary":
+                raise InputError(f"{path}: a Debian package, not a mobile build (extract it with dpkg-deb -x and scan the folder)")
     from .sniff import MemberKind, sniff
 
     if sniff(head.ljust(8, b"\0")) in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE, MemberKind.DEX):

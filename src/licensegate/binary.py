@@ -410,7 +410,7 @@ def _read_ar(data: bytes) -> BinaryInfo:
     if data.startswith(b"!<thin>\n"):
         raise MemberError("thin archive: object files live outside it and cannot be analysed")
     info = BinaryInfo(format="ar", kind="static-archive", abi=None)
-    objects = 0
+    objects = members = 0  # an empty archive (glibc's libdl.a stubs) is an empty static library
     view = memoryview(data)
     pos = 8
     size = len(data)
@@ -438,6 +438,7 @@ def _read_ar(data: bytes) -> BinaryInfo:
             info.symbols.extend(_bsd_ar_symbols(data[payload_off : payload_off + payload_len]))
         elif name != b"//":  # "//" holds GNU long member names, not needed
             payload = data[payload_off : payload_off + min(payload_len, 20)]
+            members += 1
             if payload[:4] in _OBJECT_MAGICS:
                 objects += 1
             if payload.startswith(b"\x7fELF") and len(payload) >= 20:
@@ -445,7 +446,7 @@ def _read_ar(data: bytes) -> BinaryInfo:
                 abis.add({183: "arm64-v8a", 40: "armeabi-v7a", 3: "x86", 62: "x86_64", 243: "riscv64"}.get(machine, str(machine)))
             info.strings.append((payload_off, view[payload_off : payload_off + payload_len]))
         pos = body + length + (length & 1)
-    if not objects:
+    if members and not objects:
         raise MemberError("an ar archive without object files: not a static library")
     info.symbols = [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in info.symbols]
     info.abi = ",".join(sorted(abis)) or None

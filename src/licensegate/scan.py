@@ -366,10 +366,19 @@ class Scanner:
             comp.details["system_ml_frameworks"] = system_ml
         _attach_matches(comp, matches)
         if comp.license is None and generic:
-            comp.license = generic[0][0]
-            comp.confidence = "medium"
+            from . import spdx
+
             comp.evidence.extend(ev for _, ev in generic)
-            comp.details["license_source"] = "generic licence text in the binary; no library signature matched"
+            named = sorted({lic for lic, _ in generic})
+            if len({spdx.family(lic) for lic in named}) == 1:
+                comp.license = generic[0][0]
+                comp.confidence = "medium"
+                comp.details["license_source"] = "generic licence text in the binary; no library signature matched"
+            else:
+                # Texts of several licences (GPL, LGPL, AGPL…) side by side are a licence picker or a bundle of
+                # notices (GTK's about dialog lists them all), not a statement of this binary's own licence.
+                comp.details["license_texts"] = named
+                comp.details["license_source"] = "several different licence texts in the binary: not conclusive, review it"
         _set_family(comp)
         return comp
 

@@ -116,7 +116,7 @@ _WEAK_IDS = re.compile(
 _PERMISSIVE_IDS = re.compile(
     r"^(MIT.*|X11.*|BSD-.*|0BSD|Apache-.*|ISC.*|Zlib|zlib-acknowledgement|Libpng|libpng-.*|libtiff|IJG.*|FTL|"
     r"Unicode-.*|ICU|curl|OpenSSL.*|SSLeay-standalone|blessing|PSF-2\.0|Python-2\.0.*|BSL-1\.0|Unlicense|CC0-1\.0|"
-    r"WTFPL|NCSA|PostgreSQL|bzip2-.*|Info-ZIP|HPND.*|MS-PL|Artistic-2\.0|AFL-.*|CC-BY-[1-4].*|PDDL-1\.0|"
+    r"WTFPL|NCSA|PostgreSQL|bzip2-.*|Info-ZIP|HPND.*|MS-PL|Artistic-.*|AFL-.*|CC-BY-[1-4].*|PDDL-1\.0|"
     r"MPL-2\.0-no-copyleft-exception|Beerware|JSON|Python-2\.0|TCL|W3C.*|Zend-2\.0|OLDAP-.*|UPL-1\.0|"
     r"ECL-2\.0|Vim|BlueOak-1\.0\.0|Intel|NTP|FSFAP|FSFUL.*|X11-distribute-modifications-variant|SGI-B-2\.0|"
     r"ImageMagick|PHP-3\.01|Ruby|Unicode-TOU|MirOS|CC-PDDC|Sendmail|Spencer-.*|SMLNJ|snprintf|Xnet|fwlw|"

@@ -2,7 +2,8 @@
 
 ELF DT_NEEDED resolves by soname, then by file name, within the same ABI; Mach-O load commands resolve through
 install names, `@rpath` (the loader's and the bundle executable's LC_RPATH entries), `@executable_path` and
-`@loader_path`; a DEX `System.loadLibrary("x")` resolves to `lib<abi>/libx.so` in every ABI the build ships.
+`@loader_path`; a constant `dlopen("libx.so")` in native code resolves like DT_NEEDED; a DEX or JVM
+`System.loadLibrary("x")` resolves to `lib/<abi>/libx.so` in every ABI the build ships.
 Names that resolve to nothing in the artifact (libc, system frameworks) are kept as `unresolved_links`.
 """
 
@@ -10,12 +11,8 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from .model import Component, LoadSite
-
-if TYPE_CHECKING:
-    from .scan import ArtifactInfo
 
 
 def _container(path: str) -> str:
@@ -36,7 +33,7 @@ def _module(path: str) -> str:
     return ""
 
 
-def resolve(components: list[Component], load_sites: list[LoadSite], artifact: ArtifactInfo) -> None:
+def resolve(components: list[Component], load_sites: list[LoadSite]) -> None:
     natives = [c for c in components if c.format in ("elf", "macho")]
     by_path = {c.path: c for c in natives}
     by_soname: dict[tuple[str, str | None], list[Component]] = defaultdict(list)

@@ -155,7 +155,7 @@ class Scanner:
         self._finish_artifact(artifact)
         if self.not_models:
             artifact.details["not_models"] = self.not_models
-        graph.resolve(self.components, self.load_sites, artifact)
+        graph.resolve(self.components, self.load_sites)
         return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes, self.models)
 
     # -- per member -------------------------------------------------------------------------------------------

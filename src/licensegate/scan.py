@@ -57,7 +57,6 @@ class ScanResult:
     problems: list[MemberProblem]
     load_sites: list[LoadSite]
     members_scanned: int
-    bytes_scanned: int
     models: dict[str, ModelFile] = field(default_factory=dict)  # component path -> what the model declares
 
 
@@ -93,7 +92,6 @@ class Scanner:
         self.manifest: AndroidManifest | None = None
         self.bundle_config: BundleConfig | None = None
         self.members = 0
-        self.bytes = 0
         self._db: SignatureDB | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.models: dict[str, ModelFile] = {}
@@ -156,7 +154,7 @@ class Scanner:
         if self.not_models:
             artifact.details["not_models"] = self.not_models
         graph.resolve(self.components, self.load_sites)
-        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.bytes, self.models)
+        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.models)
 
     # -- per member -------------------------------------------------------------------------------------------
 
@@ -171,11 +169,9 @@ class Scanner:
             return  # the folder is one model, reported when the walk is done
         if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
             data = member.read()
-            self.bytes += len(data)
             self.components.append(self._native_component(member, data, kind))
         elif kind is MemberKind.DEX:
             data = member.read()
-            self.bytes += len(data)
             self._dex(member, data)
         elif kind is MemberKind.JAVA_CLASS:
             from .android.classfile import read_class

@@ -18,6 +18,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn, TypeAlias
 
+from licensegate.android.dex import _LOADERS as _DEX_LOADERS
 from licensegate.android.dex import decode_mutf8
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
@@ -32,17 +33,11 @@ _U2 = struct.Struct(">H")
 _S2 = struct.Struct(">h")
 _S4 = struct.Struct(">i")
 
-# The same loader methods as licensegate.android.dex._LOADERS (kept equal by a test), as internal names.
-# Overloads are matched by name; the String argument is found from the descriptor.
-_LOADERS: tuple[tuple[str, str, Literal["loadLibrary", "load"]], ...] = (
-    ("java/lang/System", "loadLibrary", "loadLibrary"),
-    ("java/lang/System", "load", "load"),
-    ("java/lang/Runtime", "loadLibrary", "loadLibrary"),
-    ("java/lang/Runtime", "load", "load"),
-    ("com/getkeepsafe/relinker/ReLinker", "loadLibrary", "loadLibrary"),
-    ("com/getkeepsafe/relinker/ReLinkerInstance", "loadLibrary", "loadLibrary"),
-    ("com/facebook/soloader/SoLoader", "loadLibrary", "loadLibrary"),
-    ("com/facebook/soloader/nativeloader/NativeLoader", "loadLibrary", "loadLibrary"),
+# The loader methods of licensegate.android.dex, with JVM internal class names ("java/lang/System") in place of
+# Dalvik descriptors ("Ljava/lang/System;"). Overloads are matched by name; the String argument is found from the
+# descriptor.
+_LOADERS: tuple[tuple[str, str, Literal["loadLibrary", "load"]], ...] = tuple(
+    (descriptor[1:-1], name, call) for descriptor, name, call in _DEX_LOADERS
 )
 _LOADER_CALLS: dict[tuple[bytes, bytes], Literal["loadLibrary", "load"]] = {
     (cls.encode(), name.encode()): call for cls, name, call in _LOADERS

@@ -183,7 +183,7 @@ def test_player(classes: Path) -> None:
         ],
         key=str,
     )
-    assert all(s.dex == "classes.jar!/com/example/Player.class" for s in info.load_sites)
+    assert all(s.member == "classes.jar!/com/example/Player.class" for s in info.load_sites)
     assert all(s.class_name == "com.example.Player" for s in info.load_sites)
 
 

@@ -114,7 +114,7 @@ def test_fuzz_manifest_readers() -> None:
 
 
 def test_fuzz_model_sniffer(seeds: dict[str, bytes]) -> None:
-    from licensegate.models import sniff_model
+    from licensegate.ml import sniff_model
 
     gguf = b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little") + (1).to_bytes(8, "little")
     gguf += (12).to_bytes(8, "little") + b"general.name" + (8).to_bytes(4, "little") + (4).to_bytes(8, "little") + b"demo"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from licensegate.errors import MemberError
-from licensegate.models import (
+from licensegate.ml import (
     entropy,
     explain_non_model,
     is_mediapipe_task,

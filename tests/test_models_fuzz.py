@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from licensegate.errors import MemberError
-from licensegate.models import explain_non_model, possibly_encrypted_model, sniff_model
-from licensegate.models.containers import sniff_model_directory
-from licensegate.models.sniff import SNIFFERS
+from licensegate.ml import explain_non_model, possibly_encrypted_model, sniff_model
+from licensegate.ml.containers import sniff_model_directory
+from licensegate.ml.sniff import SNIFFERS
 
 DATA = Path(__file__).parent / "data" / "models"
 SEEDS = [p.read_bytes() for p in sorted(DATA.iterdir()) if p.suffix in (".tflite", ".ort", ".mnn")]

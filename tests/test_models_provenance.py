@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from licensegate.errors import UsageError
-from licensegate.models import (
+from licensegate.ml import (
     Declared,
     ModelFile,
     TrainingData,
@@ -19,7 +19,7 @@ from licensegate.models import (
     to_spdx,
     use_restrictions,
 )
-from licensegate.models.provenance import DEFAULT_STANCE, effective_licence
+from licensegate.ml.provenance import DEFAULT_STANCE, effective_licence
 
 
 @pytest.mark.parametrize(

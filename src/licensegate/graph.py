@@ -88,14 +88,14 @@ def resolve(components: list[Component], load_sites: list[LoadSite]) -> None:
         if site.call == "loadLibrary":
             # The installer puts lib/<abi>/ (jni/<abi>/ in an AAR) on the library path, for every module of a bundle.
             fname = f"lib{site.argument}.so"
-            candidates = [c for c in libs_by_file.get(fname, []) if _container(c.path) == _container(site.dex) and _in_native_lib_dir(c.path)]
+            candidates = [c for c in libs_by_file.get(fname, []) if _container(c.path) == _container(site.member) and _in_native_lib_dir(c.path)]
         else:
             # System.load takes a full path on the device, where the app put a file it unpacked or downloaded:
             # any shipped library with that file name may be it, nested archives included.
             candidates = list(libs_by_file.get(posixpath.basename(site.argument), []))
         for c in candidates:
-            if site.dex not in c.loaded_by:
-                c.loaded_by.append(site.dex)
+            if site.member not in c.loaded_by:
+                c.loaded_by.append(site.member)
             if site not in c.load_sites:
                 c.load_sites.append(site)
     for c in natives:

@@ -59,9 +59,9 @@ class LibraryMatch:
 
 @dataclass(frozen=True)
 class LoadSite:
-    """A `System.loadLibrary` / `System.load` call site in DEX."""
+    """A `System.loadLibrary` / `System.load` call site in a DEX file or a Java class file."""
 
-    dex: str  # member path of the dex file
+    member: str  # member path of the DEX or class file holding the call ("classes.dex", "a.jar!/com/x/Player.class")
     class_name: str  # "com.example.Player"
     method: str  # "<clinit>", "onCreate"
     call: Literal["loadLibrary", "load"]

@@ -11,7 +11,6 @@ import datetime
 import fnmatch
 import functools
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,12 +21,9 @@ from .errors import UsageError
 from .model import Component, Finding, LoadSite, Obligation
 
 if TYPE_CHECKING:
-    from .models import Declared, ModelFile
+    from .ml import Declared, ModelFile
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from . import _toml
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES = ("error", "warning", "info", "off")
@@ -264,12 +260,12 @@ def load(path: Path | None) -> Policy:
         return Policy()
     try:
         text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
+        raw = _toml.loads(text)
     except FileNotFoundError:
         raise UsageError(f"{path}: policy file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read policy file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except _toml.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML ({exc})") from None
     r = _Reader(path, text)
     policy = Policy(source=str(path))
@@ -435,8 +431,8 @@ def _selects(name: str | None, path: str | None, sha256: str | None, comp: Compo
 
 
 def _load_models(table: object, policy: Policy, path: Path) -> None:
-    from .models import Declared
-    from .models.provenance import STANCES
+    from .ml import Declared
+    from .ml.provenance import STANCES
 
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [models] must be a table")
@@ -459,7 +455,7 @@ def _load_models(table: object, policy: Policy, path: Path) -> None:
 @functools.lru_cache(maxsize=1)
 def _obligations_by_family() -> dict[str, list[tuple[str, str]]]:
     text = resources.files("licensegate").joinpath("data/obligations.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    data = _toml.loads(text)
     return {fam: [(o["id"], o["text"]) for o in entry["obligations"]] for fam, entry in data["family"].items()}
 
 
@@ -654,7 +650,7 @@ def source_offer_findings(components: list[Component], policy: Policy) -> list[F
 def _model_findings(components: list[Component], models: dict[str, ModelFile], policy: Policy, gpl_code: list[Component]) -> list[Finding]:
     """Provenance, classification and the stance's requirements for every model; findings for what is missing."""
     from . import spdx
-    from .models import (
+    from .ml import (
         classify_debian_ml_policy,
         classify_mof,
         find_declared,
@@ -760,7 +756,7 @@ def copyleft_reach(components: list[Component]) -> dict[str, list[list[str]]]:
             walk(comp.path, comp, [comp.path])
     for comp in components:
         for site in comp.load_sites:
-            origin = f"{site.dex} ({site.class_name}.{site.method})"
+            origin = f"{site.member} ({site.class_name}.{site.method})"
             walk(origin, comp, [origin, comp.path])
 
     by_target: dict[str, list[list[str]]] = {}

@@ -26,7 +26,7 @@ from .sniff import MemberKind, sniff
 if TYPE_CHECKING:
     from .android.manifest import AndroidManifest, BundleConfig
     from .ios.bundle import AppleBundleInfo
-    from .models import ModelFile
+    from .ml import ModelFile
     from .signatures import SignatureDB
 
 ProgressCallback = Callable[[int, int], None]  # (members of the artifact done, members in all)
@@ -220,7 +220,7 @@ class Scanner:
             self._java_libraries(container, packages)
 
     def _model(self, member: Member, head: bytes) -> None:
-        from .models.sniff import ENCRYPTED_MIN_SIZE, explain_non_model, known_format, sniff_model, suffix_format
+        from .ml.sniff import ENCRYPTED_MIN_SIZE, explain_non_model, known_format, sniff_model, suffix_format
 
         claimed = suffix_format(member.path) not in (None, "unknown")
         if known_format(head) is not None and not claimed:
@@ -263,7 +263,7 @@ class Scanner:
         return None
 
     def _finish_models(self) -> None:
-        from .models import sniff_model_directory
+        from .ml import sniff_model_directory
 
         for root, files in self.model_dirs.items():
             try:
@@ -282,7 +282,7 @@ class Scanner:
 
     def _encrypted_models(self) -> None:
         """Second, targeted pass over the blobs noted during the walk: high entropy next to an ML runtime."""
-        from .models.sniff import possibly_encrypted_model
+        from .ml.sniff import possibly_encrypted_model
 
         walk = Walk(self.path, self.limits)
         for member in walk:

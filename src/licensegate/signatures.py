@@ -69,11 +69,7 @@ from typing import Any, Literal
 
 import ahocorasick
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
+from licensegate import _toml
 from licensegate import spdx
 from licensegate.errors import LicenseGateError
 from licensegate.model import Confidence, Evidence, LibraryMatch
@@ -699,8 +695,8 @@ def _printable_runs(raw: bytes) -> str:
 def _load_table(origin: str, text: str, key: str) -> list[Any]:
     """The array of tables under `key` in one data file; anything else at the top level is an error."""
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = _toml.loads(text)
+    except _toml.TOMLDecodeError as exc:
         raise _fail(origin, "file", f"TOML error: {exc}") from exc
     unknown = set(raw) - {key}
     if unknown:

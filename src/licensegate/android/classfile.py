@@ -436,7 +436,7 @@ class _ClassReader:
         method = self.utf8(name_index)
         return [
             LoadSite(
-                dex=self.member,
+                member=self.member,
                 class_name=class_name,
                 method=method,
                 call=loader.call,

@@ -19,8 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-import tomllib
-
+from licensegate import _toml
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
 
@@ -497,7 +496,7 @@ class _DexReader:
         method_name = self.string(self.method_id(method_idx)[2])
         return [
             LoadSite(
-                dex=self.member,
+                member=self.member,
                 class_name=class_name,
                 method=method_name,
                 call=loader.call,
@@ -607,7 +606,7 @@ class JavaPackageEntry:
 def load_java_packages() -> tuple[JavaPackageEntry, ...]:
     """The bundled table of Java package prefixes, loaded once."""
     text = resources.files("licensegate").joinpath("data", "java_packages.toml").read_text(encoding="utf-8")
-    table = tomllib.loads(text)
+    table = _toml.loads(text)
     return tuple(
         JavaPackageEntry(
             prefix=entry["prefix"],

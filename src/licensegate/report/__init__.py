@@ -115,7 +115,8 @@ def match_json(m: LibraryMatch) -> dict[str, object]:
 
 
 def load_site_json(s: LoadSite) -> dict[str, object]:
-    return {"dex": s.dex, "class": s.class_name, "method": s.method, "call": s.call, "argument": s.argument, "offset": s.offset}
+    return {"dex": s.member,  # JSON key kept from schema 1: the member holding the call (DEX or class file)
+            "class": s.class_name, "method": s.method, "call": s.call, "argument": s.argument, "offset": s.offset}
 
 
 def component_json(c: Component) -> dict[str, object]:

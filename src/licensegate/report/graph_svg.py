@@ -48,7 +48,7 @@ def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[s
             if t in nodes:
                 edges.append((c.path, t))
         for site in c.load_sites:
-            src = site.dex
+            src = site.member
             if src not in nodes:
                 nodes[src] = Node(src, src, "app code (DEX)", "app")
             if (src, c.path) not in edges:

@@ -69,7 +69,7 @@ def render(report: Report, verbose: bool = False) -> str:
         out.append("-" * 31)
         for s in report.scan.load_sites:
             arg = f'"{s.argument}"' if s.argument is not None else "<not a constant>"
-            out.append(f"  {s.dex}: {s.class_name}.{s.method} calls System.{s.call}({arg})")
+            out.append(f"  {s.member}: {s.class_name}.{s.method} calls System.{s.call}({arg})")
         out.append("")
 
     not_models = report.scan.artifact.details.get("not_models") or []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 
 from licensegate.errors import MemberError
-from licensegate.models._common import evidence, trim
-from licensegate.models.licences import to_spdx
-from licensegate.models.modelfile import ModelFile
+from licensegate.ml._common import evidence, trim
+from licensegate.ml.licences import to_spdx
+from licensegate.ml.modelfile import ModelFile
 
 MAX_KV = 1 << 16
 MAX_ARRAY_KEPT = 16  # arrays longer than this (tokenizer vocabularies) are summarised, not kept

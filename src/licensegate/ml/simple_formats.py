@@ -6,9 +6,9 @@ import json
 import re
 
 from licensegate.errors import MemberError
-from licensegate.models._common import evidence, trim
-from licensegate.models.metadata_keys import apply_props
-from licensegate.models.modelfile import ModelFile, TensorSummary
+from licensegate.ml._common import evidence, trim
+from licensegate.ml.metadata_keys import apply_props
+from licensegate.ml.modelfile import ModelFile, TensorSummary
 
 SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024  # the reference implementation's own limit
 _ST_DTYPES = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL",

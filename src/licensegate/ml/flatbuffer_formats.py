@@ -7,11 +7,11 @@ import re
 import zipfile
 
 from licensegate.errors import MemberError
-from licensegate.models._common import evidence, trim
-from licensegate.models.flatbuffer import FlatBufferError, Table, file_identifier
-from licensegate.models.licences import to_spdx
-from licensegate.models.metadata_keys import apply_props
-from licensegate.models.modelfile import ModelFile, TensorSummary
+from licensegate.ml._common import evidence, trim
+from licensegate.ml.flatbuffer import FlatBufferError, Table, file_identifier
+from licensegate.ml.licences import to_spdx
+from licensegate.ml.metadata_keys import apply_props
+from licensegate.ml.modelfile import ModelFile, TensorSummary
 
 # tensorflow/lite/schema/schema.fbs enum TensorType
 _TFLITE_TYPES = [

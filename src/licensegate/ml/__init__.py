@@ -9,10 +9,10 @@ team's `Declared` facts (see docs/models.md).
 
 from __future__ import annotations
 
-from licensegate.models.containers import is_mediapipe_task, sniff_model_directory
-from licensegate.models.licences import UseRestriction, is_free, to_spdx, use_restrictions
-from licensegate.models.modelfile import ModelFile, ModelFormat, TensorSummary
-from licensegate.models.provenance import (
+from licensegate.ml.containers import is_mediapipe_task, sniff_model_directory
+from licensegate.ml.licences import UseRestriction, is_free, to_spdx, use_restrictions
+from licensegate.ml.modelfile import ModelFile, ModelFormat, TensorSummary
+from licensegate.ml.provenance import (
     Conflict,
     DebianClass,
     DebianClassification,
@@ -29,7 +29,7 @@ from licensegate.models.provenance import (
     model_use_restrictions,
     stance_requirements,
 )
-from licensegate.models.sniff import entropy, explain_non_model, possibly_encrypted_model, sniff_model, suffix_format
+from licensegate.ml.sniff import entropy, explain_non_model, possibly_encrypted_model, sniff_model, suffix_format
 
 __all__ = [
     "Conflict",

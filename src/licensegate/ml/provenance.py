@@ -14,8 +14,8 @@ from typing import Literal
 
 from licensegate.errors import UsageError
 from licensegate.model import Evidence
-from licensegate.models.licences import UseRestriction, is_free, licence_ids, to_spdx, use_restrictions
-from licensegate.models.modelfile import ModelFile
+from licensegate.ml.licences import UseRestriction, is_free, licence_ids, to_spdx, use_restrictions
+from licensegate.ml.modelfile import ModelFile
 
 Stance = Literal["data", "training-code", "training-code-and-data"]
 STANCES: tuple[Stance, ...] = ("data", "training-code", "training-code-and-data")

@@ -11,9 +11,9 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping
 
 from licensegate.errors import MemberError
-from licensegate.models._common import evidence, trim
-from licensegate.models.licences import to_spdx
-from licensegate.models.modelfile import ModelFile, TensorSummary
+from licensegate.ml._common import evidence, trim
+from licensegate.ml.licences import to_spdx
+from licensegate.ml.modelfile import ModelFile, TensorSummary
 
 MAX_ZIP_NAMES = 100000
 MAX_SMALL_FILE = 1 << 20  # config/metadata files read from inside a model zip
@@ -165,7 +165,7 @@ def sniff_model_directory(entries: Mapping[str, Callable[[], bytes]], root: str)
     ):
         return _mlmodelc(rel, root)
     if "saved_model.pb" in rel:
-        from licensegate.models.protobuf_formats import sniff_saved_model
+        from licensegate.ml.protobuf_formats import sniff_saved_model
 
         mf = sniff_saved_model(rel["saved_model.pb"](), f"{root}/saved_model.pb")
         if mf is None:
@@ -177,7 +177,7 @@ def sniff_model_directory(entries: Mapping[str, Callable[[], bytes]], root: str)
 
 
 def _mlpackage(rel: dict[str, Callable[[], bytes]], root: str) -> ModelFile | None:
-    from licensegate.models.protobuf_formats import sniff_coreml
+    from licensegate.ml.protobuf_formats import sniff_coreml
 
     spec_path = "Data/com.apple.CoreML/model.mlmodel"
     if "Manifest.json" in rel:

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from licensegate import _toml
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def _normalise_url(url: str) -> str:
 @lru_cache(maxsize=1)
 def licence_table() -> LicenceTable:
     raw = resources.files("licensegate").joinpath("data", "model_licences.toml").read_bytes()
-    doc = tomllib.loads(raw.decode("utf-8"))
+    doc = _toml.loads(raw.decode("utf-8"))
     entries: list[LicenceEntry] = []
     for item in doc.get("licence", []):
         r = item.get("restriction")

@@ -3,9 +3,9 @@ author, name and version, by convention rather than schema."""
 
 from __future__ import annotations
 
-from licensegate.models._common import evidence, trim
-from licensegate.models.licences import to_spdx
-from licensegate.models.modelfile import ModelFile
+from licensegate.ml._common import evidence, trim
+from licensegate.ml.licences import to_spdx
+from licensegate.ml.modelfile import ModelFile
 
 LICENCE_KEYS = frozenset({"license", "licence", "license_name", "licence_name", "spdx", "license_id"})
 AUTHOR_KEYS = frozenset({"author", "authors", "creator"})

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from licensegate.errors import MemberError
-from licensegate.models._common import evidence, trim
-from licensegate.models.licences import to_spdx
-from licensegate.models.metadata_keys import apply_props
-from licensegate.models.modelfile import ModelFile, TensorSummary
-from licensegate.models.protowire import (
+from licensegate.ml._common import evidence, trim
+from licensegate.ml.licences import to_spdx
+from licensegate.ml.metadata_keys import apply_props
+from licensegate.ml.modelfile import ModelFile, TensorSummary
+from licensegate.ml.protowire import (
     LENGTH,
     VARINT,
     Field,

@@ -8,12 +8,12 @@ from collections import Counter
 from collections.abc import Callable
 
 from licensegate.errors import MemberError
-from licensegate.models._common import evidence
-from licensegate.models.containers import is_mediapipe_task, open_zip_names, sniff_zip_model
-from licensegate.models.flatbuffer_formats import sniff_executorch, sniff_mnn, sniff_ort, sniff_tflite
-from licensegate.models.gguf import sniff_gguf
-from licensegate.models.modelfile import ModelFile
-from licensegate.models.protobuf_formats import (
+from licensegate.ml._common import evidence
+from licensegate.ml.containers import is_mediapipe_task, open_zip_names, sniff_zip_model
+from licensegate.ml.flatbuffer_formats import sniff_executorch, sniff_mnn, sniff_ort, sniff_tflite
+from licensegate.ml.gguf import sniff_gguf
+from licensegate.ml.modelfile import ModelFile
+from licensegate.ml.protobuf_formats import (
     sniff_caffemodel,
     sniff_coreml,
     sniff_graphdef,
@@ -22,7 +22,7 @@ from licensegate.models.protobuf_formats import (
     sniff_prototxt,
     sniff_saved_model,
 )
-from licensegate.models.simple_formats import (
+from licensegate.ml.simple_formats import (
     HDF5_MAGIC,
     sniff_hdf5,
     sniff_ncnn,

@@ -177,7 +177,7 @@ def test_load_sites(dex_bytes: bytes) -> None:
     info = read_dex(dex_bytes, "classes.dex")
     assert {site_key(s) for s in info.load_sites} == EXPECTED
     assert len(info.load_sites) == len(EXPECTED)
-    assert all(s.dex == "classes.dex" for s in info.load_sites)
+    assert all(s.member == "classes.dex" for s in info.load_sites)
     offsets = [s.offset or 0 for s in info.load_sites]
     assert offsets == sorted(offsets)
 

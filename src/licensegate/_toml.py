@@ -6,13 +6,10 @@ every APK with a DEX failed under Python 3.10 with "No module named 'tomllib'").
 
 from __future__ import annotations
 
-from types import ModuleType
-
-toml: ModuleType
 try:
     import tomllib as toml
 except ImportError:  # Python 3.10: pyproject.toml depends on tomli there
-    import tomli as toml
+    import tomli as toml  # type: ignore[no-redef]
 
 loads = toml.loads
 TOMLDecodeError: type[ValueError] = toml.TOMLDecodeError

@@ -69,8 +69,7 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from licensegate import _toml
-from licensegate import spdx
+from licensegate import _toml, spdx
 from licensegate.errors import LicenseGateError
 from licensegate.model import Confidence, Evidence, LibraryMatch
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from licensegate.errors import UsageError
-from licensegate.model import Evidence
 from licensegate.ml.licences import UseRestriction, is_free, licence_ids, to_spdx, use_restrictions
 from licensegate.ml.modelfile import ModelFile
+from licensegate.model import Evidence
 
 Stance = Literal["data", "training-code", "training-code-and-data"]
 STANCES: tuple[Stance, ...] = ("data", "training-code", "training-code-and-data")

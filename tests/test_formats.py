@@ -20,12 +20,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from licensegate import __version__
-from licensegate import policy as policy_mod
+from licensegate import __version__, check
 from licensegate.cli import main
-from licensegate.report import Report, build
+from licensegate.report import Report
 from licensegate.report.formats import FORMATS, SUFFIXES, render
-from licensegate.scan import scan
 
 GOLDEN = Path(__file__).parent / "golden"
 # the OASIS schema, vendored from oasis-tcs/sarif-spec (docs/formats.md names the commit)
@@ -40,11 +38,9 @@ def make_report(folder: Path, name: str, monkeypatch: pytest.MonkeyPatch, policy
                 fail_on: str = "error") -> Report:
     monkeypatch.chdir(folder)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    pol = policy_mod.load(policy)
-    result = scan(Path(name))
-    findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform,
-                                   result.models)
-    return build(result, pol, findings, fail_on, 0.0)
+    report = check(Path(name), policy, fail_on=fail_on)
+    report.duration_s = 0.0  # golden files: no timing
+    return report
 
 
 def with_models(src: Path, dest: Path) -> Path:

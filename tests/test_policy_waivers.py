@@ -59,7 +59,7 @@ def write(tmp_path: Path, text: str, name: str = "licensegate.toml") -> Path:
 
 def evaluate(corpus: Path, artifact: str, pol: policy_mod.Policy, today: datetime.date | None = None) -> list[policy_mod.Finding]:
     r = scan(corpus / artifact)
-    return policy_mod.evaluate(r.components, r.problems, r.load_sites, pol, r.artifact.platform, r.models, today=today)
+    return policy_mod.evaluate(r, pol, today).findings
 
 
 def test_good_policy_parses_everything(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_waivers_waive_and_expire(corpus: Path, tmp_path: Path) -> None:
     assert {f.rule for f in codec if f.waived_by} == {"copyleft-gpl"}, "rule narrows the second waiver"
     assert {f.rule for f in codec if not f.waived_by} == {"app-links-copyleft"}
     assert not [f for f in findings if f.rule == "unidentified-native-code" and f.component and f.component.endswith("libapp.so")]
-    assert policy_mod.verdict(findings) == "fail"  # the other FFmpeg libraries still fail
+    assert policy_mod.outcome(findings) == "fail"  # the other FFmpeg libraries still fail
 
     later = evaluate(corpus, "gpl-player.apk", pol, today=datetime.date(2030, 1, 2))
     expired = [f for f in later if f.rule == "waiver-expired"]
@@ -147,14 +147,14 @@ def test_waiver_that_matches_nothing_is_reported(corpus: Path, tmp_path: Path) -
     findings = evaluate(corpus, "clean-app.apk", pol)
     unused = [f for f in findings if f.rule == "waiver-unused"]
     assert len(unused) == 1 and unused[0].severity == "warning" and "libfoo*" in unused[0].message
-    assert policy_mod.verdict(findings) == "pass" and policy_mod.verdict(findings, "warning") == "fail"
+    assert policy_mod.outcome(findings) == "pass" and policy_mod.outcome(findings, "warning") == "fail"
 
 
 def test_waiver_by_sha256(corpus: Path, tmp_path: Path) -> None:
     r = scan(corpus / "gpl-player.apk")
     x265 = next(c for c in r.components if c.path.endswith("libx265.so"))
     pol = load(write(tmp_path, f'[[waiver]]\nsha256 = "{x265.sha256}"\nreason = "vendor licence"\n'))
-    findings = policy_mod.evaluate(r.components, r.problems, r.load_sites, pol, r.artifact.platform, r.models)
+    findings = policy_mod.evaluate(r, pol).findings
     assert all(f.waived_by for f in findings if f.component == x265.path)
     assert not any(f.rule == "waiver-unused" for f in findings)
 

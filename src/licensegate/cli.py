@@ -131,17 +131,11 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from . import policy as policy_mod
+    from . import check, policy
     from .archive import Limits
-    from .report import build
     from .report.formats import render
-    from .scan import scan
 
-    policy_path = args.policy
-    if policy_path is None:
-        beside = args.artifact.resolve().parent / "licensegate.toml"
-        policy_path = beside if beside.is_file() else None
-    pol = policy_mod.load(policy_path)
+    pol = policy.load(args.policy or policy.beside(args.artifact))
     limits = Limits(
         max_member_size=args.max_member_size,
         max_total_size=args.max_total_size,
@@ -154,15 +148,12 @@ def _scan(args: argparse.Namespace) -> int:
     progress = None
     if not args.no_progress and sys.stderr.isatty() and args.artifact.is_file() and args.artifact.stat().st_size > 50 * 1024**2:
         progress = _ProgressBar()
-
-    started = time.perf_counter()
-    result = scan(args.artifact, limits, progress, cache_dir=args.cache)
-    if progress is not None:
-        progress.close()
-    findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform, result.models)
-    if args.notices is not None:
-        findings += policy_mod.source_offer_findings(result.components, pol)
-    report = build(result, pol, findings, args.fail_on, time.perf_counter() - started)
+    try:
+        report = check(args.artifact, pol, cache=args.cache, limits=limits, fail_on=args.fail_on, progress=progress,
+                       source_offer=args.notices is not None)
+    finally:
+        if progress is not None:
+            progress.close()
 
     if args.notices is not None:
         from .report.notices import write_notices
@@ -211,32 +202,23 @@ def _policy(args: argparse.Namespace) -> int:
         print(f"{args.file}: OK: version 1, app licence {pol.app_license or 'proprietary'}, model stance {pol.model_stance}, "
               f"{len(pol.waivers)} waiver(s), {len(pol.overrides)} override(s), "
               f"source offer contact {'complete' if pol.source_offer.complete else 'MISSING'}")
-        today = time.strftime("%Y-%m-%d", time.gmtime())
-        for i, w in enumerate(pol.waivers):
-            if w.expires is not None and w.expires.isoformat() < today:
-                print(f"{args.file}:{w.line or '?'}: warning: waiver {i + 1} expired on {w.expires.isoformat()}; "
-                      "scans will fail (waiver-expired)")
+        for i, w in policy_mod.expired_waivers(pol.waivers):
+            print(f"{args.file}:{w.line or '?'}: warning: waiver {i + 1} expired on {w.expires}; "
+                  "scans will fail (waiver-expired)")
         return EXIT_PASS
     raise UsageError("licensegate policy: give a subcommand: init [FILE] or check FILE")
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from . import policy as policy_mod
+    from . import check, policy
     from .diff import diff, load_side, render_markdown, render_text
 
     def scan_report(path: Path) -> dict[str, object]:
-        from .report import build
-        from .scan import scan
-
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-        pol_path = args.policy
-        if pol_path is None and (path.resolve().parent / "licensegate.toml").is_file():
-            pol_path = path.resolve().parent / "licensegate.toml"
-        pol = policy_mod.load(pol_path)
-        result = scan(path)
-        findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, pol, result.artifact.platform, result.models)
-        return build(result, pol, findings, args.fail_on, 0.0).to_json()
+        report = check(path, policy.load(args.policy or policy.beside(path)), fail_on=args.fail_on)
+        report.duration_s = 0.0  # the diff compares builds, not scan times
+        return report.to_json()
 
     d = diff(load_side(args.old, scan_report), load_side(args.new, scan_report), args.fail_on)
     if args.format == "json":

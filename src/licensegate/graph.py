@@ -66,11 +66,8 @@ def resolve(components: list[Component], load_sites: list[LoadSite]) -> None:
 
     # dlopen("libx.so") with a constant name in native code: a run-time link, resolved like DT_NEEDED.
     for comp in natives:
-        names = comp.details.get("dlopen_names")
-        if not isinstance(names, dict):
-            continue
         loaded = []
-        for name in names:
+        for name in comp.dlopen_names:
             target = _pick(comp, by_soname.get((name, comp.abi), []) or by_name.get((name, comp.abi), []))
             if target is not None and target is not comp and target.path not in comp.links:
                 link(comp, target)

@@ -110,7 +110,11 @@ class Component:
     embedded: list[LibraryMatch] = field(default_factory=list)
     obligations: list[Obligation] = field(default_factory=list)
     license_choice: str | None = None  # for an OR expression: the option the distributor may choose, and why
-    details: dict[str, object] = field(default_factory=dict)  # kind-specific facts (model metadata, packages, ...)
+    # What one stage hands the next, typed (the JSON report shows them under "details", as schema 1 did):
+    dlopen_names: dict[str, int] = field(default_factory=dict)  # names passed to dlopen() -> string offset; the graph resolves them
+    ml_runtime: bool = False  # is or embeds an on-device ML runtime: high-entropy blobs beside it may be encrypted models
+    bundle_executable: bool = False  # the main executable of an iOS app or extension bundle (named by its Info.plist)
+    details: dict[str, object] = field(default_factory=dict)  # kind-specific facts shown to users (model metadata, packages, ...)
 
 
 @dataclass

@@ -277,7 +277,7 @@ class Scanner:
                     digest.update(name.encode() + b"\0" + files[name])
                 self._add_model(mf, digest.hexdigest(), sum(len(v) for v in files.values()))
         self.model_dirs.clear()
-        if self.maybe_encrypted and any(c.details.get("ml_runtime") for c in self.components):
+        if self.maybe_encrypted and any(c.ml_runtime for c in self.components):
             self._encrypted_models()
 
     def _encrypted_models(self) -> None:
@@ -354,11 +354,11 @@ class Scanner:
         if info.weak_needed:
             comp.details["weak_links"] = sorted(info.weak_needed)
         if info.dlopen_names:
-            comp.details["dlopen_names"] = info.dlopen_names  # resolved into links by the graph
+            comp.dlopen_names = dict(info.dlopen_names)  # resolved into links by the graph
         system_ml = sorted({name for lib, name in _SYSTEM_ML_FRAMEWORKS.items() if any(lib in n for n in info.needed)})
         if system_ml:
             # Apple's and Android's own ML runtimes ship with the OS: their linkage says the app runs models.
-            comp.details["ml_runtime"] = True
+            comp.ml_runtime = True
             comp.details["system_ml_frameworks"] = system_ml
         _attach_matches(comp, matches)
         if comp.license is None and generic:
@@ -439,7 +439,7 @@ class Scanner:
             comp = executables.get(_beside(path, bundle.executable)) if bundle.executable else None
             if comp is not None:
                 comp.details["bundle_id"] = bundle.bundle_id
-                comp.details["bundle_executable"] = True
+                comp.bundle_executable = True
 
 
 def _model_dir_roots(names: tuple[str, ...]) -> list[str]:
@@ -491,7 +491,7 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
         comp.origin = "identified"
         comp.details["homepage"] = primary.homepage
         if primary.ml_runtime:
-            comp.details["ml_runtime"] = True
+            comp.ml_runtime = True
     comp.embedded = embedded
     # Low-confidence parts (header strings any C++ program carries, say) are listed but do not set the licence.
     binding = [m for m in embedded if m.confidence != "low"]
@@ -502,7 +502,7 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
             # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
             comp.confidence = max((m.confidence for m in binding), key=lambda c: _CONF_RANK.get(c or "low", 0))
     if any(m.ml_runtime for m in embedded):
-        comp.details["ml_runtime"] = True
+        comp.ml_runtime = True
 
 
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}

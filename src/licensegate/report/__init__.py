@@ -1,17 +1,22 @@
-"""The report: one object built from a scan and a policy; renderers turn it into text, JSON and other formats."""
+"""The report: one object joining a scan and the policy's verdict on it; renderers turn it into text, JSON and others.
+
+Renderers read the scan through `Report.components` (each component as the policy concluded it: licence, family,
+obligations) and a model's provenance through `Report.assessment`; they never see the policy write anything, because
+it does not (`licensegate.policy.evaluate` is pure).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 from .. import __version__
 from ..archive import MemberProblem
 from ..model import Component, Finding, LibraryMatch, LoadSite
-from ..policy import Policy, verdict
+from ..policy import ModelAssessment, Outcome, Policy, Verdict
 from ..scan import ScanResult
 
 SCHEMA_ID = "licensegate.report/1"
@@ -21,15 +26,32 @@ SCHEMA_ID = "licensegate.report/1"
 class Report:
     scan: ScanResult
     policy: Policy
-    findings: list[Finding]
-    verdict: Literal["pass", "fail"]
+    evaluation: Verdict  # what the policy concluded: findings, obligations, licences, model provenance
     duration_s: float
     fail_on: str = "error"
     generated: str = field(default_factory=lambda: generated_now())
 
     @property
+    def findings(self) -> list[Finding]:
+        return self.evaluation.findings
+
+    @property
+    def verdict(self) -> Outcome:
+        """"pass" or "fail" under the report's fail_on."""
+        return self.evaluation.outcome(self.fail_on)
+
+    @functools.cached_property
+    def components(self) -> list[Component]:
+        """The scanned components as the policy concluded them (copies; the scan result is left as scanned)."""
+        return [self.evaluation.concluded(c) for c in self.scan.components]
+
+    @property
     def models(self) -> list[Component]:
         return sorted((c for c in self.components if c.kind == "model"), key=lambda c: c.path)
+
+    def assessment(self, path: str) -> ModelAssessment | None:
+        """A model's provenance under the policy's stance (None for components that are not models)."""
+        return self.evaluation.models.get(path)
 
     def component(self, path: str | None) -> Component | None:
         if path is None:
@@ -46,10 +68,6 @@ class Report:
             return []
         sevs = {"error"} if self.fail_on == "error" else {"error", "warning"}
         return [f for f in self.findings if f.severity in sevs and not f.waived_by]
-
-    @property
-    def components(self) -> list[Component]:
-        return self.scan.components
 
     @property
     def problems(self) -> list[MemberProblem]:
@@ -77,7 +95,7 @@ class Report:
                 "findings": severities,
                 "duration_s": round(self.duration_s, 3),
             },
-            "components": [component_json(c) for c in comps],
+            "components": [component_json(c, self.evaluation) for c in comps],
             "load_sites": [load_site_json(s) for s in self.scan.load_sites],
             "problems": [p.to_json() for p in self.problems],
             "findings": [f.to_json() for f in self.findings],
@@ -92,8 +110,8 @@ def generated_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", t)
 
 
-def build(scan: ScanResult, policy: Policy, findings: list[Finding], fail_on: str, duration_s: float) -> Report:
-    return Report(scan, policy, findings, verdict(findings, fail_on), duration_s, fail_on=fail_on)
+def build(scan: ScanResult, policy: Policy, verdict: Verdict, fail_on: str, duration_s: float) -> Report:
+    return Report(scan, policy, verdict, duration_s, fail_on=fail_on)
 
 
 def fingerprint(f: Finding) -> str:
@@ -119,7 +137,28 @@ def load_site_json(s: LoadSite) -> dict[str, object]:
             "class": s.class_name, "method": s.method, "call": s.call, "argument": s.argument, "offset": s.offset}
 
 
-def component_json(c: Component) -> dict[str, object]:
+def details_json(c: Component, verdict: Verdict | None = None) -> dict[str, object]:
+    """The JSON "details" of a component: its kind-specific facts, the typed facts stages hand each other, and for a
+    model the policy's conclusions (the licence found in it when a declaration replaced it, its provenance)."""
+    out: dict[str, object] = {k: c.details[k] for k in ("interpreter", "slices", "weak_links") if k in c.details}
+    if c.dlopen_names:
+        out["dlopen_names"] = c.dlopen_names
+    if c.ml_runtime:
+        out["ml_runtime"] = True
+    out.update((k, v) for k, v in c.details.items() if k not in out)
+    if c.bundle_executable:
+        out["bundle_executable"] = True
+    if verdict is not None:
+        k = verdict.conclusions.get(c.path)
+        if k is not None and k.license_declared:
+            out["embedded_license"] = k.embedded_license
+        assessment = verdict.models.get(c.path)
+        if assessment is not None:
+            out["provenance"] = assessment.to_json()
+    return out
+
+
+def component_json(c: Component, verdict: Verdict | None = None) -> dict[str, object]:
     return {
         "path": c.path,
         "kind": c.kind,
@@ -145,5 +184,5 @@ def component_json(c: Component) -> dict[str, object]:
         "size": c.size,
         "abi": c.abi,
         "obligations": [o.to_json() for o in c.obligations],
-        "details": c.details,
+        "details": details_json(c, verdict),
     }

@@ -33,6 +33,7 @@ from cyclonedx.output.json import JsonV1Dot6
 
 from .. import __version__
 from ..model import Component
+from ..policy import ModelAssessment
 from . import Report
 from .notices import copyright_lines
 
@@ -55,7 +56,7 @@ def _clip(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _component(c: Component) -> CdxComponent:
+def _component(c: Component, a: ModelAssessment | None) -> CdxComponent:
     props = [Property(name="licensegate:path", value=c.path), Property(name="licensegate:kind", value=c.kind),
              Property(name="licensegate:family", value=c.family), Property(name="licensegate:origin", value=c.origin)]
     if c.format:
@@ -79,13 +80,12 @@ def _component(c: Component) -> CdxComponent:
             occurrences=occurrences,
         )
     refs = []
-    prov = c.details.get("provenance")
-    declared = prov.get("declared") if isinstance(prov, dict) else None
-    if isinstance(declared, dict):
+    declared = a.declared if a else None
+    if declared is not None:
         for key, kind in (("training_code", ExternalReferenceType.VCS), ("model_card", ExternalReferenceType.DOCUMENTATION),
                           ("upstream", ExternalReferenceType.DISTRIBUTION)):
-            url = declared.get(key)
-            if isinstance(url, str) and url.startswith(("http://", "https://")):
+            url = getattr(declared, key)
+            if url and url.startswith(("http://", "https://")):
                 refs.append(ExternalReference(type=kind, url=XsUri(url), comment=key))
     copyrights = copyright_lines([e.text for e in c.evidence])
     return CdxComponent(
@@ -103,11 +103,10 @@ def _component(c: Component) -> CdxComponent:
     )
 
 
-def _model_card(c: Component) -> dict[str, object]:
+def _model_card(c: Component, a: ModelAssessment | None) -> dict[str, object]:
     """A CycloneDX modelCard from the model's metadata and its provenance under the policy's stance."""
     model = c.details.get("model") if isinstance(c.details.get("model"), dict) else {}
-    prov = c.details.get("provenance") if isinstance(c.details.get("provenance"), dict) else {}
-    assert isinstance(model, dict) and isinstance(prov, dict)
+    assert isinstance(model, dict)
 
     def io(items: object) -> list[dict[str, str]]:
         out = []
@@ -123,22 +122,19 @@ def _model_card(c: Component) -> dict[str, object]:
         params["inputs"] = inputs
     if outputs:
         params["outputs"] = outputs
-    declared = prov.get("declared")
-    if isinstance(declared, dict) and isinstance(declared.get("training_data"), dict):
-        td = declared["training_data"]
-        data: dict[str, object] = {"type": "dataset", "name": str(td.get("description") or "training data")}
-        if td.get("location"):
-            data["contents"] = {"url": str(td["location"])}
+    td = a.declared.training_data if a and a.declared else None
+    if td is not None:
+        data: dict[str, object] = {"type": "dataset", "name": str(td.description or "training data")}
+        if td.location:
+            data["contents"] = {"url": str(td.location)}
         params["datasets"] = [data]
-    props = [{"name": "licensegate:stance", "value": str(prov.get("stance"))}]
-    for key, name in (("debian_ml_policy", "licensegate:debian-ml-policy"), ("model_openness_framework", "licensegate:mof-class")):
-        cls = prov.get(key)
-        if isinstance(cls, dict):
-            props.append({"name": name, "value": str(cls.get("class"))})
-    for r in prov.get("requirements") or []:
-        if isinstance(r, dict):
-            state = f"present: {r.get('where')}" if r.get("present") else "missing"
-            props.append({"name": f"licensegate:requires:{r.get('key')}", "value": f"{r.get('what')} - {state}"})
+    props = [{"name": "licensegate:stance", "value": str(a.stance if a else None)}]
+    if a is not None:
+        props.append({"name": "licensegate:debian-ml-policy", "value": str(a.debian_ml_policy.klass)})
+        props.append({"name": "licensegate:mof-class", "value": str(a.model_openness_framework.klass)})
+    for r in a.requirements if a else ():
+        state = f"present: {r.where}" if r.present else "missing"
+        props.append({"name": f"licensegate:requires:{r.key}", "value": f"{r.what} - {state}"})
     card: dict[str, object] = {"bom-ref": f"{c.path}#model-card", "modelParameters": params, "properties": props}
     notes = [str(n) for n in model.get("notes") or []]
     if model.get("description"):
@@ -163,14 +159,14 @@ def to_cyclonedx(report: Report) -> dict[str, object]:
     bom.metadata.tools.components.add(CdxComponent(name="licensegate", version=__version__, type=ComponentType.APPLICATION))
     by_path: dict[str, CdxComponent] = {}
     for c in comps:
-        by_path[c.path] = _component(c)
+        by_path[c.path] = _component(c, report.assessment(c.path))
         bom.components.add(by_path[c.path])
     linked = {t for c in comps for t in c.links}
     bom.register_dependency(root, [by_path[c.path] for c in comps if c.path not in linked])
     for c in comps:
         bom.register_dependency(by_path[c.path], [by_path[t] for t in c.links if t in by_path])
     data = json.loads(JsonV1Dot6(bom).output_as_string())
-    cards = {c.path: _model_card(c) for c in comps if c.kind == "model"}
+    cards = {c.path: _model_card(c, report.assessment(c.path)) for c in comps if c.kind == "model"}
     for item in data.get("components", []):
         if item.get("bom-ref") in cards:
             item["modelCard"] = cards[item["bom-ref"]]

@@ -61,11 +61,10 @@ def render(report: Report) -> str:
         out += ["<details><summary>Models</summary>", "", "| model | format | licence | Debian ML | MOF | missing for the stance |",
                 "|---|---|---|---|---|---|"]
         for m in report.models:
-            prov = m.details.get("provenance") if isinstance(m.details.get("provenance"), dict) else {}
-            assert isinstance(prov, dict)
-            deb = (prov.get("debian_ml_policy") or {}).get("class")
-            mof = (prov.get("model_openness_framework") or {}).get("class")
-            missing = [r.get("key") for r in prov.get("requirements") or [] if not r.get("present")]
+            prov = report.assessment(m.path)
+            deb = prov.debian_ml_policy.klass if prov else None
+            mof = prov.model_openness_framework.klass if prov else None
+            missing = [r.key for r in prov.missing] if prov else []
             out.append(f"| `{_cell(m.path)}` | {m.format} | {_cell(m.license)} | {_cell(deb)} | {_cell(mof)} | "
                        f"{_cell(', '.join(str(x) for x in missing) or 'nothing')} |")
         out += ["", "</details>", ""]

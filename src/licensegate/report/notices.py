@@ -19,6 +19,7 @@ import jinja2
 
 from .. import __version__, spdx
 from ..errors import UsageError
+from ..ml import Requirement
 from ..model import Component, LibraryMatch
 from . import Report
 
@@ -58,7 +59,7 @@ class NoticeEntry:
     project: str | None = None
     license_choice: str | None = None
     author: str | None = None  # models: the author their metadata names
-    requirements: list[dict[str, object]] = field(default_factory=list)  # models: the stance's requirements
+    requirements: list[Requirement] = field(default_factory=list)  # models: the stance's requirements
     stance: str | None = None
 
     @property
@@ -150,11 +151,11 @@ def collect(report: Report) -> Notices:
     models: list[NoticeEntry] = []
     for c in sorted(report.components, key=lambda c: c.path):
         if c.kind == "model":
-            details, prov = _table(c.details.get("model")), _table(c.details.get("provenance"))
+            details, a = _table(c.details.get("model")), report.assessment(c.path)
             entry = _entry_from_component(c)
             entry.author = details.get("author")
-            entry.requirements = list(prov.get("requirements") or [])
-            entry.stance = prov.get("stance")
+            entry.requirements = list(a.requirements) if a else []
+            entry.stance = a.stance if a else None
             models.append(entry)
             continue
         if c.origin != "unidentified":

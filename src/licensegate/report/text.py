@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import Report
 
 _FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 4, "unknown": 5, "permissive": 6}
@@ -51,17 +49,17 @@ def render(report: Report, verbose: bool = False) -> str:
         out.append(f"Models ({len(report.models)})")
         out.append("-" * 10)
         for model in report.models:
-            prov = _table(model.details.get("provenance"))
-            deb, mof = _table(prov.get("debian_ml_policy")), _table(prov.get("model_openness_framework"))
+            prov = report.assessment(model.path)
+            deb = prov.debian_ml_policy.klass if prov else None
+            mof = prov.model_openness_framework.klass if prov else None
             source = " (declared)" if model.origin == "declared" else ""
             out.append(f"  {model.path}")
             out.append(f"                  {model.name} — {model.format}, licence {model.license or 'none'}{source}")
-            out.append(f"                  Debian ML Policy: {deb.get('class') or 'n/a'}; MOF: {mof.get('class') or 'no class reached'}; "
-                       f"stance: {prov.get('stance') or report.policy.model_stance}")
-            for r in prov.get("requirements") or []:
-                if isinstance(r, dict):
-                    state = f"present ({r.get('source')}: {r.get('where')})" if r.get("present") else "MISSING"
-                    out.append(f"                  requires {r.get('what')}: {state}")
+            out.append(f"                  Debian ML Policy: {deb or 'n/a'}; MOF: {mof or 'no class reached'}; "
+                       f"stance: {prov.stance if prov else report.policy.model_stance}")
+            for r in prov.requirements if prov else ():
+                state = f"present ({r.source}: {r.where})" if r.present else "MISSING"
+                out.append(f"                  requires {r.what}: {state}")
         out.append("")
 
     if report.scan.load_sites:
@@ -99,10 +97,6 @@ def render(report: Report, verbose: bool = False) -> str:
     n_waived = sum(1 for f in report.findings if f.waived_by)
     out.append(f"Verdict: {report.verdict.upper()} ({errors} error(s), {n_warnings} warning(s)" + (f", {n_waived} waived" if n_waived else "") + ")")
     return "\n".join(out) + "\n"
-
-
-def _table(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _clip(text: str, n: int = 120) -> str:

@@ -1,0 +1,58 @@
+"""The policy stage: a policy file, the rule catalogue, waivers, the model stance, and `evaluate`.
+
+- `file`: the `Policy` a policy file describes and `load`, which names every error by its line;
+- `rules`: the rule catalogue (data/rules.toml): ids, default severities, descriptions, what to do;
+- `waivers`: waivers and severity overrides;
+- `stance`: what the chosen model stance requires of each shipped model (`ModelAssessment`);
+- `evaluate`: `evaluate(scan_result, policy) -> Verdict`, pure: findings, obligations, concluded licences.
+"""
+
+from __future__ import annotations
+
+from ..model import Finding
+from .evaluate import (
+    Conclusion,
+    Outcome,
+    Verdict,
+    apply_overrides,
+    apply_waivers,
+    copyleft_reach,
+    evaluate,
+    obligations_for,
+    outcome,
+    source_offer_findings,
+)
+from .file import Policy, SourceOfferContact, beside, load
+from .rules import DEFAULT_RULES, RULE_DESCRIPTIONS, RULES, SEVERITIES, Rule, Severity, catalogue, rule
+from .stance import ModelAssessment
+from .waivers import Override, Waiver, expired_waivers
+
+__all__ = [
+    "DEFAULT_RULES",
+    "RULES",
+    "RULE_DESCRIPTIONS",
+    "SEVERITIES",
+    "Conclusion",
+    "Finding",
+    "ModelAssessment",
+    "Outcome",
+    "Override",
+    "Policy",
+    "Rule",
+    "Severity",
+    "SourceOfferContact",
+    "Verdict",
+    "Waiver",
+    "apply_overrides",
+    "apply_waivers",
+    "beside",
+    "catalogue",
+    "rule",
+    "copyleft_reach",
+    "evaluate",
+    "expired_waivers",
+    "load",
+    "obligations_for",
+    "outcome",
+    "source_offer_findings",
+]

@@ -1,0 +1,348 @@
+"""The policy file: the `Policy` it describes, and reading it with every error named by its line."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import _toml
+from ..errors import UsageError
+from .rules import DEFAULT_RULES, SEVERITIES
+from .waivers import Override, Waiver
+
+if TYPE_CHECKING:
+    from ..ml import Declared
+
+
+@dataclass
+class SourceOfferContact:
+    """Who answers the written source offer (GPL-2.0 s.3(b), GPL-3.0 s.6(b), LGPL-2.1 s.6(c))."""
+
+    organisation: str | None = None
+    address: str | None = None  # postal address
+    email: str | None = None
+    url: str | None = None  # where the source is published, or a request form
+    years: int = 3  # validity of the offer; the licences ask for at least three
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.organisation and (self.address or self.email))
+
+    def to_json(self) -> dict[str, object]:
+        return {"organisation": self.organisation, "address": self.address, "email": self.email, "url": self.url,
+                "years": self.years}
+
+
+@dataclass
+class Policy:
+    source: str = "built-in default"
+    app_license: str | None = None  # None: proprietary
+    rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    model_stance: str = "training-code"  # docs/models.md explains the three stances and this default
+    model_declarations: list[Declared] = field(default_factory=list)
+    allow: list[str] = field(default_factory=list)  # SPDX ids; empty: no allow list
+    deny: list[str] = field(default_factory=list)
+    waivers: list[Waiver] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+    source_offer: SourceOfferContact = field(default_factory=SourceOfferContact)
+
+    @property
+    def app_is_gpl_covered(self) -> bool:
+        if self.app_license is None:
+            return False
+        from .. import spdx
+
+        return spdx.family(self.app_license) in ("gpl", "agpl")
+
+    def severity(self, rule: str, default: str = "info") -> str:
+        """The severity the policy gives `rule` ("off" when findings of it are dropped)."""
+        return self.rules.get(rule, default)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "source": self.source, "app_license": self.app_license, "rules": self.rules,
+            "models": {"source": self.model_stance, "declared": [d.match for d in self.model_declarations]}}
+        if self.allow or self.deny:
+            out["licenses"] = {"allow": self.allow, "deny": self.deny}
+        if self.waivers:
+            out["waivers"] = [w.to_json() for w in self.waivers]
+        if self.overrides:
+            out["overrides"] = [o.to_json() for o in self.overrides]
+        out["source_offer"] = self.source_offer.to_json()
+        return out
+
+
+def beside(artifact: Path) -> Path | None:
+    """The policy file the CLI uses when none is given: `licensegate.toml` in the artifact's folder, if there is one."""
+    candidate = artifact.resolve().parent / "licensegate.toml"
+    return candidate if candidate.is_file() else None
+
+
+_KNOWN_TOP = {"version", "app", "rules", "models", "licenses", "waiver", "override", "source_offer"}
+_WAIVER_KEYS = {"reason", "name", "path", "sha256", "rule", "expires"}
+_OVERRIDE_KEYS = {"rule", "severity", "name", "path", "sha256", "reason"}
+_OFFER_KEYS = {"organisation", "address", "email", "url", "years"}
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class _Lines:
+    """Line numbers of TOML keys by a simple scan of the text: tomllib/tomli report none for values that parse."""
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    _KEY = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=")
+
+    def __init__(self, text: str) -> None:
+        self.keys: dict[tuple[str, int, str], int] = {}
+        self.tables: dict[tuple[str, int], int] = {}
+        counts: dict[str, int] = {}
+        table, index = "", 0
+        for n, line in enumerate(text.splitlines(), 1):
+            m = self._HEADER.match(line)
+            if m:
+                table = m.group(2).replace(" ", "").replace('"', "")
+                if m.group(1) == "[[":
+                    index = counts.get(table, -1) + 1
+                    counts[table] = index
+                else:
+                    index = 0
+                self.tables.setdefault((table, index), n)
+                continue
+            k = self._KEY.match(line)
+            if k:
+                key = k.group(1).replace(" ", "").strip("\"'")
+                full_table, full_key = table, key
+                if "." in key:  # dotted key: the last part is the key, the rest extends the table
+                    head, _, full_key = key.rpartition(".")
+                    full_table = f"{table}.{head}" if table else head
+                self.keys.setdefault((full_table, index if full_table == table else 0, full_key), n)
+
+    def of(self, table: str, key: str | None = None, index: int = 0) -> int | None:
+        if key is not None and (table, index, key) in self.keys:
+            return self.keys[(table, index, key)]
+        return self.tables.get((table, index))
+
+
+class _Reader:
+    """Reads one policy file, collecting every error with its line number."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = _Lines(text)
+        self.errors: list[str] = []
+
+    def error(self, message: str, table: str = "", key: str | None = None, index: int = 0) -> None:
+        line = self.lines.of(table, key, index) if (table or key) else None
+        self.errors.append(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
+
+    def spdx_id(self, value: object, what: str, table: str, key: str, index: int = 0) -> str | None:
+        from .. import spdx
+
+        if not isinstance(value, str) or not spdx.is_valid(value):
+            self.error(f"{what} {value!r} is not a valid SPDX expression", table, key, index)
+            return None
+        return spdx.normalize(value)
+
+    def date(self, value: object, what: str, table: str, key: str, index: int) -> datetime.date | None:
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.error(f"{what} {value!r} is not a date; write it as YYYY-MM-DD", table, key, index)
+        return None
+
+
+def load(path: Path | None) -> Policy:
+    """The policy in `path`, or the built-in default when None. Bad files raise UsageError (exit 2).
+
+    The error names the file and the line of each problem (`licensegate.toml:12: ...`), one per line.
+    """
+    if path is None:
+        return Policy()
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = _toml.loads(text)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: policy file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read policy file ({exc})") from None
+    except _toml.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML ({exc})") from None
+    r = _Reader(path, text)
+    policy = Policy(source=str(path))
+    for key in sorted(set(raw) - _KNOWN_TOP):
+        r.error(f"unknown key {key!r}; known: {', '.join(sorted(_KNOWN_TOP))}", key if isinstance(raw[key], dict) else "", key)
+    if raw.get("version", 1) != 1:
+        r.error(f"policy version {raw.get('version')!r} is not supported (this LicenseGate reads version 1)", "", "version")
+    app = raw.get("app", {})
+    if not isinstance(app, dict):
+        r.error("[app] must be a table", "", "app")
+    else:
+        for key in sorted(set(app) - {"license"}):
+            r.error(f"unknown key {key!r} in [app]; [app] accepts only 'license'", "app", key)
+        if "license" in app:
+            policy.app_license = r.spdx_id(app["license"], "app.license", "app", "license")
+    rules = raw.get("rules", {})
+    if not isinstance(rules, dict):
+        r.error("[rules] must be a table of rule = severity", "", "rules")
+    else:
+        for rule, sev in rules.items():
+            if rule not in DEFAULT_RULES:
+                r.error(f"unknown rule {rule!r}; known: {', '.join(DEFAULT_RULES)}", "rules", rule)
+            elif sev not in SEVERITIES:
+                r.error(f"rule {rule!r} has severity {sev!r}; use one of {', '.join(SEVERITIES)}", "rules", rule)
+            else:
+                policy.rules[rule] = sev
+    _load_licenses(raw.get("licenses", {}), policy, r)
+    _load_waivers(raw.get("waiver", []), policy, r)
+    _load_overrides(raw.get("override", []), policy, r)
+    _load_source_offer(raw.get("source_offer", {}), policy, r)
+    try:
+        _load_models(raw.get("models", {}), policy, path)
+    except UsageError as exc:
+        message = str(exc).removeprefix(f"{path}: ")
+        m = re.search(r"models\.declare\[(\d+)\]", message)
+        if m:
+            r.error(message.removeprefix(f"models.declare[{m.group(1)}]: "), "models.declare", None, int(m.group(1)))
+        else:
+            r.error(message, "models", "source")
+    if r.errors:
+        raise UsageError("\n".join(r.errors))
+    return policy
+
+
+def _load_licenses(table: object, policy: Policy, r: _Reader) -> None:
+    if not isinstance(table, dict):
+        r.error("[licenses] must be a table with allow = [...] and deny = [...]", "", "licenses")
+        return
+    for key in sorted(set(table) - {"allow", "deny"}):
+        r.error(f"unknown key {key!r} in [licenses]; known: allow, deny", "licenses", key)
+    for key in ("allow", "deny"):
+        values = table.get(key, [])
+        if not isinstance(values, list):
+            r.error(f"licenses.{key} must be an array of SPDX ids", "licenses", key)
+            continue
+        for v in values:
+            norm = r.spdx_id(v, f"licenses.{key} entry", "licenses", key)
+            if norm is not None:
+                getattr(policy, key).append(norm)
+    both = set(policy.allow) & set(policy.deny)
+    if both:
+        r.error(f"licence(s) both allowed and denied: {', '.join(sorted(both))}", "licenses", "deny")
+
+
+def _selectors(entry: dict[str, object], table: str, i: int, r: _Reader) -> tuple[str | None, str | None, str | None]:
+    out: list[str | None] = []
+    for key in ("name", "path", "sha256"):
+        v = entry.get(key)
+        if v is not None and not isinstance(v, str):
+            r.error(f"{table}[{i}].{key} must be a string", table, key, i)
+            v = None
+        out.append(v)
+    if out[2] is not None and not _SHA256.match(out[2]):
+        r.error(f"{table}[{i}].sha256 must be 64 hex digits", table, "sha256", i)
+    if not any(out):
+        r.error(f"{table}[{i}] matches nothing: give name, path or sha256", table, None, i)
+    return out[0], out[1], (out[2] or "").lower() or None
+
+
+def _load_waivers(entries: object, policy: Policy, r: _Reader) -> None:
+    if not isinstance(entries, list):
+        r.error("waivers are an array of tables: write [[waiver]]", "", "waiver")
+        return
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            r.error(f"waiver[{i}] must be a table", "waiver", None, i)
+            continue
+        for key in sorted(set(entry) - _WAIVER_KEYS):
+            r.error(f"unknown key {key!r} in [[waiver]]; known: {', '.join(sorted(_WAIVER_KEYS))}", "waiver", key, i)
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            r.error("every [[waiver]] needs a reason = \"why this is acceptable\"", "waiver", "reason", i)
+            reason = ""
+        name, path, sha = _selectors(entry, "waiver", i, r)
+        rules = entry.get("rule", [])
+        if isinstance(rules, str):
+            rules = [rules]
+        if not isinstance(rules, list) or any(x not in DEFAULT_RULES for x in rules):
+            r.error(f"waiver[{i}].rule must be a rule id or a list of them; known: {', '.join(DEFAULT_RULES)}", "waiver", "rule", i)
+            rules = []
+        expires = r.date(entry["expires"], f"waiver[{i}].expires", "waiver", "expires", i) if "expires" in entry else None
+        policy.waivers.append(Waiver(reason.strip(), name, path, sha, list(rules), expires, r.lines.of("waiver", None, i)))
+
+
+def _load_overrides(entries: object, policy: Policy, r: _Reader) -> None:
+    if not isinstance(entries, list):
+        r.error("severity overrides are an array of tables: write [[override]]", "", "override")
+        return
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            r.error(f"override[{i}] must be a table", "override", None, i)
+            continue
+        for key in sorted(set(entry) - _OVERRIDE_KEYS):
+            r.error(f"unknown key {key!r} in [[override]]; known: {', '.join(sorted(_OVERRIDE_KEYS))}", "override", key, i)
+        rule, sev = entry.get("rule"), entry.get("severity")
+        if rule not in DEFAULT_RULES:
+            r.error(f"override[{i}].rule {rule!r} is not a rule; known: {', '.join(DEFAULT_RULES)}", "override", "rule", i)
+        if sev not in SEVERITIES:
+            r.error(f"override[{i}].severity {sev!r}; use one of {', '.join(SEVERITIES)}", "override", "severity", i)
+        name, path, sha = _selectors(entry, "override", i, r)
+        reason = entry.get("reason")
+        policy.overrides.append(Override(str(rule), str(sev), name, path, sha, reason if isinstance(reason, str) else None,
+                                         r.lines.of("override", None, i)))
+
+
+def _load_source_offer(table: object, policy: Policy, r: _Reader) -> None:
+    if not isinstance(table, dict):
+        r.error("[source_offer] must be a table", "", "source_offer")
+        return
+    for key in sorted(set(table) - _OFFER_KEYS):
+        r.error(f"unknown key {key!r} in [source_offer]; known: {', '.join(sorted(_OFFER_KEYS))}", "source_offer", key)
+    offer = policy.source_offer
+    for key in ("organisation", "address", "email", "url"):
+        v = table.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v.strip():
+            r.error(f"source_offer.{key} must be a non-empty string", "source_offer", key)
+            continue
+        setattr(offer, key, v.strip())
+    if offer.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", offer.email):
+        r.error(f"source_offer.email {offer.email!r} is not an e-mail address", "source_offer", "email")
+    if offer.url is not None and not re.match(r"^https?://", offer.url):
+        r.error(f"source_offer.url {offer.url!r} must start with https:// or http://", "source_offer", "url")
+    years = table.get("years", 3)
+    if not isinstance(years, int) or isinstance(years, bool) or years < 3:
+        r.error(f"source_offer.years {years!r}: a written offer must be valid for at least 3 years "
+                "(GPL-2.0 s.3(b), GPL-3.0 s.6(b))", "source_offer", "years")
+    else:
+        offer.years = years
+
+
+def _load_models(table: object, policy: Policy, path: Path) -> None:
+    from ..ml import Declared
+    from ..ml.provenance import STANCES
+
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [models] must be a table")
+    unknown = set(table) - {"source", "declare"}
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) in [models]: {', '.join(sorted(unknown))}; known: declare, source")
+    stance = table.get("source", policy.model_stance)
+    if stance not in STANCES:
+        raise UsageError(f"{path}: models.source must be one of {', '.join(STANCES)}; got {stance!r}")
+    policy.model_stance = stance
+    declared = table.get("declare", [])
+    if not isinstance(declared, list):
+        raise UsageError(f"{path}: models.declare must be an array of tables ([[models.declare]])")
+    for i, entry in enumerate(declared):
+        if not isinstance(entry, dict):
+            raise UsageError(f"{path}: models.declare[{i}] must be a table")
+        policy.model_declarations.append(Declared.from_mapping(entry, source=f"{path}: models.declare[{i}]"))

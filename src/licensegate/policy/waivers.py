@@ -1,0 +1,77 @@
+"""Waivers and severity overrides: how a policy file accepts or re-grades findings."""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from dataclasses import dataclass, field
+
+from ..model import Component, Finding
+
+
+@dataclass
+class Waiver:
+    """Accepts the findings of matching components, for a stated reason, until an optional expiry date."""
+
+    reason: str
+    name: str | None = None  # component name, glob, case-insensitive ("FFmpeg *")
+    path: str | None = None  # component path glob ("lib/*/libx264.so")
+    sha256: str | None = None
+    rules: list[str] = field(default_factory=list)  # empty: every rule
+    expires: datetime.date | None = None
+    line: int | None = None  # where it is declared in the policy file
+
+    def label(self, index: int) -> str:
+        at = f" (line {self.line})" if self.line else ""
+        return f"waiver {index + 1}{at}: {self.reason}"
+
+    def matches(self, finding: Finding, comp: Component | None) -> bool:
+        if self.rules and finding.rule not in self.rules:
+            return False
+        return selects(self.name, self.path, self.sha256, comp, finding.component)
+
+    def expired(self, today: datetime.date) -> bool:
+        return self.expires is not None and self.expires < today
+
+    def to_json(self) -> dict[str, object]:
+        return {"reason": self.reason, "name": self.name, "path": self.path, "sha256": self.sha256, "rules": self.rules,
+                "expires": self.expires.isoformat() if self.expires else None, "line": self.line}
+
+
+@dataclass
+class Override:
+    """Sets the severity of one rule, for every component or the matching ones."""
+
+    rule: str
+    severity: str
+    name: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+    reason: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"rule": self.rule, "severity": self.severity, "name": self.name, "path": self.path,
+                "sha256": self.sha256, "reason": self.reason, "line": self.line}
+
+
+def selects(name: str | None, path: str | None, sha256: str | None, comp: Component | None, finding_path: str | None) -> bool:
+    """True when every selector given matches (name and path are case-insensitive globs)."""
+    if name is not None and (comp is None or not fnmatch.fnmatchcase(comp.name.lower(), name.lower())):
+        return False
+    target = comp.path if comp is not None else finding_path
+    if path is not None and (target is None or not fnmatch.fnmatchcase(target.lower(), path.lower())):
+        return False
+    if sha256 is not None and (comp is None or (comp.sha256 or "").lower() != sha256):
+        return False
+    return name is not None or path is not None or sha256 is not None
+
+
+def today_utc() -> datetime.date:
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def expired_waivers(waivers: list[Waiver], today: datetime.date | None = None) -> list[tuple[int, Waiver]]:
+    """(index, waiver) for every waiver whose expiry date has passed (default: today in UTC)."""
+    today = today or today_utc()
+    return [(i, w) for i, w in enumerate(waivers) if w.expired(today)]

@@ -70,11 +70,52 @@ _SHT_PROGBITS, _SHT_SYMTAB, _SHT_DYNAMIC, _SHT_NOBITS, _SHT_DYNSYM = 1, 2, 6, 8,
 _DT_NEEDED, _DT_SONAME, _DT_RPATH, _DT_RUNPATH, _DT_STRTAB = 1, 14, 15, 29, 5
 
 
+@dataclass(frozen=True)
+class _ElfHeader:
+    is64: bool
+    e: str  # struct byte order: "<" or ">"
+    type: int  # e_type: 1 ET_REL, 2 ET_EXEC, 3 ET_DYN
+    machine: str  # "EM_AARCH64", ...
+    phoff: int
+    phentsize: int
+    phnum: int
+    shoff: int
+    shentsize: int
+    shnum: int
+    shstrndx: int
+
+
+_Segment = tuple[int, int, int, int, int]  # p_type, p_flags, p_offset, p_vaddr, p_filesz
+_Section = tuple[int, int, int, int, int, int]  # sh_name, sh_type, sh_flags, sh_offset, sh_size, sh_link
+_Table = tuple[int, int, int]  # offset, length, sh_link (the string table's section index)
+
+
 def _read_elf(data: bytes) -> BinaryInfo:
     """Header, section and program headers, the dynamic table and symbol tables, read with struct.
 
     Kept to what the scan needs; tests compare it with pyelftools on real binaries (test_elf_reader.py).
     """
+    h = _elf_header(data)
+    info = BinaryInfo(format="elf", kind="native-library", abi=_ELF_ABI.get(h.machine, h.machine))
+    view = memoryview(data)
+    segments, info.interpreter = _program_headers(data, h)
+    sections = _section_headers(data, h)
+    names = _section_names(data, sections, h.shstrndx)
+    string_sections, dynsym, symtab, dynamic = _sort_sections(view, sections, names)
+    dyn = _dynamic_location(dynamic, sections, segments, len(data))
+    if dyn is not None:
+        _read_dynamic(data, dyn, h.is64, h.e, segments, info)
+    info.strings = string_sections if sections else _segment_strings(view, segments)
+    info.symbols = _exported_symbols(view, sections, (dynsym, symtab), h)
+    if dynsym is not None:
+        dynstr = _section_bounds(sections, dynsym[2], len(data))
+        if dynstr is not None and _imports_dlopen(view[dynstr[0] : dynstr[0] + dynstr[1]].tobytes(), info.symbols):
+            info.dlopen_names = _library_names(info.strings)
+    info.kind = _elf_kind(h.type, info)
+    return info
+
+
+def _elf_header(data: bytes) -> _ElfHeader:
     size = len(data)
     if size < 52:
         raise MemberError("truncated ELF header")
@@ -83,107 +124,133 @@ def _read_elf(data: bytes) -> BinaryInfo:
         raise MemberError(f"bad ELF class/data bytes {ei_class}/{ei_data}")
     is64 = ei_class == 2
     e = "<" if ei_data == 1 else ">"
-    if is64:
-        if size < 64:
-            raise MemberError("truncated ELF header")
-        e_type, e_machine, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = struct.unpack_from(e + "HHIQQQIHHHHHH", data, 16)
-    else:
-        e_type, e_machine, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = struct.unpack_from(e + "HHIIIIIHHHHHH", data, 16)
-    machine = _EM.get(e_machine, f"EM_{e_machine}")
-    info = BinaryInfo(format="elf", kind="native-library", abi=_ELF_ABI.get(machine, machine))
-    view = memoryview(data)
+    if is64 and size < 64:
+        raise MemberError("truncated ELF header")
+    fields = struct.unpack_from(e + ("HHIQQQIHHHHHH" if is64 else "HHIIIIIHHHHHH"), data, 16)
+    e_type, e_machine, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = fields
+    return _ElfHeader(is64, e, e_type, _EM.get(e_machine, f"EM_{e_machine}"), e_phoff, e_phentsize, e_phnum,
+                      e_shoff, e_shentsize, e_shnum, e_shstrndx)
 
-    # Program headers: PT_INTERP, and the PT_LOAD / PT_DYNAMIC fallbacks for section-less files.
-    segments = []
-    if e_phoff and e_phnum:
-        if e_phentsize < (56 if is64 else 32) or e_phoff + e_phnum * e_phentsize > size:
-            raise MemberError("program headers run past the end of the file")
-        for i in range(e_phnum):
-            at = e_phoff + i * e_phentsize
-            if is64:
-                p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(e + "IIQQQQ", data, at)
-            else:
-                p_type, p_offset, p_vaddr, _, p_filesz, _, p_flags = struct.unpack_from(e + "IIIIIII", data, at)
-            segments.append((p_type, p_flags, p_offset, p_vaddr, p_filesz))
-            if p_type == 3 and p_offset < size:  # PT_INTERP
-                info.interpreter = data[p_offset : min(p_offset + p_filesz, size)].rstrip(b"\0").decode("latin-1")
 
-    sections = []
-    if e_shoff and e_shnum:
-        if e_shentsize < (64 if is64 else 40) or e_shoff + e_shnum * e_shentsize > size:
-            raise MemberError("section headers run past the end of the file")
-        for i in range(e_shnum):
-            at = e_shoff + i * e_shentsize
-            if is64:
-                sh_name, sh_type, sh_flags, _, sh_offset, sh_size, sh_link = struct.unpack_from(e + "IIQQQQI", data, at)
-            else:
-                sh_name, sh_type, sh_flags, _, sh_offset, sh_size, sh_link = struct.unpack_from(e + "IIIIIII", data, at)
-            sections.append((sh_name, sh_type, sh_flags, sh_offset, sh_size, sh_link))
-    names = b""
-    if sections and e_shstrndx < len(sections):
-        _, _, _, off, length, _ = sections[e_shstrndx]
-        names = data[off : off + length] if off < size else b""
+def _program_headers(data: bytes, h: _ElfHeader) -> tuple[list[_Segment], str | None]:
+    """The segments (for PT_LOAD / PT_DYNAMIC fallbacks in section-less files) and the PT_INTERP path."""
+    size = len(data)
+    segments: list[_Segment] = []
+    interpreter = None
+    if not (h.phoff and h.phnum):
+        return segments, interpreter
+    if h.phentsize < (56 if h.is64 else 32) or h.phoff + h.phnum * h.phentsize > size:
+        raise MemberError("program headers run past the end of the file")
+    for i in range(h.phnum):
+        at = h.phoff + i * h.phentsize
+        if h.is64:
+            p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(h.e + "IIQQQQ", data, at)
+        else:
+            p_type, p_offset, p_vaddr, _, p_filesz, _, p_flags = struct.unpack_from(h.e + "IIIIIII", data, at)
+        segments.append((p_type, p_flags, p_offset, p_vaddr, p_filesz))
+        if p_type == 3 and p_offset < size:  # PT_INTERP
+            interpreter = data[p_offset : min(p_offset + p_filesz, size)].rstrip(b"\0").decode("latin-1")
+    return segments, interpreter
 
-    def bounds(index: int) -> tuple[int, int] | None:
-        if not 0 <= index < len(sections):
-            return None
-        _, _, _, off, length, _ = sections[index]
-        return (off, min(length, size - off)) if off < size else None
 
+def _section_headers(data: bytes, h: _ElfHeader) -> list[_Section]:
+    if not (h.shoff and h.shnum):
+        return []
+    if h.shentsize < (64 if h.is64 else 40) or h.shoff + h.shnum * h.shentsize > len(data):
+        raise MemberError("section headers run past the end of the file")
+    fmt = h.e + ("IIQQQQI" if h.is64 else "IIIIIII")
+    sections: list[_Section] = []
+    for i in range(h.shnum):
+        sh_name, sh_type, sh_flags, _, sh_offset, sh_size, sh_link = struct.unpack_from(fmt, data, h.shoff + i * h.shentsize)
+        sections.append((sh_name, sh_type, sh_flags, sh_offset, sh_size, sh_link))
+    return sections
+
+
+def _section_names(data: bytes, sections: list[_Section], shstrndx: int) -> bytes:
+    """The section-name string table (e_shstrndx)."""
+    if not sections or shstrndx >= len(sections):
+        return b""
+    _, _, _, off, length, _ = sections[shstrndx]
+    return data[off : off + length] if off < len(data) else b""
+
+
+def _section_bounds(sections: list[_Section], index: int, size: int) -> tuple[int, int] | None:
+    """(offset, length) of section `index`, clipped to the file; None when there is no such section."""
+    if not 0 <= index < len(sections):
+        return None
+    _, _, _, off, length, _ = sections[index]
+    return (off, min(length, size - off)) if off < size else None
+
+
+def _sort_sections(view: memoryview, sections: list[_Section], names: bytes
+                   ) -> tuple[list[StringRegion], _Table | None, _Table | None, _Table | None]:
+    """The string-bearing sections, and the dynamic symbol table, symbol table and dynamic table if present."""
+    size = len(view)
     string_sections: list[StringRegion] = []
-    dynsym = symtab = None
-    dynamic = None
+    dynsym = symtab = dynamic = None
     for sh_name, sh_type, sh_flags, off, length, link in sections:
         if sh_type == _SHT_NOBITS or off >= size or length <= 0:
             continue
         length = min(length, size - off)
-        if sh_type == _SHT_PROGBITS and not sh_flags & 0x4:
-            end = names.find(b"\0", sh_name)
-            name = names[sh_name : end if end >= 0 else None].decode("latin-1")
-            if name.startswith(_ELF_STRING_SECTION_PREFIXES) and not name.startswith(_ELF_POINTER_SECTIONS):
+        if sh_type == _SHT_PROGBITS and not sh_flags & 0x4:  # not SHF_EXECINSTR
+            if _holds_strings(names, sh_name):
                 string_sections.append((off, view[off : off + length]))
         elif sh_type == _SHT_DYNSYM:
             dynsym = (off, length, link)
         elif sh_type == _SHT_SYMTAB:
             symtab = (off, length, link)
         elif sh_type == _SHT_DYNAMIC:
-            dynamic = (off, length, bounds(link))
+            dynamic = (off, length, link)
+    return string_sections, dynsym, symtab, dynamic
 
-    if dynamic is None:
-        # No section headers: PT_DYNAMIC, with DT_STRTAB mapped back to a file offset through the PT_LOADs.
-        for p_type, _, p_offset, _, p_filesz in segments:
-            if p_type == 2 and p_offset < size:
-                dynamic = (p_offset, min(p_filesz, size - p_offset), None)
+
+def _holds_strings(names: bytes, sh_name: int) -> bool:
+    end = names.find(b"\0", sh_name)
+    name = names[sh_name : end if end >= 0 else None].decode("latin-1")
+    return name.startswith(_ELF_STRING_SECTION_PREFIXES) and not name.startswith(_ELF_POINTER_SECTIONS)
+
+
+def _dynamic_location(dynamic: _Table | None, sections: list[_Section], segments: list[_Segment], size: int
+                      ) -> tuple[int, int, tuple[int, int] | None] | None:
+    """Where the dynamic table is, with the bounds of its string table when the section headers give them.
+
+    No section headers: PT_DYNAMIC, with DT_STRTAB mapped back to a file offset through the PT_LOADs later.
+    """
     if dynamic is not None:
-        _read_dynamic(data, dynamic, is64, e, segments, info)
+        return dynamic[0], dynamic[1], _section_bounds(sections, dynamic[2], size)
+    found = None
+    for p_type, _, p_offset, _, p_filesz in segments:
+        if p_type == 2 and p_offset < size:  # PT_DYNAMIC
+            found = (p_offset, min(p_filesz, size - p_offset), None)
+    return found
 
-    if not sections:
-        for p_type, p_flags, p_offset, _, p_filesz in segments:
-            if p_type == 1 and not p_flags & 0x1 and p_offset < size:  # PT_LOAD without PF_X
-                string_sections.append((p_offset, view[p_offset : min(p_offset + p_filesz, size)]))
-        if not string_sections:
-            string_sections.append((0, view))
-    info.strings = string_sections
 
-    seen: set[str] = set()
-    for table in (dynsym, symtab):
-        strtab = bounds(table[2]) if table is not None else None
+def _segment_strings(view: memoryview, segments: list[_Segment]) -> list[StringRegion]:
+    """A section-less file: the non-executable PT_LOAD segments, else the whole file."""
+    size = len(view)
+    regions: list[StringRegion] = [(p_offset, view[p_offset : min(p_offset + p_filesz, size)])
+                                   for p_type, p_flags, p_offset, _, p_filesz in segments
+                                   if p_type == 1 and not p_flags & 0x1 and p_offset < size]  # PT_LOAD without PF_X
+    return regions or [(0, view)]
+
+
+def _exported_symbols(view: memoryview, sections: list[_Section], tables: tuple[_Table | None, _Table | None],
+                      h: _ElfHeader) -> list[str]:
+    """Defined global symbols of .dynsym then .symtab, each name once."""
+    seen: dict[str, None] = {}
+    for table in tables:
+        strtab = _section_bounds(sections, table[2], len(view)) if table is not None else None
         if table is not None and strtab is not None:
-            for sym in _defined_symbols(view, table[0], table[1], strtab, is64, e == "<"):
-                if sym not in seen:
-                    seen.add(sym)
-                    info.symbols.append(sym)
+            seen.update(dict.fromkeys(_defined_symbols(view, table[0], table[1], strtab, h.is64, h.e == "<")))
+    return list(seen)
 
-    if dynsym is not None:
-        dynstr = bounds(dynsym[2])
-        if dynstr is not None and _imports_dlopen(view[dynstr[0] : dynstr[0] + dynstr[1]].tobytes(), info.symbols):
-            info.dlopen_names = _library_names(string_sections)
 
+def _elf_kind(e_type: int, info: BinaryInfo) -> Literal["native-library", "executable", "object"]:
     if e_type == 2 or (e_type == 3 and info.interpreter and not info.soname):  # ET_EXEC, or a PIE executable
-        info.kind = "executable"
-    elif e_type == 1:
-        info.kind = "object"
-    return info
+        return "executable"
+    if e_type == 1:
+        return "object"
+    return "native-library"
 
 
 _DLOPEN = (b"\0dlopen\0", b"\0android_dlopen_ext\0")

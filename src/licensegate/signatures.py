@@ -219,40 +219,10 @@ def _parse_rule(origin: str, lib_id: str, raw: Any) -> Rule:
         raise _fail(origin, where, f"kind must be one of {sorted(_KINDS)}")
     if strength not in ("strong", "weak"):
         raise _fail(origin, where, "strength must be strong or weak")
-    literal = raw.get("literal")
-    licence = raw.get("license")
-    prefix, exact, regex = raw.get("prefix"), raw.get("exact"), raw.get("regex")
-    if kind in STRING_KINDS:
-        if not isinstance(literal, str) or len(literal) < MIN_LITERAL:
-            raise _fail(origin, where, f"string rules need a literal of >= {MIN_LITERAL} characters")
-        if not all(" " <= c < "\x7f" or c in "\t\n\r" for c in literal):
-            raise _fail(origin, where, "literal must be printable ASCII (tab, newline allowed)")
-        if prefix or exact or regex:
-            raise _fail(origin, where, "string rules take literal only")
-    elif literal is not None:
-        raise _fail(origin, where, "literal is for string rules only")
-    if kind == "licence-string":
-        if licence is None:
-            raise _fail(origin, where, "licence-string rules need license")
-        licence = _check_spdx(origin, where, licence)
-    elif licence is not None or "priority" in raw:
-        raise _fail(origin, where, "license/priority are for licence-string rules only")
-    if kind == "symbol":
-        if (prefix is None) == (exact is None) or not isinstance(prefix or exact, str) or regex:
-            raise _fail(origin, where, "symbol rules need exactly one of prefix / exact")
-    elif prefix is not None or exact is not None:
-        raise _fail(origin, where, "prefix/exact are for symbol rules only")
-    compiled = None
-    if kind in NAME_KINDS:
-        if not isinstance(regex, str):
-            raise _fail(origin, where, "soname/filename rules need regex")
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise _fail(origin, where, f"bad regex: {exc}") from exc
-        compiled = LazyPattern(regex)
-    elif regex is not None:
-        raise _fail(origin, where, "regex is for soname/filename rules only")
+    _check_literal(origin, where, kind, raw)
+    licence = _rule_licence(origin, where, kind, raw)
+    _check_symbol_keys(origin, where, kind, raw)
+    regex = _name_regex(origin, where, kind, raw.get("regex"))
     priority = raw.get("priority", 0)
     if not isinstance(priority, int):
         raise _fail(origin, where, "priority must be an integer")
@@ -264,15 +234,66 @@ def _parse_rule(origin: str, lib_id: str, raw: Any) -> Rule:
         id=rid,
         kind=kind,
         strength=strength,
-        literal=literal,
+        literal=raw.get("literal"),
         license=licence,
         priority=priority,
         version=_compile_version(origin, where, raw.get("version")),
-        prefix=prefix,
-        exact=exact,
-        regex=compiled,
+        prefix=raw.get("prefix"),
+        exact=raw.get("exact"),
+        regex=regex,
         supporting=supporting,
     )
+
+
+def _check_literal(origin: str, where: str, kind: str, raw: dict[str, Any]) -> None:
+    """String rules match one printable literal, and only string rules have one."""
+    literal = raw.get("literal")
+    if kind not in STRING_KINDS:
+        if literal is not None:
+            raise _fail(origin, where, "literal is for string rules only")
+        return
+    if not isinstance(literal, str) or len(literal) < MIN_LITERAL:
+        raise _fail(origin, where, f"string rules need a literal of >= {MIN_LITERAL} characters")
+    if not all(" " <= c < "\x7f" or c in "\t\n\r" for c in literal):
+        raise _fail(origin, where, "literal must be printable ASCII (tab, newline allowed)")
+    if raw.get("prefix") or raw.get("exact") or raw.get("regex"):
+        raise _fail(origin, where, "string rules take literal only")
+
+
+def _rule_licence(origin: str, where: str, kind: str, raw: dict[str, Any]) -> str | None:
+    """A licence-string rule states a licence (and may have a priority); no other rule does."""
+    licence = raw.get("license")
+    if kind == "licence-string":
+        if licence is None:
+            raise _fail(origin, where, "licence-string rules need license")
+        return _check_spdx(origin, where, licence)
+    if licence is not None or "priority" in raw:
+        raise _fail(origin, where, "license/priority are for licence-string rules only")
+    return None
+
+
+def _check_symbol_keys(origin: str, where: str, kind: str, raw: dict[str, Any]) -> None:
+    prefix, exact = raw.get("prefix"), raw.get("exact")
+    if kind == "symbol":
+        if (prefix is None) == (exact is None) or not isinstance(prefix or exact, str) or raw.get("regex"):
+            raise _fail(origin, where, "symbol rules need exactly one of prefix / exact")
+    elif prefix is not None or exact is not None:
+        raise _fail(origin, where, "prefix/exact are for symbol rules only")
+
+
+def _name_regex(origin: str, where: str, kind: str, regex: object) -> LazyPattern | None:
+    """The regex of a soname/filename rule, checked now and compiled on first use."""
+    if kind not in NAME_KINDS:
+        if regex is not None:
+            raise _fail(origin, where, "regex is for soname/filename rules only")
+        return None
+    if not isinstance(regex, str):
+        raise _fail(origin, where, "soname/filename rules need regex")
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise _fail(origin, where, f"bad regex: {exc}") from exc
+    return LazyPattern(regex)
 
 
 def _parse_library(origin: str, raw: Any) -> LibrarySignature:
@@ -291,20 +312,8 @@ def _parse_library(origin: str, raw: Any) -> LibrarySignature:
     sources = raw.get("sources")
     if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
         raise _fail(origin, where, "sources must be a non-empty list of strings")
-    rules_raw = raw.get("rule")
-    if not isinstance(rules_raw, list) or not rules_raw:
-        raise _fail(origin, where, "at least one [[library.rule]] is required")
-    rules = tuple(_parse_rule(origin, lib_id, r) for r in rules_raw)
-    ids = [r.id for r in rules]
-    if len(set(ids)) != len(ids):
-        raise _fail(origin, where, "duplicate rule ids")
-    if not any(r.kind in CONTENT_KINDS and not r.supporting for r in rules):
-        raise _fail(origin, where, "needs at least one non-supporting content rule (string or symbol)")
-    gie = raw.get("gpl_if_embedded", [])
-    deb = raw.get("debian", [])
-    for key, val in (("gpl_if_embedded", gie), ("debian", deb)):
-        if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
-            raise _fail(origin, where, f"{key} must be a list of strings")
+    rules = _library_rules(origin, where, lib_id, raw.get("rule"))
+    gie, deb = _string_list(origin, where, raw, "gpl_if_embedded"), _string_list(origin, where, raw, "debian")
     ml = raw.get("ml_runtime", False)
     if not isinstance(ml, bool):
         raise _fail(origin, where, "ml_runtime must be a boolean")
@@ -320,10 +329,30 @@ def _parse_library(origin: str, raw: Any) -> LibrarySignature:
         sources=tuple(sources),
         rules=rules,
         ml_runtime=ml,
-        gpl_if_embedded=tuple(gie),
-        debian=tuple(deb),
+        gpl_if_embedded=gie,
+        debian=deb,
         origin=origin,
     )
+
+
+def _library_rules(origin: str, where: str, lib_id: str, rules_raw: object) -> tuple[Rule, ...]:
+    """A library's rules: at least one, unique ids, and content (not only names or supporting strings) among them."""
+    if not isinstance(rules_raw, list) or not rules_raw:
+        raise _fail(origin, where, "at least one [[library.rule]] is required")
+    rules = tuple(_parse_rule(origin, lib_id, r) for r in rules_raw)
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise _fail(origin, where, "duplicate rule ids")
+    if not any(r.kind in CONTENT_KINDS and not r.supporting for r in rules):
+        raise _fail(origin, where, "needs at least one non-supporting content rule (string or symbol)")
+    return rules
+
+
+def _string_list(origin: str, where: str, raw: dict[str, Any], key: str) -> tuple[str, ...]:
+    val = raw.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
+        raise _fail(origin, where, f"{key} must be a list of strings")
+    return tuple(val)
 
 
 def _parse_generic(origin: str, raw: Any) -> GenericLicence:
@@ -472,33 +501,14 @@ class SignatureDB:
                 if pos < 0:
                     continue  # a false candidate joined across deleted bytes
                 if any(g.word for g in todo_gens):
-                    bounded = pos
-                    while bounded >= 0 and not _bounded(raw, bounded, len(needle)):
-                        bounded = raw.find(needle, bounded + 1)
+                    bounded = _word_bounded(raw, needle, pos)
                     todo_gens = [g for g in todo_gens if not g.word or bounded >= 0]
                     if bounded >= 0 and not todo_rules:
                         pos = bounded
                 s, s_start = _string_at(raw, pos, pos + len(needle))
                 shown = _trim(s, pos - s_start, len(needle))
                 for rule in todo_rules:
-                    hit_pos, hit_shown, version = pos, shown, None
-                    if rule.version is not None:
-                        # The first occurrence may be prose ("Update your FFmpeg version to ..."): look at a
-                        # few more occurrences for one the version regex accepts.
-                        at, tries = pos, 0
-                        while at >= 0 and tries < _VERSION_TRIES:
-                            cand, cand_start = (s, s_start) if at == pos else _string_at(raw, at, at + len(needle))
-                            m = rule.version.search(cand)
-                            if m:
-                                version = m.group(1)
-                                hit_pos = at
-                                hit_shown = _trim(cand, at - cand_start, len(needle))
-                                break
-                            at = raw.find(needle, at + 1)
-                            tries += 1
-                    hits[rule.qualified_id] = _Hit(
-                        rule, Evidence(rule.kind, hit_shown, base + hit_pos, rule.qualified_id), version
-                    )
+                    hits[rule.qualified_id] = _string_hit(rule, raw, needle, pos, (s, s_start), base)
                 for g in todo_gens:
                     generic[g.id] = (g.spdx, Evidence("licence-string", shown, base + pos, f"generic/{g.id}"))
                 if all(r.qualified_id in hits for r in rules) and all(g.id in generic for g in gens):
@@ -593,76 +603,118 @@ class SignatureDB:
         return [(s, _with_member(e, member)) for s, e in generic] if member else generic
 
     def _conclude(self, found: dict[str, _Found], member: str) -> list[LibraryMatch]:
-        results: list[tuple[_Found, LibraryMatch, tuple[int, int]]] = []
-        order = {"licence-string": 0, "identity-string": 1, "symbol": 2, "soname": 3, "filename": 4}
-        for f in found.values():
-            hits = list(f.hits.values())
-            if all(h.rule.supporting for h in hits):
-                continue  # configure lines and shared banners identify nothing on their own
-            content = [h for h in hits if h.rule.kind in CONTENT_KINDS and not h.rule.supporting]
-            named = [h for h in hits if h.rule.kind in NAME_KINDS]
-            conf: Confidence
-            if any(h.rule.strength == "strong" for h in content) or len({h.rule.kind for h in content}) >= 2:
-                conf = "high"
-            elif content and (named or len(content) >= 2):
-                conf = "medium"
-            else:
-                conf = "low"
-            licence_hits = sorted((h for h in hits if h.rule.kind == "licence-string"), key=lambda h: -h.rule.priority)
-            licence = licence_hits[0].rule.license if licence_hits else f.lib.license
-            version = next(
-                (h.version for h in sorted(hits, key=lambda h: h.rule.kind not in STRING_KINDS) if h.version), None
-            )
-            evidence = [
-                _with_member(h.evidence, member)
-                for h in sorted(hits, key=lambda h: (order[h.rule.kind], -h.rule.priority, h.rule.id))
-            ]
-            m = LibraryMatch(
-                id=f.lib.id,
-                name=f.lib.name,
-                project=f.lib.project,
-                license=licence,
-                version=version,
-                confidence=conf,
-                evidence=evidence,
-                ml_runtime=f.lib.ml_runtime,
-                homepage=f.lib.homepage,
-            )
-            results.append((f, m, (_CONF_RANK[conf], len(content))))
-
-        by_id = {m.id: m for _, m, _ in results}
-        for f, m, _ in results:
-            if not f.lib.gpl_if_embedded or any(h.rule.kind == "licence-string" for h in f.hits.values()):
-                continue
-            for other_id in f.lib.gpl_if_embedded:
-                other = by_id.get(other_id)
-                if other is None or other.confidence == "low":
-                    continue
-                if spdx.family(m.license) in ("lgpl", "weak-copyleft", "permissive", "unknown"):
-                    m.license = "GPL-2.0-or-later"
-                m.evidence.append(
-                    Evidence(
-                        "embedded-component",
-                        f"{other.name} ({other.license}) is in the same binary; FFmpeg links it only in a GPL build",
-                        None,
-                        f"{m.id}/gpl-if-embedded:{other.id}",
-                        member,
-                    )
-                )
-
-        named_results = [(f, m) for f, m, _ in results if any(h.rule.kind in NAME_KINDS for h in f.hits.values())]
-        if named_results:
-            for f, m in named_results:
-                if any(h.rule.kind in CONTENT_KINDS for h in f.hits.values()) or len(results) == 1:
-                    m.role = "primary"
-        elif results:
-            best = max(s for _, _, s in results)
-            top = [m for _, m, s in results if s == best]
-            if len(top) == 1:
-                top[0].role = "primary"
+        """The matcher's conclusion rules, in order: each library's match (confidence, licence, version, evidence);
+        FFmpeg's GPL-if-embedded rule; which match is the binary itself (primary) rather than embedded in it."""
+        results = [r for r in (_library_match(f, member) for f in found.values()) if r is not None]
+        _apply_gpl_if_embedded(results, member)
+        _choose_primary(results)
         out = [m for _, m, _ in results]
         out.sort(key=lambda m: (-_CONF_RANK[m.confidence], m.id))
         return out
+
+
+_EVIDENCE_ORDER = {"licence-string": 0, "identity-string": 1, "symbol": 2, "soname": 3, "filename": 4}
+_Result = tuple[_Found, LibraryMatch, tuple[int, int]]  # (hits, match, ranking score: confidence, content hits)
+
+
+def _library_match(f: _Found, member: str) -> _Result | None:
+    """One library's match from its hits; None when only supporting rules (configure lines, banners) hit."""
+    hits = list(f.hits.values())
+    if all(h.rule.supporting for h in hits):
+        return None  # configure lines and shared banners identify nothing on their own
+    content = [h for h in hits if h.rule.kind in CONTENT_KINDS and not h.rule.supporting]
+    named = [h for h in hits if h.rule.kind in NAME_KINDS]
+    conf = _confidence(content, named)
+    licence_hits = sorted((h for h in hits if h.rule.kind == "licence-string"), key=lambda h: -h.rule.priority)
+    version = next((h.version for h in sorted(hits, key=lambda h: h.rule.kind not in STRING_KINDS) if h.version), None)
+    evidence = [_with_member(h.evidence, member)
+                for h in sorted(hits, key=lambda h: (_EVIDENCE_ORDER[h.rule.kind], -h.rule.priority, h.rule.id))]
+    m = LibraryMatch(
+        id=f.lib.id,
+        name=f.lib.name,
+        project=f.lib.project,
+        license=licence_hits[0].rule.license if licence_hits else f.lib.license,
+        version=version,
+        confidence=conf,
+        evidence=evidence,
+        ml_runtime=f.lib.ml_runtime,
+        homepage=f.lib.homepage,
+    )
+    return f, m, (_CONF_RANK[conf], len(content))
+
+
+def _confidence(content: list[_Hit], named: list[_Hit]) -> Confidence:
+    """High: a strong content rule, or content of two kinds; medium: content backed by a name or a second hit."""
+    if any(h.rule.strength == "strong" for h in content) or len({h.rule.kind for h in content}) >= 2:
+        return "high"
+    if content and (named or len(content) >= 2):
+        return "medium"
+    return "low"
+
+
+def _apply_gpl_if_embedded(results: list[_Result], member: str) -> None:
+    """A library that is GPL when built with certain others (FFmpeg with x264) turns GPL when one of them is in the
+    same binary with at least medium confidence, unless its own licence string says otherwise."""
+    by_id = {m.id: m for _, m, _ in results}
+    for f, m, _ in results:
+        if not f.lib.gpl_if_embedded or any(h.rule.kind == "licence-string" for h in f.hits.values()):
+            continue
+        for other_id in f.lib.gpl_if_embedded:
+            other = by_id.get(other_id)
+            if other is None or other.confidence == "low":
+                continue
+            if spdx.family(m.license) in ("lgpl", "weak-copyleft", "permissive", "unknown"):
+                m.license = "GPL-2.0-or-later"
+            m.evidence.append(Evidence(
+                "embedded-component",
+                f"{other.name} ({other.license}) is in the same binary; FFmpeg links it only in a GPL build",
+                None,
+                f"{m.id}/gpl-if-embedded:{other.id}",
+                member,
+            ))
+
+
+def _choose_primary(results: list[_Result]) -> None:
+    """The primary match is what the binary is: a library named by soname or file name with content behind it (or
+    the only match); without any name, the single best-evidenced library. The others are embedded in it."""
+    named_results = [(f, m) for f, m, _ in results if any(h.rule.kind in NAME_KINDS for h in f.hits.values())]
+    if named_results:
+        for f, m in named_results:
+            if any(h.rule.kind in CONTENT_KINDS for h in f.hits.values()) or len(results) == 1:
+                m.role = "primary"
+    elif results:
+        best = max(s for _, _, s in results)
+        top = [m for _, m, s in results if s == best]
+        if len(top) == 1:
+            top[0].role = "primary"
+
+
+def _word_bounded(raw: bytes, needle: bytes, pos: int) -> int:
+    """The first occurrence of `needle` from `pos` with non-word characters around it, or -1."""
+    while pos >= 0 and not _bounded(raw, pos, len(needle)):
+        pos = raw.find(needle, pos + 1)
+    return pos
+
+
+def _string_hit(rule: Rule, raw: bytes, needle: bytes, pos: int, first: tuple[str, int], base: int) -> _Hit:
+    """The hit of a string rule whose literal is first at `pos` (inside the C string `first`: text, start).
+
+    The first occurrence may be prose ("Update your FFmpeg version to ..."): for a rule with a version regex, a few
+    more occurrences are tried for one the regex accepts; the hit stays at the first one when none does.
+    """
+    s, s_start = first
+    hit_pos, hit_shown, version = pos, _trim(s, pos - s_start, len(needle)), None
+    if rule.version is not None:
+        at, tries = pos, 0
+        while at >= 0 and tries < _VERSION_TRIES:
+            cand, cand_start = (s, s_start) if at == pos else _string_at(raw, at, at + len(needle))
+            m = rule.version.search(cand)
+            if m:
+                version, hit_pos, hit_shown = m.group(1), at, _trim(cand, at - cand_start, len(needle))
+                break
+            at = raw.find(needle, at + 1)
+            tries += 1
+    return _Hit(rule, Evidence(rule.kind, hit_shown, base + hit_pos, rule.qualified_id), version)
 
 
 def _symbol_hit(rule: Rule, sym: str) -> _Hit:

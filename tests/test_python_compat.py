@@ -59,3 +59,27 @@ def test_data_files_load_through_tomli_when_tomllib_is_missing() -> None:
                              timeout=300, env={**os.environ, "LICENSEGATE_NO_CACHE": "1"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_an_apk_with_dex_scans_on_this_python(corpus: Path, tmp_path: Path) -> None:
+    """The CLI on the Python running the tests (.ci/run runs this module under the oldest and newest Python the
+    project claims): an APK whose DEX loads native code scans to its verdict, not to an internal error."""
+    import json
+
+    from licensegate.cli import main
+
+    out = tmp_path / "r.json"
+    assert main(["scan", str(corpus / "gpl-player.apk"), "--format", "json", "--output", str(out), "--no-progress"]) == 1
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["load_sites"] and all(s["dex"] == "classes.dex" for s in report["load_sites"])
+    assert any(f["rule"] == "app-links-copyleft" and f["chain"][0].startswith("classes.dex (") for f in report["findings"])
+
+
+def test_requires_python_claims_the_tested_versions() -> None:
+    """pyproject.toml claims only the Python versions .ci/run tests: 3.10 (oldest) to 3.13 (newest)."""
+    from licensegate import _toml
+
+    meta = _toml.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert meta["requires-python"] == ">=3.10,<3.14"
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "3.10" in run and "3.13" in run

@@ -268,28 +268,24 @@ def gradle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gradle]:
 
 FAKE_CLI = """\
 #!{python}
-# A stand-in for the licensegate CLI: records its argv, writes the report and notices, exits {exit_code}.
+# A stand-in for the licensegate CLI: records its argv, writes the reports and notices, exits {exit_code}.
 import json, os, sys
 args = sys.argv[1:]
 with open({log!r}, "a") as log:
     log.write(json.dumps(args) + "\\n")
-if args[:2] == ["scan", "--help"]:
-    print("usage: licensegate scan ARTIFACT [--format {{text,json}}] [--output FILE] [--notices DIR]{report_help}")
+if args == ["--version"]:
+    print("licensegate {version}")
     sys.exit(0)
-output = args[args.index("--output") + 1]
+reports = dict(spec.partition("=")[::2] for spec in (args[i + 1] for i, a in enumerate(args) if a == "--report"))
 notices = args[args.index("--notices") + 1]
-os.makedirs(os.path.dirname(output), exist_ok=True)
 os.makedirs(notices, exist_ok=True)
 for name, text in (("THIRD_PARTY_NOTICES.txt", "x264: GPL-2.0-or-later\\n"), ("SOURCE_OFFER.txt", "Written offer for x264\\n")):
     with open(os.path.join(notices, name), "w") as f:
         f.write(text)
-report = {report}
-with open(output, "w") as f:
-    json.dump(report, f)
-if "--report" in args:
-    fmt, _, path = args[args.index("--report") + 1].partition("=")
+for fmt, path in reports.items():
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        json.dump({{"version": "2.1.0", "runs": []}}, f)
+        json.dump({report} if fmt == "json" else {{"version": "2.1.0", "runs": []}}, f)
 print("licensegate (fake) scanned", args[1])
 sys.exit({exit_code})
 """
@@ -328,7 +324,7 @@ CLEAN_REPORT = {"schema": "licensegate.report/1", "artifact": {}, "components": 
 
 
 def fake_cli(
-    directory: Path, *, exit_code: int, report: dict[str, object], supports_report: bool = True
+    directory: Path, *, exit_code: int, report: dict[str, object], version: str = "9.9.9"
 ) -> tuple[Path, Path]:
     """A fake `licensegate` in `directory`; returns (executable, argv log)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -340,17 +336,27 @@ def fake_cli(
             log=str(log),
             exit_code=exit_code,
             report=repr(report),
-            report_help=" [--report FMT=FILE]" if supports_report else "",
+            version=version,
         )
     )
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return exe, log
 
 
+def calls(log: Path) -> list[list[str]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
 def scans(log: Path) -> list[list[str]]:
-    """The argv of every `scan ARTIFACT` call the fake received (not the `--help` probes)."""
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return [c for c in calls if c[:2] != ["scan", "--help"]]
+    """The argv of every `scan ARTIFACT` call the fake received (not the `--version` reads)."""
+    return [c for c in calls(log) if c[:1] == ["scan"]]
+
+
+def report_option(argv: list[str], fmt: str) -> str:
+    """The FILE of `--report FMT=FILE` in argv."""
+    specs = [argv[i + 1] for i, a in enumerate(argv) if a == "--report"]
+    [path] = [spec.split("=", 1)[1] for spec in specs if spec.startswith(fmt + "=")]
+    return path
 
 
 @pytest.fixture
@@ -423,17 +429,17 @@ def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_not
     assert (project / "build/reports/licensegate/licensegate.sarif").is_file()
     [argv] = scans(log)
     assert argv[:2] == ["scan", str(project / "app-release.apk")]
-    assert argv[argv.index("--format") + 1] == "json"
-    assert argv[argv.index("--output") + 1] == str(report)
+    assert report_option(argv, "json") == str(report)
+    assert report_option(argv, "sarif") == str(project / "build/reports/licensegate/licensegate.sarif")
     assert argv[argv.index("--notices") + 1] == str(project / "build/licensegate/notices")
-    assert argv[argv.index("--report") + 1] == "sarif=" + str(project / "build/reports/licensegate/licensegate.sarif")
+    assert argv[argv.index("--fail-on") + 1] == "error"
     assert "--policy" not in argv
 
 
-def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(
+def test_clean_artifact_passes_then_is_up_to_date_until_an_input_changes(
     gradle: Gradle, project: Path, tmp_path: Path
 ) -> None:
-    exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT, supports_report=False)
+    exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
     (project / "app.aab").write_bytes(b"PK fake aab")
     (project / "licensegate.toml").write_text("# policy\n")
     write_build(
@@ -441,7 +447,7 @@ def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(
         f"""
         licenseGate {{
             executable = '{groovy_path(exe)}'
-            artifact = 'app.aab'
+            artifact = file('app.aab')
             policy = file('licensegate.toml')
         }}
     """,
@@ -453,8 +459,22 @@ def test_clean_artifact_passes_and_omits_report_option_the_cli_lacks(
     assert "app.aab passes the licence policy" in result.stdout
     [argv] = scans(log)
     assert argv[argv.index("--policy") + 1] == str(project / "licensegate.toml")
-    assert "--report" not in argv
     assert (project / "build/reports/licensegate/notices/SOURCE_OFFER.txt").is_file()
+
+    again = gradle.run(project, "licenseGate")
+    assert again.returncode == 0, again.stdout
+    assert ":licenseGate UP-TO-DATE" in again.stdout
+    assert len(scans(log)) == 1
+
+    # Each input reruns the gate: the policy, the artifact, the CLI's version.
+    (project / "licensegate.toml").write_text("# stricter policy\n")
+    assert ":licenseGate UP-TO-DATE" not in gradle.run(project, "licenseGate").stdout
+    (project / "app.aab").write_bytes(b"PK rebuilt aab")
+    assert ":licenseGate UP-TO-DATE" not in gradle.run(project, "licenseGate").stdout
+    fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT, version="10.0.0")
+    assert ":licenseGate UP-TO-DATE" not in gradle.run(project, "licenseGate").stdout
+    assert len(scans(log)) == 4
+    assert ":licenseGate UP-TO-DATE" in gradle.run(project, "licenseGate").stdout
 
 
 def test_fail_on_violation_false_logs_and_continues(gradle: Gradle, project: Path, tmp_path: Path) -> None:
@@ -519,8 +539,18 @@ def test_missing_executable_on_path_gives_install_hint(gradle: Gradle, project: 
     result = gradle.run(project, "licenseGate", daemon=False, path=path)
 
     assert result.returncode != 0
-    assert "executable 'licensegate' was not found on PATH" in result.stdout
-    assert "pip install" in result.stdout
+    out = result.stdout
+    assert "executable 'licensegate' was not found" in out
+    # Every place the executable may come from, and the IDE trap that usually explains it.
+    for place in (
+        "executable =",
+        "licensegate.executable",
+        "LICENSEGATE_EXECUTABLE",
+        "PATH",
+        "Android Studio on macOS",
+    ):
+        assert place in out, place
+    assert "pip install" in out
 
 
 def test_missing_executable_path_gives_install_hint(gradle: Gradle, project: Path, tmp_path: Path) -> None:
@@ -535,7 +565,8 @@ def test_missing_executable_path_gives_install_hint(gradle: Gradle, project: Pat
     result = gradle.run(project, "licenseGate")
 
     assert result.returncode != 0
-    assert "'/nonexistent/venv/bin/licensegate' does not exist" in result.stdout
+    assert "'/nonexistent/venv/bin/licensegate' from the executable setting" in result.stdout
+    assert "does not exist" in result.stdout
     assert "pip install" in result.stdout
 
 
@@ -621,20 +652,69 @@ def test_android_bundle_task_is_finalized_by_its_bundle_gate(gradle: Gradle, pro
     assert (project / "build/reports/licensegate/releaseBundle/licensegate.json").is_file()
 
 
-def test_android_variant_api_wiring_scans_the_apk_in_the_artifact_folder(
-    gradle: Gradle, project: Path, tmp_path: Path
-) -> None:
-    # androidComponents.onVariants + SingleArtifact.APK (a folder holding the APK and output-metadata.json).
-    log = _android_project(project, tmp_path, "components", exit_code=1)
+def test_cli_version_is_read_once_per_build_not_probed_per_gate(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    log = _android_project(project, tmp_path, "tasks", exit_code=0)
 
-    result = gradle.run(project, "assembleRelease")
+    result = gradle.run(project, "assembleRelease", "bundleRelease")
 
-    assert result.returncode != 0
-    executed = _executed(result.stdout)
-    assert executed.index(":assembleRelease") < executed.index(":licenseGateRelease"), executed
-    assert "policy violation in app-release.apk (variant release (APK))" in result.stdout
-    [argv] = scans(log)
-    assert argv[1] == str(project / "build/outputs/apk/release/app-release.apk")
+    assert result.returncode == 0, result.stdout
+    assert len(scans(log)) == 2
+    # Gradle 4.4 loads the plugin's classes afresh per build, so "once" is per build here; a daemon on newer Gradle
+    # keeps them and reads it once per binary.
+    assert calls(log).count(["--version"]) == 1, calls(log)
+    assert not [c for c in calls(log) if "--help" in c]
+
+
+# ---- compiled against current Gradle ------------------------------------------------------------------
+
+MAVEN_REPO = Path(os.environ.get("LICENSEGATE_MAVEN_REPO", Path.home() / ".m2/repository"))
+# Fetched by .ci/run (its Maven block): the Gradle API as Maven Central publishes it, and what its signatures name.
+GRADLE_API_JARS = [
+    MAVEN_REPO / "dev/gradleplugins/gradle-api/8.11.1/gradle-api-8.11.1.jar",
+    MAVEN_REPO / "org/codehaus/groovy/groovy/3.0.22/groovy-3.0.22.jar",
+]
+
+
+def _maven_jars(jars: list[Path]) -> str:
+    missing = [str(j) for j in jars if not j.is_file()]
+    if missing:
+        pytest.fail(f"not in the local Maven repository (.ci/run fetches them with mvn dependency:get): {missing}")
+    return os.pathsep.join(str(j) for j in jars)
+
+
+def _javac_against_gradle_8(sources: list[Path], out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "javac",
+            "--release",
+            "8",
+            "-Xlint:deprecation",
+            "-Werror",
+            "-d",
+            str(out),
+            "-cp",
+            _maven_jars(GRADLE_API_JARS),
+            *map(str, sources),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=GRADLE_TIMEOUT,
+    )
+
+
+def test_plugin_compiles_against_the_gradle_8_11_api_with_deprecations_as_errors(tmp_path: Path) -> None:
+    sources = sorted((PLUGIN_SOURCE / "src/main/java").rglob("*.java"))
+
+    result = _javac_against_gradle_8(sources, tmp_path / "classes")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "classes/io/github/licensegate/gradle/LicenseGateTask.class").is_file()
+    # The check can fail: the same javac line rejects a call Gradle 8.3 deprecated.
+    control = tmp_path / "control/UsesBuildDir.java"
+    control.parent.mkdir()
+    control.write_text("class UsesBuildDir { Object f(org.gradle.api.Project p) { return p.getBuildDir(); } }\n")
+    rejected = _javac_against_gradle_8([control], tmp_path / "control-classes")
+    assert rejected.returncode != 0 and "deprecat" in rejected.stderr, rejected.stderr
 
 
 # ---- end to end against the real CLI ---------------------------------------------------------------------

@@ -3,12 +3,13 @@ package io.github.licensegate.gradle;
 import org.gradle.api.Action;
 import org.gradle.api.Project;
 import org.gradle.api.Task;
+import org.gradle.api.file.DirectoryProperty;
+import org.gradle.api.provider.Provider;
 import org.gradle.api.tasks.TaskContainer;
 
 import java.io.File;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,87 +17,128 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Wires a gate task to every Android application variant, without a compile-time dependency on AGP
- * (so the plugin builds offline and does not pin an AGP version):
+ * Puts a gate on every Android variant's artifact, without a compile-time dependency on AGP:
  *
  * <ol>
- *   <li>AGP 7+: {@code androidComponents.onVariants} with {@code variant.artifacts.get(SingleArtifact.APK / BUNDLE)},
- *       which carry the producing task, so no task is found by name for the input.</li>
- *   <li>Older AGP (and anything that only has the tasks): after evaluation, variant names from
- *       {@code android.applicationVariants} when present, else from {@code assemble<Variant>} task names, and the
- *       artifact from the variant outputs, the task outputs, or the conventional {@code build/outputs} folders.</li>
+ *   <li>AGP 7+ ({@code androidComponents}): through the artifact API, as a transform of {@code SingleArtifact.APK}
+ *       (application, dynamic-feature), {@code SingleArtifact.BUNDLE} (application) and {@code SingleArtifact.AAR}
+ *       (library). Every consumer of those artifacts (assemble, bundle, install, publishing plugins) then receives the
+ *       gate's output, which exists only when the gate passed.</li>
+ *   <li>Older AGP (or anything that only has the tasks): after evaluation, {@code assemble<Variant>} and
+ *       {@code bundle<Variant>} are finalized by a gate that scans their outputs. A plugin that takes the artifact
+ *       some other way is not gated on this path.</li>
  * </ol>
- *
- * Either way {@code assemble<Variant>} is finalized by {@code licenseGate<Variant>} and {@code bundle<Variant>} by
- * {@code licenseGate<Variant>Bundle}.
  */
 final class AndroidVariantWiring {
     private static final Pattern ASSEMBLE = Pattern.compile("assemble([A-Z][A-Za-z0-9]*)");
 
+    /** Which Android plugin applied: decides which artifacts a variant has. */
+    enum Module {
+        APPLICATION("com.android.application"),
+        LIBRARY("com.android.library"),
+        DYNAMIC_FEATURE("com.android.dynamic-feature");
+
+        final String pluginId;
+
+        Module(String pluginId) {
+            this.pluginId = pluginId;
+        }
+    }
+
     private final Project project;
     private final LicenseGateExtension extension;
-    /** finalized task name -> gate task name, applied as tasks are realized. */
+    private final Module module;
+    /** finalized task name -> gate task name (fallback path), applied as tasks are realized. */
     private final Map<String, String> finalizers = new ConcurrentHashMap<>();
 
-    AndroidVariantWiring(Project project, LicenseGateExtension extension) {
+    AndroidVariantWiring(Project project, LicenseGateExtension extension, Module module) {
         this.project = project;
         this.extension = extension;
+        this.module = module;
     }
 
     void wire() {
-        GradleCompat.configureEach(project.getTasks(), (Action<Task>) task -> {
-            String gate = finalizers.get(task.getName());
-            if (gate != null) {
-                task.finalizedBy(gate);
-            }
-        });
-        if (!wireThroughVariantApi()) {
+        if (!wireThroughArtifactApi()) {
+            GradleCompat.configureEach(project.getTasks(), (Action<Task>) task -> {
+                String gate = finalizers.get(task.getName());
+                if (gate != null) {
+                    task.finalizedBy(gate);
+                }
+            });
             // Old AGP creates its variant tasks in afterEvaluate; this action is queued after AGP's own.
             project.afterEvaluate(p -> wireByTaskNames());
         }
     }
 
-    // ---- AGP 7+ -----------------------------------------------------------------------------------------
+    // ---- AGP 7+: the artifact API ------------------------------------------------------------------------
 
-    private boolean wireThroughVariantApi() {
+    private boolean wireThroughArtifactApi() {
         Object components = project.getExtensions().findByName("androidComponents");
         if (components == null) {
             return false;
         }
         ClassLoader loader = components.getClass().getClassLoader();
-        Object apk = kotlinObject(loader, "com.android.build.api.artifact.SingleArtifact$APK");
-        Object bundle = kotlinObject(loader, "com.android.build.api.artifact.SingleArtifact$BUNDLE");
-        Method selectorMethod = GradleCompat.findPublicMethod(components.getClass(), "selector");
+        Object apk = AgpReflection.kotlinObject(loader, "com.android.build.api.artifact.SingleArtifact$APK");
+        Object bundle = AgpReflection.kotlinObject(loader, "com.android.build.api.artifact.SingleArtifact$BUNDLE");
+        Object aar = AgpReflection.kotlinObject(loader, "com.android.build.api.artifact.SingleArtifact$AAR");
         Method onVariants = GradleCompat.findPublicMethodByShape(components.getClass(), "onVariants", 2, Action.class);
-        if (apk == null || selectorMethod == null || onVariants == null) {
+        if (onVariants == null || (module == Module.LIBRARY ? aar == null : apk == null)) {
             return false;
         }
-        Object selector = GradleCompat.invoke(selectorMethod, components);
-        Method all = GradleCompat.findPublicMethod(selector.getClass(), "all");
-        if (all == null) {
-            return false;
-        }
-        Object allVariants = GradleCompat.invoke(all, selector);
+        Object allVariants = AgpReflection.call(AgpReflection.call(components, "selector"), "all");
         GradleCompat.invoke(onVariants, components, allVariants, (Action<Object>) variant -> {
-            String name = (String) call(variant, "getName");
-            Object artifacts = call(variant, "getArtifacts");
-            // Artifacts.get(SingleArtifact<T>): found by what it accepts, as the declared type moved between AGP versions.
-            Method get = GradleCompat.findPublicMethodAccepting(artifacts.getClass(), "get", apk.getClass());
-            if (get == null) {
-                throw new IllegalStateException("LicenseGate: this AGP's Artifacts has no get(SingleArtifact)");
+            String name = (String) AgpReflection.call(variant, "getName");
+            if (extension.getSkipVariants().get().contains(name)) {
+                project.getLogger().info("LicenseGate: variant {} is in skipVariants; no gate.", name);
+                return;
             }
-            Object apkDir = GradleCompat.invoke(get, artifacts, apk);
-            registerGate(name, "apk", apkDir, Collections.emptyList(), "assemble");
-            if (bundle != null) {
-                Object aab = GradleCompat.invoke(get, artifacts, bundle);
-                registerGate(name, "aab", aab, Collections.emptyList(), "bundle");
+            Method buildTypeGetter = GradleCompat.findPublicMethod(variant.getClass(), "getBuildType");
+            String buildType = buildTypeGetter == null ? null : (String) GradleCompat.invoke(buildTypeGetter, variant);
+            Object artifacts = AgpReflection.call(variant, "getArtifacts");
+            if (module == Module.LIBRARY) {
+                gateFile(name, buildType, artifacts, aar, "", "aar", "AAR");
+                return;
+            }
+            gateApk(name, buildType, artifacts, apk);
+            if (module == Module.APPLICATION && bundle != null) {
+                gateFile(name, buildType, artifacts, bundle, "Bundle", "aab", "AAB");
             }
         });
         return true;
+    }
+
+    private void gateApk(String variant, String buildType, Object artifacts, Object apkType) {
+        AtomicReference<Object> request = new AtomicReference<>();
+        Object loader = AgpReflection.call(artifacts, "getBuiltArtifactsLoader");
+        Provider<?> task = GradleCompat.register(project, gateName(variant, ""), LicenseGateApkTask.class, t -> {
+            configure(t, variant, buildType, "", "APK");
+            t.getTransformationRequest().set(project.provider(request::get));
+            t.getBuiltArtifactsLoader().set(loader);
+        });
+        ClassLoader agp = artifacts.getClass().getClassLoader();
+        Object operation = AgpReflection.call(artifacts, "use", task);
+        Object wired = AgpReflection.call(operation, "wiredWithDirectories",
+                AgpReflection.kotlinFunction1(agp, t -> ((LicenseGateApkTask) t).getApkFolder()),
+                AgpReflection.kotlinFunction1(agp, t -> ((LicenseGateApkTask) t).getOutFolder()));
+        request.set(AgpReflection.call(wired, "toTransformMany", apkType));
+    }
+
+    private void gateFile(String variant, String buildType, Object artifacts, Object type, String suffix, String extensionName, String label) {
+        Provider<?> task = GradleCompat.register(project, gateName(variant, suffix), LicenseGateArchiveTask.class, t -> {
+            configure(t, variant, buildType, suffix, label);
+            t.setArtifactExtension(extensionName);
+        });
+        ClassLoader agp = artifacts.getClass().getClassLoader();
+        Object operation = AgpReflection.call(artifacts, "use", task);
+        Object wired = AgpReflection.call(operation, "wiredWithFiles",
+                AgpReflection.kotlinFunction1(agp, t -> ((LicenseGateArchiveTask) t).getInputFile()),
+                AgpReflection.kotlinFunction1(agp, t -> ((LicenseGateArchiveTask) t).getOutputFile()));
+        AgpReflection.call(wired, "toTransform", type);
     }
 
     // ---- older AGP, or only tasks ---------------------------------------------------------------------
@@ -104,16 +146,16 @@ final class AndroidVariantWiring {
     private void wireByTaskNames() {
         TaskContainer tasks = project.getTasks();
         Set<String> taskNames = tasks.getNames();
-        Map<String, Object> variantOutputs = new ConcurrentHashMap<>();
+        Map<String, Object> variantObjects = new ConcurrentHashMap<>();
         Set<String> variants = new TreeSet<>();
         Object android = project.getExtensions().findByName("android");
-        Method applicationVariants = android == null ? null
-                : GradleCompat.findPublicMethod(android.getClass(), "getApplicationVariants");
-        if (applicationVariants != null) {
-            for (Object variant : (Iterable<?>) GradleCompat.invoke(applicationVariants, android)) {
-                String name = (String) call(variant, "getName");
+        Method variantsGetter = android == null ? null : GradleCompat.findPublicMethod(android.getClass(),
+                module == Module.LIBRARY ? "getLibraryVariants" : "getApplicationVariants");
+        if (variantsGetter != null) {
+            for (Object variant : (Iterable<?>) GradleCompat.invoke(variantsGetter, android)) {
+                String name = (String) AgpReflection.call(variant, "getName");
                 variants.add(name);
-                variantOutputs.put(name, variant);
+                variantObjects.put(name, variant);
             }
         } else {
             for (String taskName : taskNames) {
@@ -124,94 +166,84 @@ final class AndroidVariantWiring {
                 }
             }
         }
-        File outputs = new File(project.getBuildDir(), "outputs");
+        DirectoryProperty outputs = GradleCompat.directoryProperty(project);
+        outputs.set(project.getLayout().getBuildDirectory().dir("outputs"));
         for (String variant : variants) {
-            String cap = capitalize(variant);
-            if (taskNames.contains("assemble" + cap)) {
-                Object variantObject = variantOutputs.get(variant);
-                List<Object> primary = new ArrayList<>();
-                primary.add(tasks.getByName("assemble" + cap).getOutputs().getFiles());
-                if (variantObject != null) {
-                    primary.add((Callable<List<File>>) () -> outputFiles(variantObject));
-                }
-                List<Object> fallback = new ArrayList<>();
-                fallback.add(new File(outputs, "apk/" + String.join("/", camelSegments(variant))));
-                fallback.add(new File(outputs, "apk/" + variant));
-                registerGate(variant, "apk", primary, fallback, "assemble");
+            if (extension.getSkipVariants().get().contains(variant)) {
+                continue;
             }
-            if (taskNames.contains("bundle" + cap)) {
-                registerGate(variant, "aab", tasks.getByName("bundle" + cap).getOutputs().getFiles(),
-                        Collections.singletonList(new File(outputs, "bundle/" + variant)), "bundle");
+            String cap = capitalize(variant);
+            List<String> segments = camelSegments(variant);
+            String buildType = segments.get(segments.size() - 1);
+            if (taskNames.contains("assemble" + cap)) {
+                Task assemble = tasks.getByName("assemble" + cap);
+                Object variantObject = variantObjects.get(variant);
+                String kind = module == Module.LIBRARY ? "aar" : "apk";
+                List<Object> searched = new ArrayList<>();
+                searched.add(assemble.getOutputs().getFiles());
+                if (variantObject != null) {
+                    searched.add((Callable<List<File>>) () -> outputFiles(variantObject));
+                }
+                searched.add(outputs.dir(kind + "/" + String.join("/", segments)));
+                searched.add(outputs.dir(kind + "/" + variant));
+                if (module == Module.LIBRARY) {
+                    searched.add(outputs.dir("aar"));
+                }
+                registerFinalizer(variant, buildType, "", kind, searched, "assemble" + cap);
+            }
+            if (module == Module.APPLICATION && taskNames.contains("bundle" + cap)) {
+                List<Object> searched = new ArrayList<>();
+                searched.add(tasks.getByName("bundle" + cap).getOutputs().getFiles());
+                searched.add(outputs.dir("bundle/" + variant));
+                registerFinalizer(variant, buildType, "Bundle", "aab", searched, "bundle" + cap);
             }
         }
     }
 
-    // ---- shared ----------------------------------------------------------------------------------------
-
-    private void registerGate(String variant, String extensionName, Object artifact, List<Object> fallback, String finalizedVerb) {
-        String cap = capitalize(variant);
-        boolean bundle = "aab".equals(extensionName);
-        String gateName = "licenseGate" + cap + (bundle ? "Bundle" : "");
-        String finalized = finalizedVerb + cap;
-        String subject = "variant " + variant + (bundle ? " (AAB)" : " (APK)");
-        GradleCompat.register(project.getTasks(), gateName, LicenseGateTask.class, task -> {
-            task.setGroup(LicenseGatePlugin.GROUP);
-            task.setDescription("Scans the " + (bundle ? "AAB" : "APK") + " of variant " + variant
-                    + " with licensegate and fails on a policy violation.");
-            task.configureFrom(extension, variant + (bundle ? "Bundle" : ""));
-            task.setArtifactExtension(extensionName);
-            task.setSubject(subject);
-            task.getArtifacts().from(artifact);
-            task.getFallbackArtifacts().from(fallback.toArray());
+    private void registerFinalizer(String variant, String buildType, String suffix, String kind, List<Object> searched, String finalized) {
+        String gateName = gateName(variant, suffix);
+        GradleCompat.register(project, gateName, LicenseGateTask.class, task -> {
+            configure(task, variant, buildType, suffix, kind.toUpperCase(Locale.ROOT));
+            task.setArtifactExtension(kind);
+            task.getArtifactFiles().from(searched.toArray());
             // Running the gate on its own builds what it scans first.
             task.dependsOn(finalized);
         });
         finalizers.put(finalized, gateName);
-        if (project.getTasks().getNames().contains(finalized)) {
-            GradleCompat.configureNamed(project.getTasks(), finalized, t -> t.finalizedBy(gateName));
-        }
+        GradleCompat.configureNamed(project.getTasks(), finalized, t -> t.finalizedBy(gateName));
+    }
+
+    // ---- shared ----------------------------------------------------------------------------------------
+
+    private static String gateName(String variant, String suffix) {
+        return "licenseGate" + capitalize(variant) + suffix;
+    }
+
+    /** Settings every variant gate shares: reports and notices per variant, and whether this variant may fail the build. */
+    private void configure(LicenseGateTask task, String variant, String buildType, String suffix, String label) {
+        task.setGroup(LicenseGatePlugin.GROUP);
+        task.setDescription("Scans the " + label + " of variant " + variant + " with licensegate"
+                + " (fails on a policy violation if its build type is in licenseGate.failOnBuildTypes).");
+        task.configureFrom(extension, variant + suffix);
+        task.setSubject("variant " + variant + " (" + label + ")");
+        LicenseGateExtension ext = extension;
+        task.getFailOnViolation().set(project.provider(() ->
+                ext.getFailOnViolation().get() && buildType != null && ext.getFailOnBuildTypes().get().contains(buildType)));
+        task.getSyncNoticesTo().set(extension.variantSyncNoticesTo(variant + suffix));
     }
 
     private static List<File> outputFiles(Object variant) {
         List<File> files = new ArrayList<>();
-        Object outputs = call(variant, "getOutputs");
+        Object outputs = AgpReflection.call(variant, "getOutputs");
         if (outputs instanceof Iterable) {
             for (Object output : (Iterable<?>) outputs) {
-                Object file = call(output, "getOutputFile");
+                Object file = AgpReflection.call(output, "getOutputFile");
                 if (file instanceof File) {
                     files.add((File) file);
                 }
             }
         }
         return files;
-    }
-
-    private static Object call(Object target, String method) {
-        Method m = GradleCompat.findPublicMethod(target.getClass(), method);
-        if (m == null) {
-            throw new IllegalStateException("LicenseGate: " + target.getClass().getName() + " has no " + method + "()");
-        }
-        return GradleCompat.invoke(m, target);
-    }
-
-    private static Object kotlinObject(ClassLoader loader, String className) {
-        Class<?> type = classOrNull(loader, className);
-        if (type == null) {
-            return null;
-        }
-        try {
-            return type.getField("INSTANCE").get(null);
-        } catch (ReflectiveOperationException e) {
-            return null;
-        }
-    }
-
-    private static Class<?> classOrNull(ClassLoader loader, String className) {
-        try {
-            return Class.forName(className, false, loader);
-        } catch (ClassNotFoundException | LinkageError e) {
-            return null;
-        }
     }
 
     static String capitalize(String s) {

@@ -2,7 +2,12 @@ package io.github.licensegate.gradle;
 
 import org.gradle.api.Action;
 import org.gradle.api.DomainObjectCollection;
+import org.gradle.api.Project;
 import org.gradle.api.Task;
+import org.gradle.api.file.DirectoryProperty;
+import org.gradle.api.file.RegularFileProperty;
+import org.gradle.api.provider.ListProperty;
+import org.gradle.api.provider.Provider;
 import org.gradle.api.tasks.TaskContainer;
 
 import java.lang.reflect.InvocationTargetException;
@@ -11,25 +16,64 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
- * The plugin compiles against Gradle 4.4's API. Where newer Gradle has a lazy replacement for an eager
- * 4.4 method (tasks.register, configureEach, named), this uses it when present, so modern builds keep
- * task configuration avoidance and 4.4 still works.
+ * The plugin compiles against Gradle 4.4's API and against current Gradle's (CI compiles it against 8.11.1 with
+ * deprecation warnings as errors). Where the two disagree, the call goes through reflection here:
+ * lazy task registration (4.9+), {@code objects.fileProperty()} (5.0+) against {@code layout.fileProperty()}
+ * (4.4 to 5.x, gone since), and {@code ListProperty.set}, whose erased signature changed in 5.0.
  */
 final class GradleCompat {
     private GradleCompat() {
     }
 
-    /** {@code tasks.register(name, type, action)} on Gradle 4.9+, {@code tasks.create} before. */
-    static <T extends Task> void register(TaskContainer tasks, String name, Class<T> type, Action<? super T> action) {
+    /**
+     * {@code tasks.register(name, type, action)} on Gradle 4.9+ (returns its {@code TaskProvider}), {@code tasks.create}
+     * before (returns a plain {@code Provider} of the task, which is what AGP's artifact API is handed there).
+     */
+    static <T extends Task> Provider<?> register(Project project, String name, Class<T> type, Action<? super T> action) {
+        TaskContainer tasks = project.getTasks();
         Method register = findPublicMethod(tasks.getClass(), "register", String.class, Class.class, Action.class);
         if (register != null) {
-            invoke(register, tasks, name, type, action);
-        } else {
-            tasks.create(name, type, action);
+            return (Provider<?>) invoke(register, tasks, name, type, action);
         }
+        T task = tasks.create(name, type, action);
+        return project.provider(() -> task);
+    }
+
+    /** {@code objects.fileProperty()} on Gradle 5.0+, {@code layout.fileProperty()} on 4.4 to 5.x. */
+    static RegularFileProperty fileProperty(Project project) {
+        return (RegularFileProperty) newLocationProperty(project, "fileProperty");
+    }
+
+    /** {@code objects.directoryProperty()} on Gradle 5.0+, {@code layout.directoryProperty()} on 4.4 to 5.x. */
+    static DirectoryProperty directoryProperty(Project project) {
+        return (DirectoryProperty) newLocationProperty(project, "directoryProperty");
+    }
+
+    private static Object newLocationProperty(Project project, String factory) {
+        Object objects = project.getObjects();
+        Method onObjects = findPublicMethod(objects.getClass(), factory);
+        if (onObjects != null) {
+            return invoke(onObjects, objects);
+        }
+        Object layout = project.getLayout();
+        Method onLayout = findPublicMethod(layout.getClass(), factory);
+        if (onLayout == null) {
+            throw new IllegalStateException("LicenseGate: this Gradle has neither objects." + factory + "() nor layout." + factory + "()");
+        }
+        return invoke(onLayout, layout);
+    }
+
+    /** {@code property.set(values)}: {@code set(Object)} on Gradle 4.x, {@code set(Iterable)} since 5.0. */
+    static void setList(ListProperty<String> property, List<String> values) {
+        Method set = findPublicMethodByShape(property.getClass(), "set", 1, values.getClass());
+        if (set == null) {
+            throw new IllegalStateException("LicenseGate: this Gradle's ListProperty has no set(List)");
+        }
+        invoke(set, property, values);
     }
 
     /** {@code collection.configureEach(action)} on Gradle 4.9+, {@code all(action)} before. */

@@ -1,109 +1,170 @@
 package io.github.licensegate.gradle;
 
 import org.gradle.api.Project;
+import org.gradle.api.file.Directory;
+import org.gradle.api.file.DirectoryProperty;
+import org.gradle.api.file.RegularFile;
+import org.gradle.api.file.RegularFileProperty;
+import org.gradle.api.provider.ListProperty;
+import org.gradle.api.provider.Property;
+import org.gradle.api.provider.Provider;
 
 import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * The {@code licenseGate { }} block. File-valued settings take anything {@code project.file()} takes.
- * Plain bean properties rather than {@code Property<T>}: they read and assign the same way in the
- * Groovy and Kotlin DSLs on every Gradle version the plugin supports; tasks read them lazily.
+ * The {@code licenseGate { }} block. Every setting is a lazy {@code Property}: the Kotlin DSL sets it with {@code =}
+ * (Gradle 8.2+) or {@code .set(...)}, the Groovy DSL with {@code =} on every Gradle version from 4.4 (Gradle's
+ * decoration turns the assignment into {@code set}), and the tasks read it only when they run. File settings take a
+ * {@code File} ({@code file("...")}), a {@code RegularFile}/{@code Directory} or a Provider of one.
  */
 public class LicenseGateExtension {
     private final Project project;
-    private String executable = LicenseGateExecutable.DEFAULT_NAME;
-    private Object artifact;
-    private Object policy;
-    private Object reportsDir;
-    private Object noticesDir;
-    private Object syncNoticesTo;
-    private boolean failOnViolation = true;
+    private final Property<String> executable;
+    private final RegularFileProperty artifact;
+    private final RegularFileProperty policy;
+    private final DirectoryProperty reportsDir;
+    private final DirectoryProperty noticesDir;
+    private final DirectoryProperty syncNoticesTo;
+    private final Property<Boolean> failOnViolation;
+    private final Property<String> failOn;
+    private final ListProperty<String> failOnBuildTypes;
+    private final ListProperty<String> skipVariants;
+    private final Map<String, DirectoryProperty> variantSyncNoticesTo = new LinkedHashMap<>();
 
     public LicenseGateExtension(Project project) {
-        // Used only at configuration time, to resolve file notations against the project directory.
+        // Kept for configuration time only: resolving file notations and creating properties.
         this.project = project;
+        executable = project.getObjects().property(String.class);
+        artifact = GradleCompat.fileProperty(project);
+        policy = GradleCompat.fileProperty(project);
+        reportsDir = GradleCompat.directoryProperty(project);
+        reportsDir.set(project.getLayout().getBuildDirectory().dir("reports/licensegate"));
+        noticesDir = GradleCompat.directoryProperty(project);
+        noticesDir.set(reportsDir.dir("notices"));
+        syncNoticesTo = GradleCompat.directoryProperty(project);
+        failOnViolation = project.getObjects().property(Boolean.class);
+        failOnViolation.set(Boolean.TRUE);
+        failOn = project.getObjects().property(String.class);
+        failOn.set("error");
+        failOnBuildTypes = project.getObjects().listProperty(String.class);
+        GradleCompat.setList(failOnBuildTypes, new ArrayList<>(Collections.singletonList("release")));
+        skipVariants = project.getObjects().listProperty(String.class);
+        GradleCompat.setList(skipVariants, new ArrayList<>());
     }
 
-    /** The licensegate command: a bare name looked up on PATH (default {@code licensegate}) or a path. */
-    public String getExecutable() {
+    /**
+     * The licensegate command, a path or a bare name looked up on PATH. Unset (the default), the Gradle property
+     * {@code licensegate.executable}, then the environment variable {@code LICENSEGATE_EXECUTABLE}, then
+     * {@code licensegate} on PATH are tried, in that order.
+     */
+    public Property<String> getExecutable() {
         return executable;
     }
 
-    public void setExecutable(Object executable) {
-        this.executable = executable == null ? null
-                : executable instanceof File ? ((File) executable).getAbsolutePath() : String.valueOf(executable);
-    }
 
-    /** Manual mode: the APK, AAB or IPA (or .app folder) the {@code licenseGate} task scans. */
-    public Object getArtifact() {
+    /** Manual mode: the APK, AAB, IPA or AAR (or .app folder) the {@code licenseGate} task scans. */
+    public RegularFileProperty getArtifact() {
         return artifact;
     }
 
-    public void setArtifact(Object artifact) {
-        this.artifact = artifact;
-    }
 
-    /** A licensegate policy file (TOML); unset means licensegate's built-in default policy. */
-    public Object getPolicy() {
+    /** A licensegate policy file (TOML); unset means licensegate's own default (licensegate.toml beside the artifact, else built in). */
+    public RegularFileProperty getPolicy() {
         return policy;
     }
 
-    public void setPolicy(Object policy) {
-        this.policy = policy;
-    }
 
-    /** Where JSON and SARIF reports go; default {@code build/reports/licensegate}. Variant tasks use a subfolder. */
-    public Object getReportsDir() {
+    /** Where the JSON and SARIF reports go; default {@code build/reports/licensegate}. Variant tasks use {@code <reportsDir>/<variant>}. */
+    public DirectoryProperty getReportsDir() {
         return reportsDir;
     }
 
-    public void setReportsDir(Object reportsDir) {
-        this.reportsDir = reportsDir;
-    }
 
-    /**
-     * Where THIRD_PARTY_NOTICES.txt/.html and SOURCE_OFFER.txt go; default {@code <reportsDir>/notices}.
-     * Variant tasks use a subfolder named after the variant.
-     */
-    public Object getNoticesDir() {
+    /** Where THIRD_PARTY_NOTICES and SOURCE_OFFER.txt go; default {@code <reportsDir>/notices}, per variant {@code <noticesDir>/<variant>}. */
+    public DirectoryProperty getNoticesDir() {
         return noticesDir;
     }
 
-    public void setNoticesDir(Object noticesDir) {
-        this.noticesDir = noticesDir;
-    }
 
     /**
-     * Notices in the shipped app, second-pass style: a folder packaged into the app (for example
-     * {@code src/main/assets/licenses}). After each scan the fresh notices are compared with it; when they
-     * differ they are copied in and the build fails, because the artifact just built ships stale notices.
+     * Second-pass notices for the manual {@code licenseGate} task: after each scan the fresh notices are compared with
+     * this folder; when they differ they are copied in and the build fails. Variants use {@link #syncNoticesTo(String, Object)}.
      */
-    public Object getSyncNoticesTo() {
+    public DirectoryProperty getSyncNoticesTo() {
         return syncNoticesTo;
     }
 
-    public void setSyncNoticesTo(Object syncNoticesTo) {
-        this.syncNoticesTo = syncNoticesTo;
+
+    /** Second-pass notices of one variant, e.g. {@code syncNoticesTo("release", file("src/release/assets/licenses"))}. */
+    public void syncNoticesTo(String variant, Object dir) {
+        variantSyncNoticesTo(variant).set(toDirectory(project, dir));
     }
 
-    /** Fail the build on a policy violation (default); false only logs it. */
-    public boolean isFailOnViolation() {
+    DirectoryProperty variantSyncNoticesTo(String variant) {
+        return variantSyncNoticesTo.computeIfAbsent(variant, v -> GradleCompat.directoryProperty(project));
+    }
+
+    /** Master switch: false turns every violation into a warning (default true). */
+    public Property<Boolean> getFailOnViolation() {
         return failOnViolation;
     }
 
-    public void setFailOnViolation(boolean failOnViolation) {
-        this.failOnViolation = failOnViolation;
+
+    /** Passed to {@code licensegate scan --fail-on}: which findings are violations, {@code error} (default) or {@code warning}. */
+    public Property<String> getFailOn() {
+        return failOn;
     }
 
-    File resolveReportsDir() {
-        return reportsDir != null ? project.file(reportsDir) : new File(project.getBuildDir(), "reports/licensegate");
+
+    /**
+     * Android build types whose violations fail the build; default {@code ["release"]}. Every other variant is still
+     * scanned and reported, and its violations are logged as warnings.
+     */
+    public ListProperty<String> getFailOnBuildTypes() {
+        return failOnBuildTypes;
     }
 
-    File resolveNoticesDir() {
-        return noticesDir != null ? project.file(noticesDir) : new File(resolveReportsDir(), "notices");
+
+    /** Android variants (by name, e.g. {@code "benchmarkRelease"}) that get no gate at all; default none. */
+    public ListProperty<String> getSkipVariants() {
+        return skipVariants;
     }
 
-    File resolveSyncNoticesTo() {
-        return syncNoticesTo == null ? null : project.file(syncNoticesTo);
+
+    /** Groovy: {@code skipVariants 'a', 'b'}. */
+    public void skipVariants(String... names) {
+        List<String> all = new ArrayList<>(skipVariants.get());
+        all.addAll(Arrays.asList(names));
+        GradleCompat.setList(skipVariants, all);
+    }
+
+    static Provider<Directory> toDirectory(Project project, Object value) {
+        if (value instanceof Directory) {
+            Directory dir = (Directory) value;
+            return project.provider(() -> dir);
+        }
+        Directory root = project.getLayout().getProjectDirectory();
+        if (value instanceof Provider) {
+            Provider<?> provider = (Provider<?>) value;
+            return project.provider(() -> root.dir(project.file(unwrap(provider.get())).getAbsolutePath()));
+        }
+        File file = project.file(value);
+        return project.provider(() -> root.dir(file.getAbsolutePath()));
+    }
+
+    private static Object unwrap(Object value) {
+        if (value instanceof RegularFile) {
+            return ((RegularFile) value).getAsFile();
+        }
+        if (value instanceof Directory) {
+            return ((Directory) value).getAsFile();
+        }
+        return value;
     }
 }

@@ -3,12 +3,11 @@ package io.github.licensegate.gradle;
 import org.gradle.api.Plugin;
 import org.gradle.api.Project;
 
-import java.util.concurrent.Callable;
-
 /**
- * {@code io.github.licensegate}: adds the {@code licenseGate} extension and task, and with the Android
- * application plugin a {@code licenseGate<Variant>} / {@code licenseGate<Variant>Bundle} task per variant.
- * All judgement stays in the licensegate CLI; the plugin finds the artifact and reports the result.
+ * {@code io.github.licensegate}: adds the {@code licenseGate} extension and task, and with an Android plugin
+ * ({@code com.android.application}, {@code com.android.library}, {@code com.android.dynamic-feature}) a gate per
+ * variant on its APK, AAB or AAR. All judgement stays in the licensegate CLI; the plugin finds the artifact, runs the
+ * CLI and reports the result.
  */
 public class LicenseGatePlugin implements Plugin<Project> {
     static final String GROUP = "verification";
@@ -18,14 +17,17 @@ public class LicenseGatePlugin implements Plugin<Project> {
         LicenseGateExtension extension =
                 project.getExtensions().create("licenseGate", LicenseGateExtension.class, project);
 
-        GradleCompat.register(project.getTasks(), "licenseGate", LicenseGateTask.class, task -> {
+        GradleCompat.register(project, "licenseGate", LicenseGateTask.class, task -> {
             task.setGroup(GROUP);
-            task.setDescription("Scans licenseGate.artifact (an APK, AAB or IPA) with licensegate and fails on a policy violation.");
+            task.setDescription("Scans licenseGate.artifact (an APK, AAB, AAR or IPA) with licensegate and fails on a policy violation.");
             task.configureFrom(extension, null);
-            task.getArtifacts().setFrom((Callable<Object>) extension::getArtifact);
+            task.getArtifact().set(extension.getArtifact());
+            task.getSyncNoticesTo().set(extension.getSyncNoticesTo());
         });
 
-        project.getPluginManager().withPlugin("com.android.application",
-                plugin -> new AndroidVariantWiring(project, extension).wire());
+        for (AndroidVariantWiring.Module module : AndroidVariantWiring.Module.values()) {
+            project.getPluginManager().withPlugin(module.pluginId,
+                    plugin -> new AndroidVariantWiring(project, extension, module).wire());
+        }
     }
 }

@@ -4,8 +4,11 @@ import org.gradle.api.DefaultTask;
 import org.gradle.api.GradleException;
 import org.gradle.api.Project;
 import org.gradle.api.file.ConfigurableFileCollection;
+import org.gradle.api.file.DirectoryProperty;
 import org.gradle.api.file.FileCollection;
-import org.gradle.api.provider.Provider;
+import org.gradle.api.file.RegularFileProperty;
+import org.gradle.api.provider.Property;
+import org.gradle.api.tasks.CacheableTask;
 import org.gradle.api.tasks.Input;
 import org.gradle.api.tasks.InputFiles;
 import org.gradle.api.tasks.Internal;
@@ -25,81 +28,148 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * Runs {@code licensegate scan} on one build artifact and turns its exit code and JSON report into a
- * Gradle result. Every value is captured at configuration time (files, providers); the action touches
- * neither {@code getProject()} nor {@code Project.exec}, so it suits the configuration cache.
+ * Runs {@code licensegate scan} on one build artifact and turns its exit code and JSON report into a Gradle result.
+ *
+ * <p>Incremental: the inputs are the artifact, the policy and the CLI's version ({@code licensegate --version}, read once
+ * per binary per daemon), the outputs the reports and notices, so an unchanged build is UP-TO-DATE and a build cache can
+ * restore a pass. A failing gate records no outputs, so it fails again on the next run. Every value lives in a Gradle
+ * property or a plain field; the action never touches {@code getProject()}, as the configuration cache requires.
  */
+@CacheableTask
 public class LicenseGateTask extends DefaultTask {
-    private final ConfigurableFileCollection artifacts;
-    private final ConfigurableFileCollection fallbackArtifacts;
-    private final ConfigurableFileCollection policy;
+    private final Property<String> executable;
+    private final Property<String> executableFromGradleProperty;
+    private final RegularFileProperty artifact;
+    private final ConfigurableFileCollection artifactFiles;
+    private final RegularFileProperty policy;
+    private final ConfigurableFileCollection policyFiles;
+    private final DirectoryProperty reportsDir;
+    private final DirectoryProperty noticesDir;
+    private final DirectoryProperty syncNoticesTo;
+    private final Property<Boolean> failOnViolation;
+    private final Property<String> failOn;
     private final File workingDir;
-    private Provider<String> executable;
-    private Provider<File> reportsDir;
-    private Provider<File> noticesDir;
-    private Provider<File> syncNoticesTo;
-    private Provider<Boolean> failOnViolation;
     private String artifactExtension;
     private String subject = "the configured artifact";
 
     public LicenseGateTask() {
         Project project = getProject();
-        artifacts = project.files();
-        fallbackArtifacts = project.files();
-        policy = project.files();
+        executable = project.getObjects().property(String.class);
+        executableFromGradleProperty = project.getObjects().property(String.class);
+        Object fromGradleProperty = project.findProperty(LicenseGateExecutable.GRADLE_PROPERTY);
+        if (fromGradleProperty != null) {
+            executableFromGradleProperty.set(String.valueOf(fromGradleProperty));
+        }
+        artifact = GradleCompat.fileProperty(project);
+        artifactFiles = project.files();
+        RegularFileProperty manualArtifact = artifact;
+        artifactFiles.from((Callable<Object>) () -> manualArtifact.isPresent() ? manualArtifact.get().getAsFile() : null);
+        policy = GradleCompat.fileProperty(project);
+        policyFiles = project.files();
+        RegularFileProperty policyFile = policy;
+        ConfigurableFileCollection scanned = artifactFiles;
+        policyFiles.from((Callable<Object>) () -> policyFiles(policyFile, scanned));
+        reportsDir = GradleCompat.directoryProperty(project);
+        reportsDir.set(project.getLayout().getBuildDirectory().dir("reports/licensegate"));
+        noticesDir = GradleCompat.directoryProperty(project);
+        noticesDir.set(reportsDir.dir("notices"));
+        syncNoticesTo = GradleCompat.directoryProperty(project);
+        failOnViolation = project.getObjects().property(Boolean.class);
+        failOnViolation.set(Boolean.TRUE);
+        failOn = project.getObjects().property(String.class);
+        failOn.set("error");
         workingDir = project.getRootDir();
-        executable = project.provider(() -> LicenseGateExecutable.DEFAULT_NAME);
-        File defaultReports = new File(project.getBuildDir(), "reports/licensegate");
-        reportsDir = project.provider(() -> defaultReports);
-        noticesDir = project.provider(() -> new File(defaultReports, "notices"));
-        syncNoticesTo = project.provider(() -> null);
-        failOnViolation = project.provider(() -> Boolean.TRUE);
-        // The verdict also depends on the licensegate version and its signature data, which Gradle cannot
-        // see; a scan takes seconds, so the gate always runs rather than risk a stale pass.
-        getOutputs().upToDateWhen(task -> false);
+        // Syncing notices writes into the app's sources, a side effect a cache hit would skip.
+        DirectoryProperty sync = syncNoticesTo;
+        getOutputs().cacheIf(task -> !sync.isPresent());
     }
 
     // ---- inputs and outputs -------------------------------------------------------------------------
 
-    /** What to scan: files, or folders searched for files ending in {@link #getArtifactExtension()}. */
-    @InputFiles
-    @PathSensitive(PathSensitivity.NAME_ONLY)
-    public ConfigurableFileCollection getArtifacts() {
-        return artifacts;
+    /** Manual mode: the file (or .app folder) to scan. */
+    @Internal("tracked through artifactFiles")
+    public RegularFileProperty getArtifact() {
+        return artifact;
     }
 
-    /** Searched only when {@link #getArtifacts()} yields nothing (conventional AGP output folders). */
+    /** What is scanned: files, or folders searched for files ending in {@link #getArtifactExtension()}. */
     @InputFiles
     @PathSensitive(PathSensitivity.NAME_ONLY)
-    public ConfigurableFileCollection getFallbackArtifacts() {
-        return fallbackArtifacts;
+    public ConfigurableFileCollection getArtifactFiles() {
+        return artifactFiles;
     }
 
-    @InputFiles
-    @PathSensitive(PathSensitivity.NONE)
-    public ConfigurableFileCollection getPolicy() {
+    @Internal("tracked through policyFiles")
+    public RegularFileProperty getPolicy() {
         return policy;
     }
 
+    /** The policy file, or when none is set the licensegate.toml beside each artifact that the CLI would read. */
+    @InputFiles
+    @PathSensitive(PathSensitivity.NONE)
+    public FileCollection getPolicyFiles() {
+        return policyFiles;
+    }
+
+    private static List<File> policyFiles(RegularFileProperty policy, FileCollection artifacts) {
+        if (policy.isPresent()) {
+            return Collections.singletonList(policy.get().getAsFile());
+        }
+        Set<File> beside = new LinkedHashSet<>();
+        for (File file : artifacts.getFiles()) {
+            beside.add(new File(file.isDirectory() ? file : file.getParentFile(), "licensegate.toml"));
+        }
+        return new ArrayList<>(beside);
+    }
+
+    /** The licensegate command; unset: Gradle property licensegate.executable, then LICENSEGATE_EXECUTABLE, then PATH. */
+    @Internal("the CLI's version is the input, not where it is installed")
+    public Property<String> getExecutable() {
+        return executable;
+    }
+
+    /** The Gradle property {@code licensegate.executable}, read at configuration time. */
+    @Internal
+    public Property<String> getExecutableFromGradleProperty() {
+        return executableFromGradleProperty;
+    }
+
+    /**
+     * {@code licensegate X.Y.Z} as the CLI reports it: a new CLI (new signatures, new rules) reruns the gate. When the
+     * CLI cannot be found this is the reason, so the task runs and fails with it.
+     */
     @Input
-    public String getExecutable() {
-        return executable.get();
+    public String getToolVersion() {
+        try {
+            return locate().version();
+        } catch (GradleException e) {
+            return "unavailable: " + e.getMessage();
+        }
     }
 
     @Input
-    public boolean isFailOnViolation() {
-        return failOnViolation.get();
+    public Property<Boolean> getFailOnViolation() {
+        return failOnViolation;
     }
 
-    /** {@code apk} or {@code aab} for variant tasks; unset passes the configured artifact as it is. */
+    /** {@code licensegate scan --fail-on}: {@code error} (default) or {@code warning}. */
+    @Input
+    public Property<String> getFailOn() {
+        return failOn;
+    }
+
+    /** {@code apk}, {@code aab} or {@code aar} for variant tasks; unset passes the configured artifact as it is. */
     @Input
     @Optional
     public String getArtifactExtension() {
@@ -107,19 +177,19 @@ public class LicenseGateTask extends DefaultTask {
     }
 
     @OutputDirectory
-    public File getReportsDir() {
-        return reportsDir.get();
+    public DirectoryProperty getReportsDir() {
+        return reportsDir;
     }
 
     @OutputDirectory
-    public File getNoticesDir() {
-        return noticesDir.get();
+    public DirectoryProperty getNoticesDir() {
+        return noticesDir;
     }
 
     /** Written when notices are stale; not an output, since it is a source folder of the app. */
     @Internal
-    public File getSyncNoticesTo() {
-        return syncNoticesTo.getOrNull();
+    public DirectoryProperty getSyncNoticesTo() {
+        return syncNoticesTo;
     }
 
     @Internal
@@ -127,39 +197,15 @@ public class LicenseGateTask extends DefaultTask {
         return subject;
     }
 
-    // ---- DSL setters (for tasks users register themselves) ------------------------------------------
+    // ---- set by the plugin ---------------------------------------------------------------------------
 
-    public void setArtifact(Object artifact) {
-        artifacts.setFrom(artifact);
-    }
 
-    public void setPolicy(Object policyFile) {
-        policy.setFrom(policyFile);
-    }
 
-    public void setExecutable(Object value) {
-        String name = value instanceof File ? ((File) value).getAbsolutePath() : String.valueOf(value);
-        executable = getProject().provider(() -> name);
-    }
 
-    public void setReportsDir(Object dir) {
-        File file = getProject().file(dir);
-        reportsDir = getProject().provider(() -> file);
-    }
 
-    public void setNoticesDir(Object dir) {
-        File file = getProject().file(dir);
-        noticesDir = getProject().provider(() -> file);
-    }
 
-    public void setSyncNoticesTo(Object dir) {
-        File file = dir == null ? null : getProject().file(dir);
-        syncNoticesTo = getProject().provider(() -> file);
-    }
 
-    public void setFailOnViolation(boolean fail) {
-        failOnViolation = getProject().provider(() -> fail);
-    }
+
 
     public void setArtifactExtension(String extension) {
         artifactExtension = extension;
@@ -171,32 +217,28 @@ public class LicenseGateTask extends DefaultTask {
 
     /** Reads every setting from the extension lazily; {@code subfolder} separates variants' outputs. */
     void configureFrom(LicenseGateExtension extension, String subfolder) {
-        Project project = getProject();
-        executable = project.provider(() -> {
-            String name = extension.getExecutable();
-            return name == null ? LicenseGateExecutable.DEFAULT_NAME : name;
-        });
-        policy.setFrom((Callable<Object>) extension::getPolicy);
-        reportsDir = project.provider(() -> under(extension.resolveReportsDir(), subfolder));
-        noticesDir = project.provider(() -> under(extension.resolveNoticesDir(), subfolder));
-        syncNoticesTo = project.provider(extension::resolveSyncNoticesTo);
-        failOnViolation = project.provider(extension::isFailOnViolation);
+        executable.set(extension.getExecutable());
+        policy.set(extension.getPolicy());
+        reportsDir.set(subfolder == null ? extension.getReportsDir() : extension.getReportsDir().dir(subfolder));
+        noticesDir.set(subfolder == null ? extension.getNoticesDir() : extension.getNoticesDir().dir(subfolder));
+        failOnViolation.set(extension.getFailOnViolation());
+        failOn.set(extension.getFailOn());
     }
 
-    private static File under(File dir, String subfolder) {
-        return subfolder == null ? dir : new File(dir, subfolder);
+    private LicenseGateExecutable locate() {
+        return LicenseGateExecutable.locate(executable.getOrNull(), executableFromGradleProperty.getOrNull());
     }
 
     // ---- the gate -----------------------------------------------------------------------------------
 
     @TaskAction
     public void gate() {
-        LicenseGateExecutable cli = LicenseGateExecutable.locate(getExecutable());
+        LicenseGateExecutable cli = locate();
         List<File> targets = resolveTargets();
-        boolean multiReport = cli.supportsReportOption(workingDir);
-        File reports = getReportsDir();
-        File notices = getNoticesDir();
-        File policyFile = policy.isEmpty() ? null : policy.getSingleFile();
+        File reports = reportsDir.get().getAsFile();
+        File notices = noticesDir.get().getAsFile();
+        File policyFile = policy.isPresent() ? policy.get().getAsFile() : null;
+        getLogger().info("LicenseGate: {} from {}", cli.version(), cli.source);
 
         List<String> violations = new ArrayList<>();
         for (File target : targets) {
@@ -210,15 +252,13 @@ public class LicenseGateTask extends DefaultTask {
 
             List<String> command = new ArrayList<>(Arrays.asList(
                     cli.path.getAbsolutePath(), "scan", target.getAbsolutePath(),
-                    "--format", "json", "--output", json.getAbsolutePath(),
-                    "--notices", noticesFor.getAbsolutePath()));
+                    "--report", "json=" + json.getAbsolutePath(),
+                    "--report", "sarif=" + sarif.getAbsolutePath(),
+                    "--notices", noticesFor.getAbsolutePath(),
+                    "--fail-on", failOn.get()));
             if (policyFile != null) {
                 command.add("--policy");
                 command.add(policyFile.getAbsolutePath());
-            }
-            if (multiReport) {
-                command.add("--report");
-                command.add("sarif=" + sarif.getAbsolutePath());
             }
             Deque<String> tail = new ArrayDeque<>();
             int exit = run(command, tail);
@@ -244,7 +284,7 @@ public class LicenseGateTask extends DefaultTask {
         }
 
         String staleNotices = null;
-        if (getSyncNoticesTo() != null) {
+        if (syncNoticesTo.isPresent()) {
             if (targets.size() == 1) {
                 staleNotices = syncNotices(notices);
             } else {
@@ -255,35 +295,37 @@ public class LicenseGateTask extends DefaultTask {
 
         if (!violations.isEmpty()) {
             String message = String.join("\n", violations);
-            if (isFailOnViolation()) {
+            if (failOnViolation.get()) {
                 throw new GradleException(staleNotices == null ? message : message + "\n" + staleNotices);
             }
-            getLogger().warn(message + "\n(failOnViolation = false: the build goes on.)");
+            getLogger().warn(message + "\n(This build does not fail on violations: failOnViolation = false, or the build type"
+                    + " is not in failOnBuildTypes.)");
         }
         if (staleNotices != null) {
             throw new GradleException(staleNotices);
         }
+        afterGate(targets);
     }
 
-    private List<File> resolveTargets() {
-        List<File> found = expand(artifacts);
-        if (found.isEmpty()) {
-            found = expand(fallbackArtifacts);
-        }
+    /** What the scanned files are; variant tasks read AGP's output metadata here. */
+    protected List<File> resolveTargets() {
+        List<File> found = expand(artifactFiles);
         if (!found.isEmpty()) {
             return found;
         }
         if (artifactExtension == null) {
-            if (artifacts.isEmpty()) {
-                throw new GradleException("LicenseGate: no artifact to scan. Set one with licenseGate { artifact = file('app-release.apk') }"
-                        + " (an APK, AAB or IPA), or run a variant task such as licenseGateRelease in an Android application project.");
+            if (artifactFiles.isEmpty()) {
+                throw new GradleException("LicenseGate: no artifact to scan. Set one with licenseGate { artifact = file(\"app-release.apk\") }"
+                        + " (an APK, AAB, AAR or IPA), or run a variant task such as licenseGateRelease in an Android project.");
             }
-            throw new GradleException("LicenseGate: the artifact " + artifacts.getFiles() + " does not exist. Build it first.");
+            throw new GradleException("LicenseGate: the artifact " + artifactFiles.getFiles() + " does not exist. Build it first.");
         }
-        List<File> searched = new ArrayList<>(artifacts.getFiles());
-        searched.addAll(fallbackArtifacts.getFiles());
-        throw new GradleException("LicenseGate: no ." + artifactExtension + " found for " + subject + " in " + searched
+        throw new GradleException("LicenseGate: no ." + artifactExtension + " found for " + subject + " in " + artifactFiles.getFiles()
                 + ". If this Android Gradle Plugin puts it elsewhere, register a LicenseGateTask with artifact = <the file>.");
+    }
+
+    /** Runs after every artifact passed (or only warned): variant tasks hand the gated artifact on to AGP here. */
+    protected void afterGate(List<File> targets) {
     }
 
     private List<File> expand(FileCollection collection) {
@@ -394,10 +436,7 @@ public class LicenseGateTask extends DefaultTask {
 
     /** Copies changed notices into {@link #getSyncNoticesTo()}; returns the failure message if any changed. */
     private String syncNotices(File notices) {
-        File destination = getSyncNoticesTo();
-        if (destination == null) {
-            return null;
-        }
+        File destination = syncNoticesTo.get().getAsFile();
         File[] files = notices.listFiles(File::isFile);
         if (files == null || files.length == 0) {
             return null;

@@ -2,7 +2,7 @@
 
 ELF is read with `struct` directly (headers, sections, the dynamic table, symbol tables): pyelftools' construct
 objects cost more than the rest of a scan on large libraries, so pyelftools serves as the oracle in the tests.
-Mach-O comes from LIEF, one slice at a time so byte offsets stay true to the member. Every parser error becomes a
+Mach-O is read the same way by macho.py (LIEF is its oracle in the tests). Every parser error becomes a
 `MemberError`: a truncated or hostile binary is reported, never a traceback.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from .errors import MemberError
 
@@ -357,106 +357,12 @@ def _defined_symbols(view: memoryview, off: int, length: int, strtab: tuple[int,
 # ---------------------------------------------------------------------------------------------------------------
 # Mach-O
 
-_MACHO_CPU = {7: "x86", 0x01000007: "x86_64", 12: "armv7", 0x0100000C: "arm64", 0x0200000C: "arm64_32"}
-_MACHO_FILETYPE = {1: "object", 2: "executable", 6: "native-library", 8: "bundle", 9: "native-library"}
-_MACHO_STRING_SECTIONS = {"__cstring", "__const", "__data", "__objc_methname", "__ustring", "__oslogstring", "__objc_classname"}
-
 
 def read_macho(data: bytes, member: str) -> BinaryInfo:
-    """Read a thin or fat Mach-O; a fat binary's facts are the union of its slices."""
-    try:
-        slices = _fat_slices(data) if data[:4] in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf") else [(0, len(data))]
-        infos = [_read_macho_slice(data, off, length) for off, length in slices]
-    except MemberError as exc:
-        raise MemberError(f"{member}: {exc}") from None
-    except Exception as exc:
-        raise MemberError(f"{member}: malformed Mach-O ({_reason(exc)})") from None
-    first = infos[0]
-    for other in infos[1:]:
-        for name in other.needed:
-            if name not in first.needed:
-                first.needed.append(name)
-        first.weak_needed |= other.weak_needed
-        first.rpaths.extend(r for r in other.rpaths if r not in first.rpaths)
-        first.symbols.extend(s for s in other.symbols if s not in set(first.symbols))
-        first.strings.extend(other.strings)
-        first.encrypted = first.encrypted or other.encrypted
-    if len(infos) > 1:
-        first.slices = [i.abi or "?" for i in infos]
-        first.abi = ",".join(first.slices)
-    return first
+    """Read a thin or fat Mach-O (or a universal static archive); a fat binary's facts are the union of its slices."""
+    from .macho import read_macho as read  # macho.py builds on this module's BinaryInfo and ar reader
 
-
-def _fat_slices(data: bytes) -> list[tuple[int, int]]:
-    if len(data) < 8:
-        raise MemberError("truncated fat Mach-O header")
-    magic, count = struct.unpack_from(">II", data, 0)
-    is64 = magic == 0xCAFEBABF
-    entsize = 32 if is64 else 20
-    if count == 0 or count > 32 or 8 + count * entsize > len(data):
-        raise MemberError(f"bad fat Mach-O architecture count {count}")
-    out = []
-    for i in range(count):
-        if is64:
-            _, _, off, length, _, _ = struct.unpack_from(">iiQQII", data, 8 + i * entsize)
-        else:
-            _, _, off, length, _ = struct.unpack_from(">iiIII", data, 8 + i * entsize)
-        if off + length > len(data) or length < 28:
-            raise MemberError(f"fat Mach-O slice {i} lies outside the file (offset {off}, size {length})")
-        out.append((off, length))
-    return out
-
-
-def _read_macho_slice(data: bytes, base: int, length: int) -> BinaryInfo:
-    import lief
-
-    lief.logging.disable()
-    raw = data[base : base + length]
-    # CPU and file type straight from the header: LIEF's enums warn on values they do not know. LIEF accepts a
-    # header whose load commands are cut off, so the size they claim is checked here first.
-    endian = "<" if raw[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") else ">"
-    header_size = 32 if raw[:4] in (b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf") else 28
-    if len(raw) < header_size:
-        raise MemberError("truncated Mach-O header")
-    cputype, _, ftype, _ncmds, sizeofcmds = struct.unpack_from(endian + "iiIII", raw, 4)
-    if header_size + sizeofcmds > len(raw):
-        raise MemberError(f"load commands ({sizeofcmds} bytes) run past the end of the file (truncated)")
-    fat = lief.MachO.parse(raw, lief.MachO.ParserConfig.quick)
-    if fat is None or fat.size == 0:
-        raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
-    binary: Any = fat.at(0)
-    if binary is None:
-        raise MemberError("LIEF could not parse the Mach-O slice (truncated or corrupt)")
-    cpu = _MACHO_CPU.get(cputype)
-    info = BinaryInfo(format="macho", kind=_MACHO_FILETYPE.get(ftype, "native-library"), abi=cpu)  # type: ignore[arg-type]
-    cmd: Any
-    for cmd in binary.commands:
-        ctype = str(cmd.command).rsplit(".", 1)[-1]
-        if ctype == "ID_DYLIB":
-            info.soname = cmd.name
-        elif ctype in ("LOAD_DYLIB", "LOAD_WEAK_DYLIB", "REEXPORT_DYLIB", "LAZY_LOAD_DYLIB", "LOAD_UPWARD_DYLIB"):
-            if cmd.name not in info.needed:
-                info.needed.append(cmd.name)
-            if ctype == "LOAD_WEAK_DYLIB":
-                info.weak_needed.add(cmd.name)
-        elif ctype == "RPATH":
-            info.rpaths.append(cmd.path)
-        elif ctype in ("ENCRYPTION_INFO", "ENCRYPTION_INFO_64") and cmd.crypt_id != 0:
-            info.encrypted = True
-    view = memoryview(data)
-    for sec in binary.sections:
-        if sec.name in _MACHO_STRING_SECTIONS and sec.size > 0 and sec.offset > 0:
-            off = base + sec.offset
-            end = min(off + sec.size, base + length)
-            if off < end:
-                info.strings.append((off, view[off:end]))
-    for sym in binary.symbols:
-        name = str(sym.name)
-        if name and (sym.raw_type & 0x0E) == 0x0E and (sym.raw_type & 0x01):  # N_SECT and N_EXT: defined, external
-            info.symbols.append(name[1:] if name.startswith("_") else name)
-    if not info.strings:
-        info.strings.append((base, view[base : base + length]))
-    return info
+    return read(data, member)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -473,14 +379,15 @@ def read_ar(data: bytes, member: str) -> BinaryInfo:
         raise MemberError(f"{member}: malformed static archive ({_reason(exc)})") from None
 
 
-def _read_ar(data: bytes) -> BinaryInfo:
-    if data.startswith(b"!<thin>\n"):
+def _read_ar(data: bytes, start: int = 0, end: int | None = None) -> BinaryInfo:
+    """The archive at data[start:end] (a slice of a universal archive), with offsets true to the member."""
+    if data.startswith(b"!<thin>\n", start):
         raise MemberError("thin archive: object files live outside it and cannot be analysed")
     info = BinaryInfo(format="ar", kind="static-archive", abi=None)
     objects = members = 0  # an empty archive (glibc's libdl.a stubs) is an empty static library
     view = memoryview(data)
-    pos = 8
-    size = len(data)
+    pos = start + 8
+    size = len(data) if end is None else end
     abis: set[str] = set()
     while pos + 60 <= size:
         hdr = data[pos : pos + 60]
@@ -511,6 +418,8 @@ def _read_ar(data: bytes) -> BinaryInfo:
             if payload.startswith(b"\x7fELF") and len(payload) >= 20:
                 machine = struct.unpack_from("<H" if payload[5] == 1 else ">H", payload, 18)[0]
                 abis.add({183: "arm64-v8a", 40: "armeabi-v7a", 3: "x86", 62: "x86_64", 243: "riscv64"}.get(machine, str(machine)))
+            elif payload[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") and len(payload) >= 8:  # little-endian Mach-O object
+                abis.add(_MACHO_CPU.get(struct.unpack_from("<I", payload, 4)[0], "?"))
             info.strings.append((payload_off, view[payload_off : payload_off + payload_len]))
         pos = body + length + (length & 1)
     if members and not objects:
@@ -520,6 +429,7 @@ def _read_ar(data: bytes) -> BinaryInfo:
     return info
 
 
+_MACHO_CPU = {7: "x86", 0x01000007: "x86_64", 12: "armv7", 0x0100000C: "arm64", 0x0200000C: "arm64_32"}
 # ELF, Mach-O (both byte orders, 32/64), LLVM bitcode (bitcode-enabled iOS static libraries).
 _OBJECT_MAGICS = {b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe", b"BC\xc0\xde", b"\xde\xc0\x17\x0b"}
 

@@ -565,72 +565,103 @@ class _ClassReader:
 
     def _step(self, code: bytes, pc: int, state: _State, max_stack: int) -> _State | None:
         """The state after the instruction at pc; None when control does not continue (return, throw)."""
-        stack, depth, local_strings = state
         op = code[pc]
         effect = _EFFECTS.get(op)
-        if effect is not None:
-            stack, depth = _pop(stack, depth, effect[0])
+        if effect is not None:  # an instruction that only pops and pushes values of no interest
+            stack, depth = _pop(state[0], state[1], effect[0])
             stack, depth = _push(stack, depth, None, effect[1])
-        elif op in (_LDC, _LDC_W):
-            index = code[pc + 1] if op == _LDC else _U2.unpack_from(code, pc + 1)[0]
-            pos = self._entry(index, _LDC_TAGS, "loadable constant")
-            value = self.utf8(self._u2(pos)) if self.tags[index] == _STRING else None
-            stack, depth = _push(stack, depth, value, 1)
-        elif op == _LDC2_W:
-            self._entry(_U2.unpack_from(code, pc + 1)[0], _LDC2_TAGS, "long/double constant")
-            stack, depth = _push(stack, depth, None, 2)
-        elif 0x15 <= op <= 0x2D or (op == _WIDE and 0x15 <= code[pc + 1] <= 0x19):  # loads
-            kind, index = _local_operand(code, pc, 0x15, 0x1A)
-            value = local_strings.get(index) if kind == 4 else None
-            stack, depth = _push(stack, depth, value, 2 if kind in (1, 3) else 1)
-        elif 0x36 <= op <= 0x4E or (op == _WIDE and 0x36 <= code[pc + 1] <= 0x3A):  # stores
-            kind, index = _local_operand(code, pc, 0x36, 0x3B)
-            wide = kind in (1, 3)
-            value = stack[0] if stack is not None else None
-            stack, depth = _pop(stack, depth, 2 if wide else 1)
-            local_strings = _store(local_strings, index, value if kind == 4 else None, wide)
-        elif op == _WIDE and code[pc + 1] == _RET:
-            return None
-        elif op == _IINC or op == _WIDE:  # iinc, wide iinc (wide loads and stores were handled above)
-            index = code[pc + 1] if op == _IINC else _U2.unpack_from(code, pc + 2)[0]
-            local_strings = _store(local_strings, index, None, False)
-        elif op in _DUPS:
-            count, order = _DUPS[op]
-            popped: list[str | None] = []
-            for _ in range(count):
-                if stack is None:
-                    raise _Unanalysable
-                popped.append(stack[0])
-                stack = stack[1]
-            for k in order:
-                stack = (popped[k], stack)
-            depth += len(order) - count
-        elif _GETSTATIC <= op <= _PUTFIELD:
-            _none, slots = self._ref_shape(_U2.unpack_from(code, pc + 1)[0], "field")
-            receiver = 1 if op in (_GETFIELD, _PUTFIELD) else 0
-            if op in (_GETSTATIC, _GETFIELD):
-                stack, depth = _pop(stack, depth, receiver)
-                stack, depth = _push(stack, depth, None, slots)
-            else:
-                stack, depth = _pop(stack, depth, receiver + slots)
-        elif _INVOKEVIRTUAL <= op <= _INVOKEDYNAMIC:
-            index = _U2.unpack_from(code, pc + 1)[0]
-            arguments, result = self._ref_shape(index, "dynamic" if op == _INVOKEDYNAMIC else "method")
-            receiver = 0 if op in (_INVOKESTATIC, _INVOKEDYNAMIC) else 1
-            stack, depth = _pop(stack, depth, arguments + receiver)
-            stack, depth = _push(stack, depth, None, result)
-        elif op == _MULTIANEWARRAY:
-            stack, depth = _pop(stack, depth, code[pc + 3])
-            stack, depth = _push(stack, depth, None, 1)
-        elif op in (_JSR, _JSR_W):
-            raise _Unanalysable  # subroutines (class files before version 50): not worth following
-        elif op in _ENDS:  # returns, athrow, ret
-            return None
+            after: _State | None = (stack, depth, state[2])
         else:
-            self._fail(f"opcode 0x{op:02x} at code offset {pc} is not handled")
-        if depth > max_stack:
+            after = self._special(code, pc, op, state)
+        if after is not None and after[1] > max_stack:
             raise _Unanalysable
-        return stack, depth, local_strings
+        return after
+
+    def _special(self, code: bytes, pc: int, op: int, state: _State) -> _State | None:
+        """Instructions whose effect depends on their operands: constants, locals, dups, fields and invokes."""
+        if op in (_LDC, _LDC_W, _LDC2_W):
+            return self._constant(code, pc, op, state)
+        if 0x15 <= op <= 0x2D or (op == _WIDE and 0x15 <= code[pc + 1] <= 0x19):
+            return _load(code, pc, state)
+        if 0x36 <= op <= 0x4E or (op == _WIDE and 0x36 <= code[pc + 1] <= 0x3A):
+            return _store_local(code, pc, state)
+        if op in _ENDS or (op == _WIDE and code[pc + 1] == _RET):  # returns, athrow, ret
+            return None
+        if op == _IINC or op == _WIDE:  # iinc, wide iinc (wide loads and stores were handled above)
+            index = code[pc + 1] if op == _IINC else _U2.unpack_from(code, pc + 2)[0]
+            return state[0], state[1], _store(state[2], index, None, False)
+        if op in _DUPS:
+            return _dup(op, state)
+        if _GETSTATIC <= op <= _PUTFIELD:
+            return self._field(code, pc, op, state)
+        if _INVOKEVIRTUAL <= op <= _INVOKEDYNAMIC:
+            return self._invoke(code, pc, op, state)
+        if op == _MULTIANEWARRAY:
+            stack, depth = _pop(state[0], state[1], code[pc + 3])
+            return (*_push(stack, depth, None, 1), state[2])
+        if op in (_JSR, _JSR_W):
+            raise _Unanalysable  # subroutines (class files before version 50): not worth following
+        self._fail(f"opcode 0x{op:02x} at code offset {pc} is not handled")
+
+    def _constant(self, code: bytes, pc: int, op: int, state: _State) -> _State:
+        """ldc / ldc_w push a constant (a string is tracked), ldc2_w a long or double."""
+        if op == _LDC2_W:
+            self._entry(_U2.unpack_from(code, pc + 1)[0], _LDC2_TAGS, "long/double constant")
+            return (*_push(state[0], state[1], None, 2), state[2])
+        index = code[pc + 1] if op == _LDC else _U2.unpack_from(code, pc + 1)[0]
+        pos = self._entry(index, _LDC_TAGS, "loadable constant")
+        value = self.utf8(self._u2(pos)) if self.tags[index] == _STRING else None
+        return (*_push(state[0], state[1], value, 1), state[2])
+
+    def _field(self, code: bytes, pc: int, op: int, state: _State) -> _State:
+        """getstatic/getfield push the field's value; putstatic/putfield pop it (and the object)."""
+        _none, slots = self._ref_shape(_U2.unpack_from(code, pc + 1)[0], "field")
+        receiver = 1 if op in (_GETFIELD, _PUTFIELD) else 0
+        if op in (_GETSTATIC, _GETFIELD):
+            stack, depth = _pop(state[0], state[1], receiver)
+            return (*_push(stack, depth, None, slots), state[2])
+        return (*_pop(state[0], state[1], receiver + slots), state[2])
+
+    def _invoke(self, code: bytes, pc: int, op: int, state: _State) -> _State:
+        """An invoke pops its arguments (and receiver) and pushes its result."""
+        index = _U2.unpack_from(code, pc + 1)[0]
+        arguments, result = self._ref_shape(index, "dynamic" if op == _INVOKEDYNAMIC else "method")
+        receiver = 0 if op in (_INVOKESTATIC, _INVOKEDYNAMIC) else 1
+        stack, depth = _pop(state[0], state[1], arguments + receiver)
+        return (*_push(stack, depth, None, result), state[2])
+
+
+def _load(code: bytes, pc: int, state: _State) -> _State:
+    """A load pushes a local; a reference local known to hold a string pushes that string."""
+    stack, depth, local_strings = state
+    kind, index = _local_operand(code, pc, 0x15, 0x1A)
+    value = local_strings.get(index) if kind == 4 else None
+    return (*_push(stack, depth, value, 2 if kind in (1, 3) else 1), local_strings)
+
+
+def _store_local(code: bytes, pc: int, state: _State) -> _State:
+    """A store pops into a local, which then holds the string popped (reference stores) or nothing known."""
+    stack, depth, local_strings = state
+    kind, index = _local_operand(code, pc, 0x36, 0x3B)
+    wide = kind in (1, 3)
+    value = stack[0] if stack is not None else None
+    stack, depth = _pop(stack, depth, 2 if wide else 1)
+    return stack, depth, _store(local_strings, index, value if kind == 4 else None, wide)
+
+
+def _dup(op: int, state: _State) -> _State:
+    """dup, dup_x1, dup2, swap, ...: rearrange the top values, strings included."""
+    stack, depth, local_strings = state
+    count, order = _DUPS[op]
+    popped: list[str | None] = []
+    for _ in range(count):
+        if stack is None:
+            raise _Unanalysable
+        popped.append(stack[0])
+        stack = stack[1]
+    for k in order:
+        stack = (popped[k], stack)
+    return stack, depth + len(order) - count, local_strings
 
 
 def _local_operand(code: bytes, pc: int, explicit: int, implicit: int) -> tuple[int, int]:

@@ -33,71 +33,92 @@ def _module(path: str) -> str:
     return ""
 
 
+class _Natives:
+    """The native components of one artifact, indexed the ways loaders look libraries up."""
+
+    def __init__(self, components: list[Component]) -> None:
+        self.all = [c for c in components if c.format in ("elf", "macho")]
+        self.by_path = {c.path: c for c in self.all}
+        self.by_soname: dict[tuple[str, str | None], list[Component]] = defaultdict(list)
+        self.by_name: dict[tuple[str, str | None], list[Component]] = defaultdict(list)
+        self.by_file: dict[str, list[Component]] = defaultdict(list)
+        for c in self.all:
+            if c.soname:
+                self.by_soname[(c.soname, c.abi)].append(c)
+                self.by_soname[(posixpath.basename(c.soname), c.abi)].append(c)
+            self.by_name[(posixpath.basename(c.path), c.abi)].append(c)
+            self.by_file[posixpath.basename(c.path)].append(c)
+        self.executables = [c for c in self.all if c.format == "macho" and c.kind == "executable"]
+
+    def elf_target(self, comp: Component, name: str) -> Component | None:
+        """What an ELF loader finds for `name`: by soname, then by file name, within the ABI."""
+        return _pick(comp, self.by_soname.get((name, comp.abi), []) or self.by_name.get((name, comp.abi), []))
+
+
 def resolve(components: list[Component], load_sites: list[LoadSite]) -> None:
-    natives = [c for c in components if c.format in ("elf", "macho")]
-    by_path = {c.path: c for c in natives}
-    by_soname: dict[tuple[str, str | None], list[Component]] = defaultdict(list)
-    by_name: dict[tuple[str, str | None], list[Component]] = defaultdict(list)
-    for c in natives:
-        if c.soname:
-            by_soname[(c.soname, c.abi)].append(c)
-            by_soname[(posixpath.basename(c.soname), c.abi)].append(c)
-        by_name[(posixpath.basename(c.path), c.abi)].append(c)
-
-    executables = [c for c in natives if c.format == "macho" and c.kind == "executable"]
-
-    def link(src: Component, dst: Component) -> None:
-        if dst.path not in src.links:
-            src.links.append(dst.path)
-        if src.path not in dst.loaded_by:
-            dst.loaded_by.append(src.path)
-
-    for comp in natives:
-        for needed in comp.needed:
-            target = None
-            if comp.format == "elf":
-                target = _pick(comp, by_soname.get((needed, comp.abi), []) or by_name.get((needed, comp.abi), []))
-            else:
-                target = _resolve_macho(comp, needed, by_path, by_soname, executables)
-            if target is None or target is comp:
-                comp.unresolved_links.append(needed)
-            else:
-                link(comp, target)
-
-    # dlopen("libx.so") with a constant name in native code: a run-time link, resolved like DT_NEEDED.
-    for comp in natives:
-        loaded = []
-        for name in comp.dlopen_names:
-            target = _pick(comp, by_soname.get((name, comp.abi), []) or by_name.get((name, comp.abi), []))
-            if target is not None and target is not comp and target.path not in comp.links:
-                link(comp, target)
-                loaded.append(target.path)
-        if loaded:
-            comp.details["dlopen_links"] = sorted(loaded)
-
-    # DEX call sites: loadLibrary("x") -> lib/<abi>/libx.so in the same container and module, every ABI.
-    libs_by_file: dict[str, list[Component]] = defaultdict(list)
-    for c in natives:
-        libs_by_file[posixpath.basename(c.path)].append(c)
+    """Fill in `links`, `loaded_by`, `unresolved_links` and `load_sites` of the native components."""
+    natives = _Natives(components)
+    for comp in natives.all:
+        _link_needed(comp, natives)
+    for comp in natives.all:
+        _link_dlopen(comp, natives)
     for site in load_sites:
-        if site.argument is None:
-            continue
-        if site.call == "loadLibrary":
-            # The installer puts lib/<abi>/ (jni/<abi>/ in an AAR) on the library path, for every module of a bundle.
-            fname = f"lib{site.argument}.so"
-            candidates = [c for c in libs_by_file.get(fname, []) if _container(c.path) == _container(site.member) and _in_native_lib_dir(c.path)]
-        else:
-            # System.load takes a full path on the device, where the app put a file it unpacked or downloaded:
-            # any shipped library with that file name may be it, nested archives included.
-            candidates = list(libs_by_file.get(posixpath.basename(site.argument), []))
-        for c in candidates:
-            if site.member not in c.loaded_by:
-                c.loaded_by.append(site.member)
-            if site not in c.load_sites:
-                c.load_sites.append(site)
-    for c in natives:
+        _link_load_site(site, natives)
+    for c in natives.all:
         c.links.sort()
         c.loaded_by.sort()
+
+
+def _link(src: Component, dst: Component) -> None:
+    if dst.path not in src.links:
+        src.links.append(dst.path)
+    if src.path not in dst.loaded_by:
+        dst.loaded_by.append(src.path)
+
+
+def _link_needed(comp: Component, natives: _Natives) -> None:
+    """DT_NEEDED entries and Mach-O load commands."""
+    for needed in comp.needed:
+        if comp.format == "elf":
+            target = natives.elf_target(comp, needed)
+        else:
+            target = _resolve_macho(comp, needed, natives.by_path, natives.by_soname, natives.executables)
+        if target is None or target is comp:
+            comp.unresolved_links.append(needed)
+        else:
+            _link(comp, target)
+
+
+def _link_dlopen(comp: Component, natives: _Natives) -> None:
+    """dlopen("libx.so") with a constant name in native code: a run-time link, resolved like DT_NEEDED."""
+    loaded = []
+    for name in comp.dlopen_names:
+        target = natives.elf_target(comp, name)
+        if target is not None and target is not comp and target.path not in comp.links:
+            _link(comp, target)
+            loaded.append(target.path)
+    if loaded:
+        comp.details["dlopen_links"] = sorted(loaded)
+
+
+def _link_load_site(site: LoadSite, natives: _Natives) -> None:
+    """DEX and class-file call sites: loadLibrary("x") -> lib/<abi>/libx.so in the same container and module, every
+    ABI; load("/path/libx.so") -> any shipped libx.so."""
+    if site.argument is None:
+        return
+    if site.call == "loadLibrary":
+        # The installer puts lib/<abi>/ (jni/<abi>/ in an AAR) on the library path, for every module of a bundle.
+        candidates = [c for c in natives.by_file.get(f"lib{site.argument}.so", [])
+                      if _container(c.path) == _container(site.member) and _in_native_lib_dir(c.path)]
+    else:
+        # System.load takes a full path on the device, where the app put a file it unpacked or downloaded:
+        # any shipped library with that file name may be it, nested archives included.
+        candidates = list(natives.by_file.get(posixpath.basename(site.argument), []))
+    for c in candidates:
+        if site.member not in c.loaded_by:
+            c.loaded_by.append(site.member)
+        if site not in c.load_sites:
+            c.load_sites.append(site)
 
 
 def _in_native_lib_dir(path: str) -> bool:
@@ -123,25 +144,11 @@ def _resolve_macho(
     by_soname: dict[tuple[str, str | None], list[Component]],
     executables: list[Component],
 ) -> Component | None:
+    """A Mach-O load command: by path (`@rpath`, `@executable_path`, `@loader_path`), then install name, then file
+    name within the same container; system libraries resolve to nothing."""
     container = _container(comp.path)
     prefix = container + "!/" if container else ""
-    inner = _inner(comp.path)
-    loader_dir = posixpath.dirname(inner)
-    exe = _bundle_executable(comp, executables)
-    exe_dir = posixpath.dirname(_inner(exe.path)) if exe else loader_dir
-
-    candidates: list[str] = []
-    if needed.startswith("@rpath/"):
-        rest = needed[len("@rpath/"):]
-        rpaths = list(comp.rpaths) + ([r for r in exe.rpaths if r not in comp.rpaths] if exe else [])
-        for rp in rpaths:
-            base = rp.replace("@executable_path", exe_dir).replace("@loader_path", loader_dir)
-            candidates.append(posixpath.normpath(posixpath.join(base, rest)))
-    elif needed.startswith("@executable_path/"):
-        candidates.append(posixpath.normpath(posixpath.join(exe_dir, needed[len("@executable_path/"):])))
-    elif needed.startswith("@loader_path/"):
-        candidates.append(posixpath.normpath(posixpath.join(loader_dir, needed[len("@loader_path/"):])))
-    for cand in candidates:
+    for cand in _macho_paths(comp, needed, _bundle_executable(comp, executables)):
         hit = by_path.get(prefix + cand.lstrip("/"))
         if hit is not None:
             return hit
@@ -149,13 +156,28 @@ def _resolve_macho(
     same = [c for c in by_soname.get((needed, None), []) + _by_install_name(needed, by_path) if _container(c.path) == container]
     if same:
         return same[0]
-    if needed.startswith("/System/") or needed.startswith("/usr/lib/"):
+    if needed.startswith(("/System/", "/usr/lib/")):
         return None
     base = posixpath.basename(needed)
-    for path, c in by_path.items():
-        if c is not comp and c.format == "macho" and _container(path) == container and posixpath.basename(path) == base:
-            return c
-    return None
+    return next((c for path, c in by_path.items() if c is not comp and c.format == "macho"
+                 and _container(path) == container and posixpath.basename(path) == base), None)
+
+
+def _macho_paths(comp: Component, needed: str, exe: Component | None) -> list[str]:
+    """The member paths a load command names through `@rpath` (the loader's then the executable's LC_RPATHs),
+    `@executable_path` or `@loader_path`."""
+    loader_dir = posixpath.dirname(_inner(comp.path))
+    exe_dir = posixpath.dirname(_inner(exe.path)) if exe else loader_dir
+    if needed.startswith("@rpath/"):
+        rest = needed[len("@rpath/"):]
+        rpaths = list(comp.rpaths) + ([r for r in exe.rpaths if r not in comp.rpaths] if exe else [])
+        return [posixpath.normpath(posixpath.join(rp.replace("@executable_path", exe_dir).replace("@loader_path", loader_dir), rest))
+                for rp in rpaths]
+    if needed.startswith("@executable_path/"):
+        return [posixpath.normpath(posixpath.join(exe_dir, needed[len("@executable_path/"):]))]
+    if needed.startswith("@loader_path/"):
+        return [posixpath.normpath(posixpath.join(loader_dir, needed[len("@loader_path/"):]))]
+    return []
 
 
 def _by_install_name(needed: str, by_path: dict[str, Component]) -> list[Component]:

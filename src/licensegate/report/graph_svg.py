@@ -37,31 +37,46 @@ def _app_node(origin: str) -> str:
 
 
 def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[str, Node], list[tuple[str, str]], set[tuple[str, str]]]:
-    nodes: dict[str, Node] = {}
-    for c in sorted(components, key=lambda c: c.path):
-        fam = "app" if c.origin == "unidentified" and c.kind != "model" else c.family
-        sub = (c.license or "licence unknown") if fam != "app" else "app code (unidentified)"
-        nodes[c.path] = Node(c.path, "/".join(c.path.split("/")[-2:]), sub, fam)
+    """Nodes placed in layers (longest path from app code), the edges, and the edges on a copyleft chain."""
+    nodes = {c.path: _node(c) for c in sorted(components, key=lambda c: c.path)}
+    edges = _edges(components, nodes)
+    _assign_layers(nodes, edges)
+    _place(nodes, edges)
+    return nodes, edges, _hot_edges(findings)
+
+
+def _node(c: Component) -> Node:
+    fam = "app" if c.origin == "unidentified" and c.kind != "model" else c.family
+    sub = (c.license or "licence unknown") if fam != "app" else "app code (unidentified)"
+    return Node(c.path, "/".join(c.path.split("/")[-2:]), sub, fam)
+
+
+def _edges(components: list[Component], nodes: dict[str, Node]) -> list[tuple[str, str]]:
+    """Links between components, and from each DEX or class file that loads one (added as an app node)."""
     edges: list[tuple[str, str]] = []
     for c in components:
-        for t in c.links:
-            if t in nodes:
-                edges.append((c.path, t))
+        edges.extend((c.path, t) for t in c.links if t in nodes)
         for site in c.load_sites:
             src = site.member
             if src not in nodes:
                 nodes[src] = Node(src, src, "app code (DEX)", "app")
             if (src, c.path) not in edges:
                 edges.append((src, c.path))
+    return edges
+
+
+def _hot_edges(findings: list[Finding]) -> set[tuple[str, str]]:
     hot: set[tuple[str, str]] = set()
     for f in findings:
         if f.rule == "app-links-copyleft" and len(f.chain) > 1:
             chain = [_app_node(f.chain[0]), *f.chain[1:]]
             hot.update(zip(chain, chain[1:], strict=False))
-    preds: dict[str, list[str]] = {n: [] for n in nodes}
-    for a, b in edges:
-        preds[b].append(a)
-    for _ in range(len(nodes)):  # longest-path layering, bounded so a cycle cannot loop forever
+    return hot
+
+
+def _assign_layers(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> None:
+    """Longest-path layering, bounded so a cycle cannot loop forever."""
+    for _ in range(len(nodes)):
         changed = False
         for a, b in edges:
             if nodes[b].layer < nodes[a].layer + 1 and nodes[a].layer + 1 < len(nodes):
@@ -69,6 +84,13 @@ def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[s
                 changed = True
         if not changed:
             break
+
+
+def _place(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> None:
+    """Order each layer by its nodes' predecessors (the barycentre heuristic) and give every node its x and y."""
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        preds[b].append(a)
     layers: dict[int, list[Node]] = {}
     for n in nodes.values():
         layers.setdefault(n.layer, []).append(n)
@@ -83,7 +105,6 @@ def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[s
             n.order = i
             n.x = _PAD + li * (_W + _GX)
             n.y = _PAD + i * (_H + _GY)
-    return nodes, edges, hot
 
 
 def render_svg(components: list[Component], findings: list[Finding]) -> str:

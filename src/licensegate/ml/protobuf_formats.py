@@ -145,9 +145,21 @@ def _onnx_value_info(data: bytes | memoryview, f: Field) -> TensorSummary:
 
 
 def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph: Field) -> ModelFile:
+    """A ModelProto: its header fields, opsets, graph inputs and outputs, and metadata_props."""
     ir = _first(fields, 1)
     mf = ModelFile(format="onnx", member=member, format_version=str(ir.value if ir else ""))
     mf.evidence.append(evidence("ONNX ModelProto (ir_version, graph)", 0, "model/onnx/model-proto", member))
+    _onnx_header(data, member, fields, mf)
+    opsets = [_onnx_opset(data, op) for op in _all(fields, 8)[:32]]
+    if opsets:
+        mf.metadata["opset_import"] = ",".join(opsets)
+    _onnx_graph(data, graph, mf)
+    apply_props(mf, _onnx_props(data, fields), "model/onnx")
+    return mf
+
+
+def _onnx_header(data: bytes | memoryview, member: str, fields: list[Field], mf: ModelFile) -> None:
+    """producer_name and _version (2, 3), domain (4), model_version (5), doc_string (6)."""
     pn, pv = _first(fields, 2), _first(fields, 3)
     if pn is not None:
         name = text(data, pn, 256)
@@ -160,14 +172,17 @@ def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph
     if (doc := _first(fields, 6)) is not None and (doc_text := trim(text(data, doc))):
         mf.description = doc_text
         mf.evidence.append(evidence(f"doc_string: {doc_text}", doc.start, "model/onnx/doc-string", member))
-    opsets = []
-    for op in _all(fields, 8)[:32]:
-        ofs = parse_message(data, op.start, op.end) if op.wire_type == LENGTH else []
-        d, v = _first(ofs, 1), _first(ofs, 2)
-        opsets.append(f"{text(data, d, 64) if d else 'ai.onnx'}:{v.value if v else '?'}")
-    if opsets:
-        mf.metadata["opset_import"] = ",".join(opsets)
 
+
+def _onnx_opset(data: bytes | memoryview, op: Field) -> str:
+    """An OperatorSetIdProto as "domain:version" (the default domain is ai.onnx)."""
+    ofs = parse_message(data, op.start, op.end) if op.wire_type == LENGTH else []
+    d, v = _first(ofs, 1), _first(ofs, 2)
+    return f"{text(data, d, 64) if d else 'ai.onnx'}:{v.value if v else '?'}"
+
+
+def _onnx_graph(data: bytes | memoryview, graph: Field, mf: ModelFile) -> None:
+    """The GraphProto's name, its inputs that are not initialisers (weights), and its outputs."""
     gfs = parse_message(data, graph.start, graph.end)
     if (gname := _first(gfs, 2)) is not None and gname.wire_type == LENGTH:
         mf.metadata["graph_name"] = text(data, gname, 256)
@@ -184,14 +199,16 @@ def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph
                 mf.inputs.append(t)
     mf.outputs = [_onnx_value_info(data, vi) for vi in _all(gfs, 12)[:MAX_IO] if vi.wire_type == LENGTH]
 
+
+def _onnx_props(data: bytes | memoryview, fields: list[Field]) -> dict[str, tuple[str, int]]:
+    """metadata_props (14): key -> (value, offset of the key)."""
     props: dict[str, tuple[str, int]] = {}
     for prop in _all(fields, 14)[:256]:
         pfs = parse_message(data, prop.start, prop.end)
         k, v = _first(pfs, 1), _first(pfs, 2)
         if k is not None and k.wire_type == LENGTH:
             props[text(data, k, 256)] = (text(data, v) if v and v.wire_type == LENGTH else "", k.start)
-    apply_props(mf, props, "model/onnx")
-    return mf
+    return props
 
 
 # ---------------------------------------------------------------- Core ML

@@ -21,6 +21,9 @@ EvidenceKind = Literal[
 
 Confidence = Literal["high", "medium", "low"]
 
+# How much a finding matters; a policy may also set a rule "off" (licensegate.policy.rules.SEVERITIES).
+Severity = Literal["error", "warning", "info"]
+
 # Licence families, most to least restrictive for a distributor of a proprietary app.
 Family = Literal["nonfree", "agpl", "gpl", "lgpl", "weak-copyleft", "permissive", "unknown"]
 
@@ -120,7 +123,7 @@ class Component:
 @dataclass
 class Finding:
     rule: str  # stable rule id, e.g. "copyleft-gpl"
-    severity: Literal["error", "warning", "info"]
+    severity: Severity
     component: str | None  # component path
     message: str
     obligations: list[Obligation] = field(default_factory=list)

@@ -188,6 +188,12 @@ def _ids() -> _Ids:
     )
 
 
+def current_licence_ids() -> dict[str, str]:
+    """The SPDX License List's current (not deprecated) licence ids, by lower-case id."""
+    ids = _ids()
+    return {k: v for k, v in ids.licences.items() if v not in ids.deprecated_licences}
+
+
 def list_versions() -> tuple[str, str]:
     """Versions of the vendored (spdx-license-ids, spdx-exceptions) lists."""
     ids = _ids()
@@ -402,3 +408,27 @@ def choice(expr: str | Expression) -> tuple[str, str]:
     if not reasons:
         return str(chosen), "no choice: the expression has no OR"
     return str(chosen), "distributor's choice under OR: " + "; ".join(reasons)
+
+
+def licence_ids(expression: str | None, *, exceptions: bool = True) -> list[str]:
+    """Every licence id (and exception id, unless `exceptions` is False) in an SPDX expression, each once, in order
+    of appearance; [] when the text is not an expression."""
+    if not expression:
+        return []
+    try:
+        e = parse(expression, strict=False)
+    except SpdxError:
+        return []
+    out: list[str] = []
+
+    def walk(x: Expression) -> None:
+        if isinstance(x, LicenseId):
+            out.append(x.id)
+        elif isinstance(x, With):
+            out.extend([x.licence.id, x.exception] if exceptions else [x.licence.id])
+        else:
+            for a in x.args:
+                walk(a)
+
+    walk(e)
+    return list(dict.fromkeys(out))

@@ -20,6 +20,3 @@ def evidence(text: str, offset: int | None, rule: str, member: str) -> Evidence:
     shown = text if len(text) <= 200 else text[:199] + "…"
     return Evidence(kind="metadata", text=shown, offset=offset, rule=rule, member=member)
 
-
-def as_bytes(data: bytes | memoryview) -> bytes:
-    return data if isinstance(data, bytes) else bytes(data)

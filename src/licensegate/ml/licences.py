@@ -5,13 +5,12 @@ The data lives in `licensegate/data/model_licences.toml` (sources cited there); 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from licensegate import _toml
+from licensegate import _toml, spdx
 
 
 @dataclass(frozen=True)
@@ -103,18 +102,7 @@ def licence_table() -> LicenceTable:
         by_alias.setdefault(_normalise(e.spdx), e)
         for a in e.aliases:
             by_alias.setdefault(a, e)
-    return LicenceTable(tuple(entries), by_id, by_alias, _spdx_ids())
-
-
-def _spdx_ids() -> dict[str, str]:
-    """The SPDX License List ids vendored beside this data, if present (owned by the SPDX module)."""
-    try:
-        raw = resources.files("licensegate").joinpath("data", "spdx_ids.json").read_bytes()
-        doc = json.loads(raw)
-        ids = doc["licenses"]["ids"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return {str(i).lower(): str(i) for i in ids if isinstance(i, str)}
+    return LicenceTable(tuple(entries), by_id, by_alias, spdx.current_licence_ids())
 
 
 def _as_expression(text: str, table: LicenceTable) -> str | None:
@@ -186,30 +174,12 @@ def to_spdx(raw: str | None) -> str | None:
     return None
 
 
-def licence_ids(expression: str) -> list[str]:
-    """The licence ids of an SPDX expression (exceptions and operators left out)."""
-    tokens = _TOKEN.findall(expression)
-    ids: list[str] = []
-    after_with = False
-    for tok in tokens:
-        low = tok.lower()
-        if tok in "()":
-            continue
-        if low in _OPERATORS:
-            after_with = low == "with"
-            continue
-        if not after_with:
-            ids.append(tok)
-        after_with = False
-    return ids
-
-
 def is_free(expression: str | None) -> bool:
     """Whether every licence in the expression is free (DFSG/OSI); unknown ids are not."""
     if not expression:
         return False
     table = licence_table()
-    ids = licence_ids(expression)
+    ids = spdx.licence_ids(expression, exceptions=False)
     return bool(ids) and all((e := table.by_id.get(i.lower())) is not None and e.free for i in ids)
 
 
@@ -219,7 +189,7 @@ def use_restrictions(expression: str | None) -> list[UseRestriction]:
         return []
     table = licence_table()
     out: list[UseRestriction] = []
-    for i in licence_ids(expression):
+    for i in spdx.licence_ids(expression, exceptions=False):
         e = table.by_id.get(i.lower())
         if e is not None and e.restriction is not None and e.restriction not in out:
             out.append(e.restriction)

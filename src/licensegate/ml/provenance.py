@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from licensegate import spdx
 from licensegate.errors import UsageError
-from licensegate.ml.licences import UseRestriction, is_free, licence_ids, to_spdx, use_restrictions
+from licensegate.ml.licences import UseRestriction, is_free, to_spdx, use_restrictions
 from licensegate.ml.modelfile import ModelFile
 from licensegate.model import Evidence
 
@@ -23,7 +24,7 @@ DEFAULT_STANCE: Stance = "training-code"  # why: docs/models.md, "The default"
 
 DebianClass = Literal["Free", "ToxicCandy", "NonFree"]
 MofClass = Literal["Class I", "Class II", "Class III"]
-Severity = Literal["ok", "violation", "warning", "info"]
+RequirementStatus = Literal["ok", "violation", "warning", "info"]
 
 # LF Model Openness Framework components per class (REFERENCES.md section 4); each class includes the one below.
 MOF_COMPONENTS: dict[MofClass, tuple[str, ...]] = {
@@ -185,7 +186,7 @@ def _norm(text: str) -> str:
 
 def _same_licence(a_raw: str, a_spdx: str | None, b_raw: str, b_spdx: str | None) -> bool:
     if a_spdx and b_spdx:
-        return sorted(i.lower() for i in licence_ids(a_spdx)) == sorted(i.lower() for i in licence_ids(b_spdx))
+        return sorted(i.lower() for i in spdx.licence_ids(a_spdx, exceptions=False)) == sorted(i.lower() for i in spdx.licence_ids(b_spdx, exceptions=False))
     return _norm(a_raw) == _norm(b_raw)
 
 
@@ -338,7 +339,7 @@ class Requirement:
     present: bool
     where: str | None  # member path, URL, or the declaration's source
     source: Literal["artifact", "embedded", "declared"] | None
-    severity: Severity
+    severity: RequirementStatus  # "violation": missing and required now; "info": needed only under the GPL
 
     def to_json(self) -> dict[str, object]:
         return {"key": self.key, "what": self.what, "present": self.present, "where": self.where,
@@ -356,7 +357,7 @@ def stance_requirements(
     if stance not in STANCES:
         raise UsageError(f"models.source must be one of {', '.join(STANCES)}; got {stance!r}")
 
-    def sev(present: bool, key: str) -> Severity:
+    def sev(present: bool, key: str) -> RequirementStatus:
         if present:
             return "ok"
         if app_gpl_covered:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
 
 from .. import _toml
+from ..model import Severity
 
-Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info", "off")  # what a policy may set; "off" drops a finding
 
 

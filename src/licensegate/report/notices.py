@@ -102,29 +102,6 @@ def licence_text(ident: str) -> LicenceText:
     return LicenceText(ident, ident, f"https://spdx.org/licenses/{ident}.html", None)
 
 
-def licence_ids(expression: str | None) -> list[str]:
-    """Every licence and exception id in an SPDX expression, in order of appearance."""
-    if not expression:
-        return []
-    try:
-        e = spdx.parse(expression, strict=False)
-    except spdx.SpdxError:
-        return []
-    out: list[str] = []
-
-    def walk(x: spdx.Expression) -> None:
-        if isinstance(x, spdx.LicenseId):
-            out.append(x.id)
-        elif isinstance(x, spdx.With):
-            out.extend([x.licence.id, x.exception])
-        else:
-            for a in x.args:
-                walk(a)
-
-    walk(e)
-    return list(dict.fromkeys(out))
-
-
 def _entry_from_component(c: Component) -> NoticeEntry:
     texts = [e.text for e in c.evidence]
     return NoticeEntry(c.name, c.version, c.license, c.family, c.kind, [c.path], copyright_lines(texts),
@@ -166,7 +143,7 @@ def collect(report: Report) -> Notices:
     entries = sorted(merged.values(), key=lambda e: (e.name.lower(), e.version or ""))
     ids: list[str] = []
     for e in [*entries, *models]:
-        ids += [i for i in licence_ids(e.license) if i not in ids]
+        ids += [i for i in spdx.licence_ids(e.license) if i not in ids]
     licences = [licence_text(i) for i in sorted(ids, key=str.lower)]
     offer = [e for e in entries if e.family in OFFER_FAMILIES]
     return Notices(report, entries, models, licences, offer, str(_licence_index().get("version")))

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from .. import __version__, spdx
 from ..model import Component
+from ..spdx import licence_ids
 from . import Report
-from .notices import copyright_lines, licence_ids
+from .notices import copyright_lines
 
 _NS = uuid.UUID("0d5c1d8e-3f4a-5e6b-9c7d-2e1f0a9b8c7d")
 _PURPOSE = {"executable": "APPLICATION", "native-library": "LIBRARY", "java-library": "LIBRARY",

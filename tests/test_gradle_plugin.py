@@ -29,160 +29,51 @@ REPO = Path(__file__).resolve().parent.parent
 PLUGIN_SOURCE = REPO / "gradle-plugin"
 GRADLE_TIMEOUT = 300
 
+MAVEN_REPO = Path(os.environ.get("LICENSEGATE_MAVEN_REPO", Path.home() / ".m2/repository"))
+# Fetched by .ci/run (its Maven block): the Gradle API as Maven Central publishes it, and what its signatures name.
+GRADLE_API_JARS = [
+    MAVEN_REPO / "dev/gradleplugins/gradle-api/8.11.1/gradle-api-8.11.1.jar",
+    MAVEN_REPO / "org/codehaus/groovy/groovy/3.0.22/groovy-3.0.22.jar",
+]
+
+
+KOTLIN = "2.2.21"
+KOTLIN_STDLIB = MAVEN_REPO / f"org/jetbrains/kotlin/kotlin-stdlib/{KOTLIN}/kotlin-stdlib-{KOTLIN}.jar"
+
+
 if shutil.which("gradle") is None:
     pytest.fail("gradle is not installed: .ci/run installs Debian's gradle (apt-get install gradle)", pytrace=False)
 
 
-# ---- a fake Android application plugin, built once per session as an included build ----------------
+# ---- a fake Android Gradle Plugin, built once per session as an included build ----------------------
 
+# tests/fake_agp/: the public types of AGP's artifact API (com.android.build.api.artifact / .variant) with AGP's
+# names, packages and signatures (Kotlin function types included, from the real kotlin-stdlib), and a small
+# implementation that chains transforms the way AGP does; plus a publishing plugin that takes SingleArtifact.BUNDLE
+# or AAR directly, as gradle-play-publisher does. The one deliberate difference: Artifacts.use takes a Provider, the
+# supertype of AGP's TaskProvider, which Gradle 4.4 lacks (see Artifacts.java).
+FAKE_AGP_SOURCE = Path(__file__).resolve().parent / "fake_agp"
 FAKE_AGP_BUILD = """\
 apply plugin: 'java-gradle-plugin'
 group = 'test.fake'
 version = '1.0'
-sourceCompatibility = 1.8
-targetCompatibility = 1.8
-tasks.withType(JavaCompile) { options.compilerArgs += ['-Xlint:-options'] }
-gradlePlugin {
-    plugins {
-        fakeAndroid {
-            id = 'com.android.application'
-            implementationClass = 'fakeagp.FakeAndroidApplicationPlugin'
-        }
-    }
-}
+tasks.withType(JavaCompile) {{
+    sourceCompatibility = '1.8'
+    targetCompatibility = '1.8'
+    options.compilerArgs += ['-Xlint:-options']
+}}
+dependencies {{
+    compile files('{kotlin_stdlib}')
+}}
+gradlePlugin {{
+    plugins {{
+        fakeApplication {{ id = 'com.android.application'; implementationClass = 'fakeagp.FakeApplicationPlugin' }}
+        fakeLibrary {{ id = 'com.android.library'; implementationClass = 'fakeagp.FakeLibraryPlugin' }}
+        fakeDynamicFeature {{ id = 'com.android.dynamic-feature'; implementationClass = 'fakeagp.FakeDynamicFeaturePlugin' }}
+        fakePublisher {{ id = 'fake.play-publisher'; implementationClass = 'fakeagp.FakePlayPublisherPlugin' }}
+    }}
+}}
 """
-
-# Two shapes of "AGP". mode=tasks: only assemble<Variant>/bundle<Variant> tasks that declare their outputs,
-# as the fallback sees older AGP. mode=components: an `androidComponents` extension with selector().all(),
-# onVariants(selector, Action) and variant.getArtifacts().get(SingleArtifact.APK / BUNDLE), shaped like
-# AGP 7+'s public API, whose tasks (like AGP's) only exist after the onVariants callbacks have run.
-FAKE_AGP_SOURCES = {
-    "fakeagp/FakeAndroidApplicationPlugin.java": """\
-package fakeagp;
-
-import org.gradle.api.Plugin;
-import org.gradle.api.Project;
-import org.gradle.api.Task;
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
-
-public class FakeAndroidApplicationPlugin implements Plugin<Project> {
-    public void apply(Project project) {
-        String mode = String.valueOf(project.findProperty("fakeAgp.mode"));
-        if ("components".equals(mode)) {
-            FakeComponents components = project.getExtensions().create("androidComponents", FakeComponents.class, project);
-            project.afterEvaluate(p -> {
-                components.runCallbacks("release");
-                createTasks(project, "release", "apk/release");
-            });
-        } else {
-            createTasks(project, "release", "apk/release");
-            project.getTasks().create("assembleReleaseUnitTest");
-        }
-    }
-
-    static File output(Project project, String dir, String name) {
-        return new File(project.getBuildDir(), "outputs/" + dir + "/" + name);
-    }
-
-    static void createTasks(Project project, String variant, String apkDir) {
-        String cap = variant.substring(0, 1).toUpperCase() + variant.substring(1);
-        File apk = output(project, apkDir, "app-" + variant + ".apk");
-        File aab = output(project, "bundle/" + variant, "app-" + variant + ".aab");
-        Task assemble = project.getTasks().create("assemble" + cap);
-        assemble.getOutputs().file(apk);
-        assemble.doLast(t -> {
-            copy(project, "fakeAgp.apk", apk);
-            write(new File(apk.getParentFile(), "output-metadata.json"), "{}");
-        });
-        Task bundle = project.getTasks().create("bundle" + cap);
-        bundle.getOutputs().file(aab);
-        bundle.doLast(t -> copy(project, "fakeAgp.aab", aab));
-    }
-
-    static void copy(Project project, String property, File to) {
-        try {
-            Files.createDirectories(to.getParentFile().toPath());
-            Files.copy(project.file(project.property(property)).toPath(), to.toPath(), StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    static void write(File file, String text) {
-        try {
-            Files.write(file.toPath(), text.getBytes("UTF-8"));
-        } catch (IOException e) {
-            throw new RuntimeException(e);
-        }
-    }
-}
-""",
-    "fakeagp/FakeComponents.java": """\
-package fakeagp;
-
-import com.android.build.api.artifact.SingleArtifact;
-import org.gradle.api.Action;
-import org.gradle.api.Project;
-import java.io.File;
-import java.util.ArrayList;
-import java.util.List;
-
-public class FakeComponents {
-    private final Project project;
-    private final List<Action<Variant>> callbacks = new ArrayList<>();
-
-    public FakeComponents(Project project) { this.project = project; }
-
-    public Selector selector() { return new Selector(); }
-
-    public void onVariants(Selector selector, Action<Variant> callback) { callbacks.add(callback); }
-
-    void runCallbacks(String name) {
-        for (Action<Variant> callback : callbacks) {
-            callback.execute(new Variant(name));
-        }
-    }
-
-    public static class Selector {
-        public Selector all() { return this; }
-    }
-
-    public class Variant {
-        private final String name;
-        Variant(String name) { this.name = name; }
-        public String getName() { return name; }
-        public Artifacts getArtifacts() { return new Artifacts(name); }
-    }
-
-    public class Artifacts {
-        private final String variant;
-        Artifacts(String variant) { this.variant = variant; }
-        public Object get(SingleArtifact type) {
-            // SingleArtifact.APK is a folder (with output-metadata.json), BUNDLE the .aab file.
-            File file = type == SingleArtifact.APK.INSTANCE
-                    ? new File(project.getBuildDir(), "outputs/apk/" + variant)
-                    : FakeAndroidApplicationPlugin.output(project, "bundle/" + variant, "app-" + variant + ".aab");
-            return project.provider(() -> file);
-        }
-    }
-}
-""",
-    "com/android/build/api/artifact/SingleArtifact.java": """\
-package com.android.build.api.artifact;
-
-public abstract class SingleArtifact {
-    public static final class APK extends SingleArtifact {
-        public static final APK INSTANCE = new APK();
-    }
-    public static final class BUNDLE extends SingleArtifact {
-        public static final BUNDLE INSTANCE = new BUNDLE();
-    }
-}
-""",
-}
 
 
 # ---- session fixtures --------------------------------------------------------------------------------
@@ -242,13 +133,9 @@ def gradle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gradle]:
     g = Gradle(tmp_path_factory.mktemp("gradle"))
     # A copy, so builds neither write into the work tree nor race a developer's own build of it.
     shutil.copytree(PLUGIN_SOURCE, g.plugin_dir, ignore=shutil.ignore_patterns("build", ".gradle"))
-    (g.fake_agp_dir).mkdir()
+    shutil.copytree(FAKE_AGP_SOURCE, g.fake_agp_dir)
     (g.fake_agp_dir / "settings.gradle").write_text("rootProject.name = 'fake-agp'\n")
-    (g.fake_agp_dir / "build.gradle").write_text(FAKE_AGP_BUILD)
-    for relative, source in FAKE_AGP_SOURCES.items():
-        target = g.fake_agp_dir / "src/main/java" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(source)
+    (g.fake_agp_dir / "build.gradle").write_text(FAKE_AGP_BUILD.format(kotlin_stdlib=KOTLIN_STDLIB.as_posix()))
     g.user_home.mkdir()
     g.project_dir.mkdir()
     (g.project_dir / "settings.gradle").write_text(
@@ -373,17 +260,28 @@ def project(gradle: Gradle) -> Path:
 
 
 def write_build(
-    project: Path, body: str, *, android: bool = False, android_first: bool = True, properties: str = ""
+    project: Path,
+    body: str,
+    *,
+    android: bool | str = False,
+    android_first: bool = True,
+    properties: str = "",
+    publisher: bool = False,
+    licensegate: bool = True,
 ) -> Path:
-    """build.gradle applying the plugin (and the fake Android plugin) from the included builds."""
-    applies = ["apply plugin: 'io.github.licensegate'"]
+    """build.gradle applying the plugin (and a fake Android plugin: True or its id) from the included builds."""
+    applies = ["apply plugin: 'io.github.licensegate'"] if licensegate else []
     if android:
-        android_apply = "apply plugin: 'com.android.application'"
+        android_id = "com.android.application" if android is True else android
+        android_apply = f"apply plugin: '{android_id}'"
         applies = [android_apply, *applies] if android_first else [*applies, android_apply]
+    if publisher:
+        applies.append("apply plugin: 'fake.play-publisher'")
     (project / "build.gradle").write_text(
         "buildscript {\n    dependencies {\n"
         "        classpath 'io.github.licensegate:licensegate-gradle-plugin'\n"
         "        classpath 'test.fake:fake-agp'\n"
+        f"        classpath files('{KOTLIN_STDLIB.as_posix()}')\n"
         "    }\n}\n" + "\n".join(applies) + "\n\n" + textwrap.dedent(body)
     )
     if properties:
@@ -597,18 +495,38 @@ def test_sync_notices_into_app_sources_is_a_checked_second_pass(gradle: Gradle, 
 # ---- Android wiring ------------------------------------------------------------------------------------
 
 
-def _android_project(project: Path, tmp_path: Path, mode: str, exit_code: int, *, android_first: bool = True) -> Path:
+def _android_project(
+    project: Path,
+    tmp_path: Path,
+    mode: str,
+    exit_code: int,
+    *,
+    android_first: bool = True,
+    android: str = "com.android.application",
+    publisher: bool = False,
+    licensegate: bool = True,
+    settings: str = "",
+) -> Path:
     exe, log = fake_cli(tmp_path / "cli", exit_code=exit_code, report=GPL_REPORT if exit_code else CLEAN_REPORT)
     (project / "input.apk").write_bytes(b"PK apk")
     (project / "input.aab").write_bytes(b"PK aab")
+    (project / "input.aar").write_bytes(b"PK aar")
     write_build(
         project,
-        f"licenseGate {{ executable = '{groovy_path(exe)}' }}\n",
-        android=True,
+        f"licenseGate {{\n    executable = '{groovy_path(exe)}'\n{settings}}}\n" if licensegate else "",
+        android=android,
         android_first=android_first,
-        properties=f"fakeAgp.mode={mode}\nfakeAgp.apk=input.apk\nfakeAgp.aab=input.aab\n",
+        publisher=publisher,
+        licensegate=licensegate,
+        properties=f"fakeAgp.mode={mode}\nfakeAgp.apk=input.apk\nfakeAgp.aab=input.aab\nfakeAgp.aar=input.aar\n",
     )
     return log
+
+
+def _received(project: Path, consumer: str) -> list[Path]:
+    """What a fake AGP consumer (assembleRelease, installRelease, publishReleaseBundle...) was handed, if it ran."""
+    record = project / "build/fake-agp" / f"{consumer}.txt"
+    return [Path(line) for line in record.read_text().split()] if record.exists() else []
 
 
 def _executed(output: str) -> list[str]:
@@ -665,14 +583,186 @@ def test_cli_version_is_read_once_per_build_not_probed_per_gate(gradle: Gradle, 
     assert not [c for c in calls(log) if "--help" in c]
 
 
-# ---- compiled against current Gradle ------------------------------------------------------------------
+# ---- the artifact API (fake AGP 7+): the gate is in the artifact chain, not beside it ------------------------
 
-MAVEN_REPO = Path(os.environ.get("LICENSEGATE_MAVEN_REPO", Path.home() / ".m2/repository"))
-# Fetched by .ci/run (its Maven block): the Gradle API as Maven Central publishes it, and what its signatures name.
-GRADLE_API_JARS = [
-    MAVEN_REPO / "dev/gradleplugins/gradle-api/8.11.1/gradle-api-8.11.1.jar",
-    MAVEN_REPO / "org/codehaus/groovy/groovy/3.0.22/groovy-3.0.22.jar",
-]
+
+def test_gpl_release_apk_fails_the_build_and_no_apk_consumer_receives_it(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
+    log = _android_project(project, tmp_path, "components", exit_code=1)
+
+    result = gradle.run(project, "assembleRelease", "installRelease", "--continue")
+
+    assert result.returncode != 0
+    assert "policy violation in app-release.apk (variant release (APK))" in result.stdout
+    assert "lib/arm64-v8a/libx264.so (x264, GPL-2.0-or-later) [copyleft-gpl]" in result.stdout
+    [argv] = scans(log)
+    # The APK as AGP's output metadata lists it (BuiltArtifactsLoader), in AGP's intermediate folder.
+    assert argv[1] == str(project / "build/intermediates/apk/release/packageRelease/app-release.apk")
+    assert (project / "build/reports/licensegate/release/licensegate.json").is_file()
+    assert (project / "build/reports/licensegate/notices/release/SOURCE_OFFER.txt").is_file()
+    assert _received(project, "assembleRelease") == []
+    assert _received(project, "installRelease") == []
+
+
+def test_clean_release_apk_is_handed_on_by_the_gate_and_then_up_to_date(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
+    log = _android_project(project, tmp_path, "components", exit_code=0)
+
+    result = gradle.run(project, "assembleRelease", "installRelease")
+
+    assert result.returncode == 0, result.stdout
+    executed = _executed(result.stdout)
+    assert (
+        executed.index(":packageRelease") < executed.index(":licenseGateRelease") < executed.index(":assembleRelease")
+    )
+    gated = project / "build/intermediates/apk/release/licenseGateRelease/app-release.apk"
+    assert _received(project, "assembleRelease") == [gated]
+    assert _received(project, "installRelease") == [gated]
+    assert gated.read_bytes() == b"PK apk"
+    again = gradle.run(project, "assembleRelease")
+    assert ":licenseGateRelease UP-TO-DATE" in again.stdout, again.stdout
+    assert len(scans(log)) == 1
+
+
+def test_debug_violations_are_reported_but_do_not_fail_by_default(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
+    log = _android_project(project, tmp_path, "components", exit_code=1)
+
+    result = gradle.run(project, "assembleDebug")
+
+    assert result.returncode == 0, result.stdout
+    assert "policy violation in app-debug.apk (variant debug (APK))" in result.stdout
+    assert "failOnBuildTypes" in result.stdout
+    assert _received(project, "assembleDebug") == [
+        project / "build/intermediates/apk/debug/licenseGateDebug/app-debug.apk"
+    ]
+    assert (project / "build/reports/licensegate/notices/debug/SOURCE_OFFER.txt").is_file()
+    assert len(scans(log)) == 1
+
+
+def test_fail_on_build_types_and_skip_variants_are_configurable(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    _android_project(
+        project,
+        tmp_path,
+        "components",
+        exit_code=1,
+        settings="    failOnBuildTypes = ['debug']\n    skipVariants = ['release']\n",
+    )
+
+    debug = gradle.run(project, "assembleDebug")
+    release = gradle.run(project, "assembleRelease")
+
+    assert debug.returncode != 0
+    assert "policy violation in app-debug.apk" in debug.stdout
+    assert release.returncode == 0, release.stdout
+    assert ":licenseGateRelease" not in release.stdout
+    # Skipped means not gated: AGP's own APK goes straight on.
+    assert _received(project, "assembleRelease") == [project / "build/intermediates/apk/release/packageRelease/app-release.apk"]
+
+
+def test_publishing_plugin_cannot_obtain_an_ungated_bundle(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    # Without LicenseGate the fake publisher uploads AGP's own bundle: the fake chain is real.
+    _android_project(project, tmp_path, "components", exit_code=1, publisher=True, licensegate=False)
+    ungated = gradle.run(project, "publishReleaseBundle")
+    assert ungated.returncode == 0, ungated.stdout
+    assert _received(project, "publishReleaseBundle") == [
+        project / "build/intermediates/bundle/release/signReleaseBundle/app-release.aab"
+    ]
+
+    shutil.rmtree(project / "build")
+    log = _android_project(project, tmp_path / "gpl", "components", exit_code=1, publisher=True)
+    blocked = gradle.run(project, "publishReleaseBundle", "bundleRelease", "--continue")
+    assert blocked.returncode != 0
+    assert "policy violation in app-release.aab (variant release (AAB))" in blocked.stdout
+    assert ":publishReleaseBundle" not in _executed(blocked.stdout)
+    assert _received(project, "publishReleaseBundle") == []
+    assert _received(project, "bundleRelease") == []
+    assert not (project / "build/fake-store").exists()
+    [argv] = scans(log)
+    assert argv[1] == str(project / "build/intermediates/bundle/release/signReleaseBundle/app-release.aab")
+
+    shutil.rmtree(project / "build")
+    _android_project(project, tmp_path / "clean", "components", exit_code=0, publisher=True)
+    passed = gradle.run(project, "publishReleaseBundle", "bundleRelease")
+    assert passed.returncode == 0, passed.stdout
+    gated = project / "build/intermediates/bundle/release/licenseGateReleaseBundle/app-release.aab"
+    assert _received(project, "publishReleaseBundle") == [gated]
+    assert _received(project, "bundleRelease") == [gated]
+    assert (project / "build/fake-store/app-release.aab").read_bytes() == b"PK aab"
+
+
+def test_library_aar_is_gated_before_assemble_and_publishing(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    log = _android_project(project, tmp_path, "components", exit_code=1, android="com.android.library", publisher=True)
+
+    result = gradle.run(project, "assembleRelease", "publishReleaseAar", "--continue")
+
+    assert result.returncode != 0
+    assert "policy violation in lib-release.aar (variant release (AAR))" in result.stdout
+    [argv] = scans(log)
+    assert argv[1] == str(project / "build/intermediates/aar/release/bundleReleaseAar/lib-release.aar")
+    assert _received(project, "assembleRelease") == []
+    assert _received(project, "publishReleaseAar") == []
+
+
+def test_dynamic_feature_apk_is_gated(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    log = _android_project(project, tmp_path, "components", exit_code=0, android="com.android.dynamic-feature")
+
+    result = gradle.run(project, "assembleRelease")
+
+    assert result.returncode == 0, result.stdout
+    [argv] = scans(log)
+    assert argv[1] == str(project / "build/intermediates/apk/release/packageRelease/feature-release.apk")
+    assert _received(project, "assembleRelease") == [
+        project / "build/intermediates/apk/release/licenseGateRelease/feature-release.apk"
+    ]
+    assert ":licenseGateReleaseBundle" not in result.stdout
+
+
+def test_gate_tasks_hold_no_project_or_other_configuration_time_state(gradle: Gradle, project: Path) -> None:
+    # What the configuration cache forbids at execution time: a task reaching Project (or Gradle, Settings, other
+    # tasks, extensions) through its own fields. The action itself uses only its fields.
+    write_build(
+        project,
+        """
+        task listGateFields {
+            doLast {
+                [io.github.licensegate.gradle.LicenseGateTask, io.github.licensegate.gradle.LicenseGateApkTask,
+                 io.github.licensegate.gradle.LicenseGateArchiveTask].each { type ->
+                    for (Class c = type; c != org.gradle.api.DefaultTask; c = c.superclass) {
+                        c.declaredFields.findAll { !java.lang.reflect.Modifier.isStatic(it.modifiers) }.each {
+                            println "FIELD ${type.simpleName} ${it.name} ${it.type.name}"
+                        }
+                    }
+                }
+            }
+        }
+    """,
+    )
+
+    result = gradle.run(project, "listGateFields")
+
+    assert result.returncode == 0, result.stdout
+    fields = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("FIELD ")]
+    assert len(fields) > 15, fields
+    forbidden = (
+        "org.gradle.api.Project",
+        "org.gradle.api.invocation.Gradle",
+        "org.gradle.api.initialization.Settings",
+        "org.gradle.api.Task",
+        "org.gradle.api.DefaultTask",
+        "io.github.licensegate.gradle.LicenseGateExtension",
+    )
+    for task, name, type_name in fields:
+        assert type_name not in forbidden, (task, name, type_name)
+        assert type_name.startswith(
+            ("org.gradle.api.provider.", "org.gradle.api.file.", "java.lang.", "java.io.File")
+        ), (task, name, type_name)
+
+
+# ---- compiled against current Gradle ------------------------------------------------------------------
 
 
 def _maven_jars(jars: list[Path]) -> str:

@@ -102,16 +102,16 @@ public class LicenseGateApkTask extends LicenseGateTask {
             return;
         }
         // submit(task, (BuiltArtifact) -> File): AGP calls back per APK and writes the new output metadata.
-        Method submit = GradleCompat.findPublicMethodByShape(request.getClass(), "submit", 2, Object.class);
-        if (submit == null) {
-            throw new GradleException("LicenseGate: this AGP's ArtifactTransformationRequest has no submit(task, transformer)");
-        }
         Object transformer = AgpReflection.kotlinFunction1(request.getClass().getClassLoader(), builtArtifact -> {
             File apk = new File((String) AgpReflection.call(builtArtifact, "getOutputFile"));
             File copy = new File(out, apk.getName());
             copy(apk, copy);
             return copy;
         });
+        Method submit = GradleCompat.findPublicMethodByShape(request.getClass(), "submit", 2, transformer.getClass());
+        if (submit == null) {
+            throw new GradleException("LicenseGate: this AGP's ArtifactTransformationRequest has no submit(task, transformer)");
+        }
         GradleCompat.invoke(submit, request, this, transformer);
     }
 

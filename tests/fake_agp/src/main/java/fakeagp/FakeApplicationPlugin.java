@@ -1,0 +1,7 @@
+package fakeagp;
+
+public class FakeApplicationPlugin extends FakeAndroidPlugin {
+    Kind kind() {
+        return Kind.APPLICATION;
+    }
+}

@@ -1,0 +1,7 @@
+package fakeagp;
+
+public class FakeLibraryPlugin extends FakeAndroidPlugin {
+    Kind kind() {
+        return Kind.LIBRARY;
+    }
+}

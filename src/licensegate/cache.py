@@ -8,13 +8,13 @@ stale answer. Entries are small JSON files written atomically; a damaged entry i
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .binary import BinaryInfo
+from .fsutil import atomic_write
 from .model import Evidence, LibraryMatch
 
 
@@ -46,10 +46,7 @@ class ContentCache:
         payload = {"info": data, "matches": [asdict(m) for m in matches], "generic": [(spdx, asdict(e)) for spdx, e in generic]}
         path = self._path(sha256)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(payload), encoding="utf-8")
-            os.replace(tmp, path)
+            atomic_write(path, json.dumps(payload), durable=False)
         except OSError:
             pass  # an unwritable cache only costs speed
 

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, escape
 from .errors import LicenseGateError, UsageError
 from .report.formats import FORMATS
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except LicenseGateError as exc:
-        print(f"licensegate: error: {exc}", file=sys.stderr)
+        print(f"licensegate: error: {escape.text(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("licensegate: interrupted", file=sys.stderr)
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line; LICENSEGATE_DEBUG=1 shows the traceback
         if os.environ.get("LICENSEGATE_DEBUG"):
             raise
-        print(f"licensegate: internal error: {type(exc).__name__}: {exc} (set LICENSEGATE_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
+        print(f"licensegate: internal error: {type(exc).__name__}: {escape.clip(exc)} (set LICENSEGATE_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
 
 
@@ -226,7 +226,7 @@ def _diff(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         text = render_markdown(d)
     else:
-        text = render_text(d)
+        text = escape.terminal(render_text(d))
     _write(text, args.output)
     return EXIT_FAIL if d.adds_violation else EXIT_PASS
 
@@ -236,11 +236,10 @@ def _write(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    from .fsutil import atomic_write
+
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
+        atomic_write(output, text)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .escape import md_code, md_text
+from .escape import text as esc
 from .report import SCHEMA_ID
 
 Json = dict[str, Any]
@@ -110,12 +112,12 @@ def diff(old: Json, new: Json, fail_on: str = "error") -> ReportDiff:
 
 
 def render_text(d: ReportDiff) -> str:
-    lines = [f"LicenseGate diff: {d.old} -> {d.new}", f"verdict: {d.verdicts[0]} -> {d.verdicts[1]}", ""]
+    lines = [f"LicenseGate diff: {esc(d.old)} -> {esc(d.new)}", f"verdict: {esc(d.verdicts[0])} -> {esc(d.verdicts[1])}", ""]
 
     def section(title: str, items: list[str]) -> None:
         if items:
             lines.append(f"{title} ({len(items)})")
-            lines.extend(f"  {x}" for x in items)
+            lines.extend(f"  {esc(x)}" for x in items)
             lines.append("")
 
     def comp(c: Json) -> str:
@@ -140,14 +142,14 @@ def render_text(d: ReportDiff) -> str:
 def render_markdown(d: ReportDiff) -> str:
     icon = "❌" if d.adds_violation else "✅"
     lines = [f"## {icon} LicenseGate diff: {len(d.new_violations)} new violation(s)", "",
-             f"`{d.old}` → `{d.new}`; verdict {d.verdicts[0]} → {d.verdicts[1]}", ""]
+             f"{md_code(d.old, in_table=False)} → {md_code(d.new, in_table=False)}; verdict {md_text(d.verdicts[0])} → {md_text(d.verdicts[1])}", ""]
     rows = ([("added", c) for c in d.added] + [("removed", c) for c in d.removed])
     if rows:
         lines += ["| change | path | name | licence |", "|---|---|---|---|"]
-        lines += [f"| {what} | `{c['path']}` | {c['name']} | {c.get('license') or ''} |" for what, c in rows]
+        lines += [f"| {what} | {md_code(c['path'])} | {md_text(c['name'])} | {md_text(c.get('license') or '')} |" for what, c in rows]
         lines.append("")
     for x in d.licence_changes:
-        lines.append(f"- licence of `{x.path}`: {x.old} → **{x.new}**")
+        lines.append(f"- licence of {md_code(x.path, in_table=False)}: {md_text(x.old)} → **{md_text(x.new)}**")
     for f in d.new_violations:
-        lines.append(f"- **{f['severity']}** `{f['rule']}`: {f['message']}")
+        lines.append(f"- **{md_text(f['severity'])}** {md_code(f['rule'], in_table=False)}: {md_text(f['message'])}")
     return "\n".join(lines) + "\n"

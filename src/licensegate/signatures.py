@@ -790,11 +790,9 @@ def _default_db() -> SignatureDB:
     db.fingerprint = digest
     if cache is not None:
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(db, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
+            from .fsutil import atomic_write
+
+            atomic_write(cache, pickle.dumps(db, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         except OSError:
             pass  # a read-only home: no cache, same answers
     return db

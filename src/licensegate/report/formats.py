@@ -15,9 +15,10 @@ SUFFIXES = {"text": ".txt", "json": ".json", "sarif": ".sarif", "cyclonedx": ".c
 
 def render(report: Report, fmt: str, *, verbose: bool = False, templates: Path | None = None) -> str:
     if fmt == "text":
+        from ..escape import terminal
         from .text import render as text
 
-        return text(report, verbose=verbose)
+        return terminal(text(report, verbose=verbose))
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2) + "\n"
     if fmt == "sarif":

@@ -8,19 +8,20 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..escape import xml
 from ..model import Finding
 from . import Report
 
 
 def _case(suite: ET.Element, classname: str, name: str, failing: list[Finding], others: list[Finding]) -> None:
-    case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
+    case = ET.SubElement(suite, "testcase", classname=xml(classname), name=xml(name), time="0")
     for f in failing:
-        fail = ET.SubElement(case, "failure", type=f.rule, message=f.message[:500])
-        fail.text = f"{f.severity} {f.rule}: {f.message}" + ("\nchain: " + " -> ".join(f.chain) if f.chain else "")
+        fail = ET.SubElement(case, "failure", type=f.rule, message=xml(f.message[:500]))
+        fail.text = xml(f"{f.severity} {f.rule}: {f.message}" + ("\nchain: " + " -> ".join(f.chain) if f.chain else ""))
     if others:
         out = ET.SubElement(case, "system-out")
-        out.text = "\n".join(f"{f.severity} {f.rule}: {f.message}" + (f" [waived: {f.waived_by}]" if f.waived_by else "")
-                             for f in others)
+        out.text = xml("\n".join(f"{f.severity} {f.rule}: {f.message}" + (f" [waived: {f.waived_by}]" if f.waived_by else "")
+                                  for f in others))
 
 
 def render(report: Report) -> str:
@@ -29,7 +30,7 @@ def render(report: Report) -> str:
     fail_ids = {id(f) for f in failing}
     suite_name = f"licensegate: {a.app_id or Path(a.path).name}"
     root = ET.Element("testsuites", name="licensegate")
-    suite = ET.SubElement(root, "testsuite", name=suite_name, timestamp=report.generated.rstrip("Z"))
+    suite = ET.SubElement(root, "testsuite", name=xml(suite_name), timestamp=report.generated.rstrip("Z"))
     cases = 0
     for c in sorted(report.components, key=lambda c: c.path):
         mine = [f for f in report.findings if f.component == c.path]

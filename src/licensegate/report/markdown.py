@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..escape import md_code, md_text
 from ..model import Finding
 from . import Report
 
@@ -12,7 +13,7 @@ _MAX_ROWS = 50
 
 
 def _cell(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    return md_text(text if text is not None else "")
 
 
 def _findings_table(findings: list[Finding], report: Report) -> list[str]:
@@ -20,7 +21,7 @@ def _findings_table(findings: list[Finding], report: Report) -> list[str]:
     for f in findings[:_MAX_ROWS]:
         comp = report.component(f.component)
         lic = comp.license if comp else ""
-        out.append(f"| {f.severity} | `{f.rule}` | {('`' + _cell(f.component) + '`') if f.component else ''} | "
+        out.append(f"| {f.severity} | `{f.rule}` | {md_code(f.component) if f.component else ''} | "
                    f"{_cell(lic)} | {_cell(f.message)} |")
     if len(findings) > _MAX_ROWS:
         out.append(f"\n… and {len(findings) - _MAX_ROWS} more (see the full report).")
@@ -32,7 +33,7 @@ def render(report: Report) -> str:
     name = a.app_id or Path(a.path).name
     version = f" {a.version}" if a.version else ""
     failing = report.failing
-    out = [f"## {_ICON[report.verdict]} LicenseGate: {report.verdict.upper()}: {name}{version} ({a.type}, {a.platform})", ""]
+    out = [f"## {_ICON[report.verdict]} LicenseGate: {report.verdict.upper()}: {md_text(name)}{md_text(version)} ({a.type}, {a.platform})", ""]
     fams: dict[str, int] = {}
     for c in report.components:
         fams[c.family] = fams.get(c.family, 0) + 1
@@ -50,11 +51,11 @@ def render(report: Report) -> str:
     if warnings:
         out += ["### Warnings", ""] + _findings_table(warnings, report) + [""]
     if waived:
-        out += ["### Waived", ""] + [f"- `{f.rule}` `{f.component}`: {_cell(f.waived_by)}" for f in waived] + [""]
+        out += ["### Waived", ""] + [f"- `{f.rule}` {md_code(f.component, in_table=False)}: {_cell(f.waived_by)}" for f in waived] + [""]
     out += ["<details><summary>Components</summary>", "", "| component | name | version | licence | family | confidence |",
             "|---|---|---|---|---|---|"]
     for c in sorted(report.components, key=lambda c: c.path):
-        out.append(f"| `{_cell(c.path)}` | {_cell(c.name)} | {_cell(c.version)} | {_cell(c.license)} | {c.family} | "
+        out.append(f"| {md_code(c.path)} | {_cell(c.name)} | {_cell(c.version)} | {_cell(c.license)} | {c.family} | "
                    f"{_cell(c.confidence)} |")
     out += ["", "</details>", ""]
     if report.models:
@@ -65,7 +66,7 @@ def render(report: Report) -> str:
             deb = prov.debian_ml_policy.klass if prov else None
             mof = prov.model_openness_framework.klass if prov else None
             missing = [r.key for r in prov.missing] if prov else []
-            out.append(f"| `{_cell(m.path)}` | {m.format} | {_cell(m.license)} | {_cell(deb)} | {_cell(mof)} | "
+            out.append(f"| {md_code(m.path)} | {m.format} | {_cell(m.license)} | {_cell(deb)} | {_cell(mof)} | "
                        f"{_cell(', '.join(str(x) for x in missing) or 'nothing')} |")
         out += ["", "</details>", ""]
     return "\n".join(out) + "\n"

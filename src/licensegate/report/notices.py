@@ -19,6 +19,7 @@ import jinja2
 
 from .. import __version__, spdx
 from ..errors import UsageError
+from ..fsutil import atomic_write
 from ..ml import Requirement
 from ..model import Component, LibraryMatch
 from . import Report
@@ -206,7 +207,7 @@ def write_notices(report: Report, folder: Path, templates: Path | None = None) -
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8")
+            atomic_write(folder / name, text)
             written.append(folder / name)
     except OSError as exc:
         raise UsageError(f"cannot write notices to {folder}: {exc.strerror or exc}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..escape import text as esc
 from . import Report
 
 _FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 4, "unknown": 5, "permissive": 6}
@@ -10,7 +11,7 @@ _FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 
 def render(report: Report, verbose: bool = False) -> str:
     a = report.scan.artifact
     out: list[str] = []
-    title = f"LicenseGate report: {a.path}"
+    title = f"LicenseGate report: {esc(a.path)}"
     out += [title, "=" * len(title)]
     ident = ", ".join(
         f"{k} {v}" for k, v in (("app", a.app_id), ("version", a.version), ("build", a.version_code), ("min SDK/OS", a.min_sdk)) if v
@@ -30,8 +31,8 @@ def render(report: Report, verbose: bool = False) -> str:
         conf = f", {c.confidence} confidence" if c.confidence else ""
         # The kind matters when it surprises: an executable shipped under a library's name, a static archive.
         kind = f"  ({c.kind})" if c.kind not in ("native-library", "java-library", "model") else ""
-        out.append(f"  [{c.family.upper():>13}] {c.path}{kind}")
-        out.append(f"                  {c.name}{version} — {lic}{conf}" + (f"; may choose {c.license_choice}" if c.license_choice else ""))
+        out.append(f"  [{c.family.upper():>13}] {esc(c.path)}{kind}")
+        out.append(f"                  {esc(c.name)}{esc(version)} — {esc(lic)}{conf}" + (f"; may choose {c.license_choice}" if c.license_choice else ""))
         for m in c.embedded:
             mv = f" {m.version}" if m.version else ""
             out.append(f"                  contains {m.name}{mv} — {m.license} ({m.confidence})")
@@ -53,7 +54,7 @@ def render(report: Report, verbose: bool = False) -> str:
             deb = prov.debian_ml_policy.klass if prov else None
             mof = prov.model_openness_framework.klass if prov else None
             source = " (declared)" if model.origin == "declared" else ""
-            out.append(f"  {model.path}")
+            out.append(f"  {esc(model.path)}")
             out.append(f"                  {model.name} — {model.format}, licence {model.license or 'none'}{source}")
             out.append(f"                  Debian ML Policy: {deb or 'n/a'}; MOF: {mof or 'no class reached'}; "
                        f"stance: {prov.stance if prov else report.policy.model_stance}")
@@ -75,7 +76,7 @@ def render(report: Report, verbose: bool = False) -> str:
         out.append("Named like models, but not models")
         out.append("-" * 33)
         for entry in not_models:
-            out.append(f"  {entry['path']}: {entry['what']}")
+            out.append(f"  {esc(entry['path'])}: {esc(entry['what'])}")
         out.append("")
 
     if report.findings:
@@ -84,7 +85,7 @@ def render(report: Report, verbose: bool = False) -> str:
         for sev in ("error", "warning", "info"):
             for f in (f for f in report.findings if f.severity == sev):
                 waived = f" [waived: {f.waived_by}]" if f.waived_by else ""
-                out.append(f"  {sev.upper():7} {f.rule}: {f.message}{waived}")
+                out.append(f"  {sev.upper():7} {f.rule}: {esc(f.message)}{waived}")
                 if verbose:
                     for o in f.obligations:
                         out.append(f"          - {o.id}: {o.text}")

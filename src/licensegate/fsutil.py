@@ -1,0 +1,63 @@
+"""One atomic file write for every file LicenseGate produces (reports, notices, policy templates, caches).
+
+The text goes to a temporary file created exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`, a random name) in the
+target's folder and is renamed over the target. A link planted at a predictable temporary name (`report.json.tmp`)
+therefore never makes LicenseGate write through it: the name is unpredictable, and if it exists anyway, creation
+fails instead of opening it. `rename` replaces a link at the target itself rather than following it. Readers never
+see half a file, and an interrupted write leaves the previous file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_ATTEMPTS = 16
+
+
+def atomic_write(target: Path, data: str | bytes, *, durable: bool = True, make_parents: bool = True) -> None:
+    """Write `data` (str as UTF-8) to `target` atomically; OSError when the folder is unwritable.
+
+    `durable` flushes the bytes to disk before the rename (reports, notices); caches skip it. An existing regular
+    file's permission bits are kept; a new file gets 0666 less the umask, as `open` would give it.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    folder = target.parent
+    if make_parents:
+        folder.mkdir(parents=True, exist_ok=True)
+    mode = 0o666
+    try:
+        st = os.lstat(target)
+        if stat.S_ISREG(st.st_mode):
+            mode = stat.S_IMODE(st.st_mode)
+    except OSError:
+        pass
+    fd, tmp = _create_exclusive(folder, target.name, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if mode != 0o666:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _create_exclusive(folder: Path, name: str, mode: int) -> tuple[int, Path]:
+    for _ in range(_ATTEMPTS):
+        tmp = folder / f".{name[:100]}.{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(tmp, _FLAGS, 0o666 if mode == 0o666 else 0o600), tmp
+        except FileExistsError:
+            continue  # something is at that name (a planted link even): never open it, pick another
+    raise FileExistsError(f"cannot create a temporary file in {folder}")

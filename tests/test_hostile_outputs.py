@@ -166,3 +166,11 @@ def test_notices_do_not_write_through_links(tmp_path: Path, apk: Path, capsys: p
     _scan(apk, capsys, "--notices", str(notices))
     assert victim.read_text() == "precious"
     assert not (notices / "THIRD_PARTY_NOTICES.txt").is_symlink()
+
+
+def test_output_to_a_device_writes_to_it(tmp_path: Path) -> None:
+    fifo_free = Path(os.devnull)
+    before = os.stat(fifo_free)
+    atomic_write(fifo_free, "discarded")
+    after = os.stat(fifo_free)
+    assert (before.st_mode, before.st_rdev, before.st_ino) == (after.st_mode, after.st_rdev, after.st_ino)

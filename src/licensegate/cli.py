@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     d.add_argument("--output", "-o", type=Path, help="write to FILE instead of stdout")
     d.add_argument("--fail-on", choices=("error", "warning", "never"), default="error", help="which new findings count as violations")
+
+    from .audit.cli import add_parsers as add_audit_parsers
+
+    add_audit_parsers(sub)
     return p
 
 
@@ -127,6 +131,8 @@ def _main(argv: list[str] | None) -> int:
         return _policy(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command in ("audit", "db"):
+        return int(args.handler(args))
     raise UsageError(f"unknown command {args.command}")
 
 

@@ -1,0 +1,49 @@
+"""`--dask ADDRESS|local`: the same scan function on a Dask cluster, through `Client.get_executor()`.
+
+Dask reschedules the tasks of a worker that dies; a task that killed `distributed.scheduler.allowed-failures`
+workers comes back as KilledWorker and the input is quarantined. `local` starts a LocalCluster of processes on
+this machine (one thread each: the scan is CPU-bound Python).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from typing import Any
+
+from ..errors import UsageError
+from .runner import Engine
+
+
+class DaskEngine(Engine):
+    def __init__(self, address: str, workers: int | None = None, retries: int = 2) -> None:
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UsageError("--dask needs Dask: pip install 'licensegate[dask]'") from None
+        self.name = "dask"
+        self._cluster: Any = None
+        try:
+            if address == "local":
+                dask.config.set({"distributed.scheduler.allowed-failures": retries})
+                self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, host="127.0.0.1")
+                self.client = Client(self._cluster)
+            else:
+                self.client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise UsageError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+        self.address = address
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info().get("workers", {}).values()))
+        self._executor: cf.Executor = self.client.get_executor(pure=False)
+
+    def executor(self) -> cf.Executor:
+        return self._executor
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()

@@ -1,0 +1,224 @@
+"""The function every worker runs: one artifact in, one picklable `Outcome` out.
+
+It is module-level and takes only plain data, so a ProcessPoolExecutor and a Dask cluster run the same code. The
+policy travels as text (remote workers need not see the coordinator's files) and is parsed once per process. The
+worker also flattens the report into the rows the database stores and compresses the JSON report, so the
+coordinator only inserts.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import signal
+import socket
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LicenseGateError
+
+if TYPE_CHECKING:
+    from ..policy import Policy
+    from ..report import Report
+
+SCAN_KEY_VERSION = "licensegate.audit/1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What is the same for every input of one audit; part of each task."""
+
+    scan_key: str
+    policy_text: str | None = None  # None: the built-in default policy
+    policy_name: str | None = None  # the file the text came from, shown in reports
+    cache_dir: str | None = None  # the content cache, on storage every worker sees
+    fail_on: str = "error"
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str
+    sha256: str
+    settings: Settings
+
+
+@dataclass
+class ScanRecord:
+    """One scan as the database stores it (scans row plus its child rows)."""
+
+    artifact_sha256: str
+    scan_key: str
+    verdict: str
+    app_id: str | None
+    version: str | None
+    version_code: str | None
+    platform: str
+    artifact_type: str
+    size: int
+    duration_s: float
+    cache_hits: int
+    cache_misses: int
+    tool_version: str
+    report_z: bytes  # zlib-compressed JSON report
+    components: list[tuple[str, str, str | None, str | None, str | None, str, str | None]] = field(default_factory=list)
+    findings: list[tuple[str, str, str | None, int, str]] = field(default_factory=list)
+    links: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    path: str
+    sha256: str
+    record: ScanRecord | None = None
+    error: str | None = None  # the input could not be scanned (recorded; not retried)
+    worker: str = ""
+    cpu_s: float = 0.0
+
+
+def scan_key(kb_fingerprint: str, policy: Policy, fail_on: str, today: str | None = None) -> str:
+    """Identity of "this artifact judged this way": tool version, knowledge base, policy and the gate.
+
+    Waivers that expire change the verdict with the calendar, so the set of waivers already expired is part of it.
+    """
+    from .. import __version__
+
+    pol = policy.to_json()
+    pol.pop("source", None)
+    today = today or time.strftime("%Y-%m-%d", time.gmtime())
+    expired = [i for i, w in enumerate(policy.waivers) if w.expires is not None and w.expires.isoformat() < today]
+    key = json.dumps({"v": SCAN_KEY_VERSION, "tool": __version__, "kb": kb_fingerprint, "policy": pol,
+                      "fail_on": fail_on, "expired": expired}, sort_keys=True, default=str)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def scan_input(task: Task) -> Outcome:
+    """Scan one artifact; an artifact that cannot be scanned is an Outcome with an error, never an exception."""
+    started = time.process_time()
+    out = Outcome(task.path, task.sha256, worker=f"{socket.gethostname()}:{os.getpid()}")
+    try:
+        with _deadline(task.settings.timeout_s):
+            out.record = _record(task)
+    except _Timeout:
+        out.error = f"timed out after {task.settings.timeout_s:g} s"
+    except LicenseGateError as exc:
+        out.error = str(exc) or type(exc).__name__
+    except MemoryError:
+        out.error = "out of memory"
+    except Exception as exc:  # a bug on one input must not stop the fleet: recorded with its type
+        out.error = f"internal error: {type(exc).__name__}: {exc}"
+    out.cpu_s = time.process_time() - started
+    return out
+
+
+def _record(task: Task) -> ScanRecord:
+    from .. import __version__
+
+    s = task.settings
+    started = time.perf_counter()
+    report, hits, misses = _check(Path(task.path), _policy(s.policy_text, s.policy_name), s.cache_dir, s.fail_on)
+    duration = time.perf_counter() - started
+    doc = report.to_json()
+    a = report.scan.artifact
+    if task.sha256 and a.sha256 and a.sha256 != task.sha256:
+        raise _Changed(f"{task.path}: changed while the audit ran (sha256 {a.sha256[:12]}..., expected {task.sha256[:12]}...)")
+    rec = ScanRecord(
+        artifact_sha256=a.sha256 or task.sha256, scan_key=s.scan_key, verdict=report.verdict, app_id=a.app_id,
+        version=a.version, version_code=a.version_code, platform=a.platform, artifact_type=a.type, size=a.size,
+        duration_s=round(duration, 4), cache_hits=hits, cache_misses=misses, tool_version=__version__,
+        report_z=zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6),
+    )
+    _rows(doc, rec)
+    return rec
+
+
+def _check(path: Path, policy: Policy, cache_dir: str | None, fail_on: str) -> tuple[Report, int, int]:
+    """The one call into the scan pipeline: (report, content-cache hits, misses)."""
+    from .. import policy as policy_mod
+    from ..report import build
+    from ..scan import Scanner
+
+    started = time.perf_counter()
+    scanner = Scanner(path, cache_dir=Path(cache_dir) if cache_dir else None)
+    result = scanner.run()
+    findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, policy, result.artifact.platform, result.models)
+    report = build(result, policy, findings, fail_on, time.perf_counter() - started)
+    cache = scanner.cache
+    return report, (cache.hits if cache else 0), (cache.misses if cache else 0)
+
+
+def _rows(doc: dict[str, Any], rec: ScanRecord) -> None:
+    for c in doc["components"]:
+        rec.components.append((c["path"], c["kind"], c.get("name"), c.get("version"), c.get("license"), c.get("family") or "unknown", c.get("sha256")))
+        for m in c.get("embedded") or []:  # statically linked copies: "which apps ship x264" must find them
+            from ..spdx import family
+
+            lic = m.get("license")
+            rec.components.append((c["path"], "embedded", m.get("name"), m.get("version"), lic, family(lic) if lic else "unknown", c.get("sha256")))
+        for dst in c.get("links") or []:
+            rec.links.append((c["path"], dst, "needed"))
+        for src in c.get("loaded_by") or []:
+            if src not in (c.get("links") or []):
+                rec.links.append((src, c["path"], "loads"))
+    seen: set[tuple[str, str, str]] = set()
+    rec.links = [x for x in rec.links if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+    for f in doc["findings"]:
+        rec.findings.append((f["rule"], f["severity"], f.get("component"), 1 if f.get("waived_by") else 0, f.get("message") or ""))
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Changed(LicenseGateError):
+    exit_code = 2
+
+
+@contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """SIGALRM-based limit; only in a process's main thread (pool workers), not in Dask's worker threads."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum: int, frame: object) -> None:
+        raise _Timeout()
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@functools.lru_cache(maxsize=4)
+def _policy(text: str | None, name: str | None) -> Policy:
+    from .. import policy as policy_mod
+
+    if text is None:
+        return policy_mod.load(None)
+    # load() reads a file (and names it in errors): give it the text in a private file, then the real name.
+    with tempfile.TemporaryDirectory(prefix="licensegate-policy-") as tmp:
+        p = Path(tmp) / (Path(name).name if name else "licensegate.toml")
+        p.write_text(text, encoding="utf-8")
+        pol = policy_mod.load(p)
+    pol.source = name or pol.source
+    return pol
+
+
+def warm() -> None:
+    """Process initializer: load the signature database once, before the first task."""
+    from ..signatures import SignatureDB
+
+    SignatureDB.load_default()

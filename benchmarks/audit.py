@@ -1,0 +1,214 @@
+"""Fleet-audit throughput and overhead, as ratios against a single-process scan measured in the same run.
+
+    python benchmarks/audit.py [--inputs N] [--repeat R] [--no-dask]
+
+Inputs: N real artifacts from the fixture corpus (traps.apk, lib.aar, player.aab, clean-app.apk, ios-app.ipa, each
+copied with a different zip comment, so every one is a real scan with its own sha256 and nothing is deduplicated),
+written to benchmarks/.work/audit-inputs/. No content cache, so every scan does all its work.
+
+- single: one process scanning the inputs one after the other, exactly as `licensegate scan --format json` does per
+  artifact (scan, policy, JSON report), without pool or database: the floor every parallel figure is divided by;
+- pool-1 / pool-2: `licensegate audit` (the Audit coordinator, a ProcessPoolExecutor, SQLite) with 1 and 2 workers,
+  pool already started (the start, about a second once per audit, is reported apart);
+- overhead per task: the same coordinator and executor running a task that returns a stored scan record at once
+  (dispatch, pickling both ways, journal and result rows in SQLite); wall time / tasks with 2 workers; also for Dask
+  (a LocalCluster of 2 single-thread worker processes, `Client.get_executor()`);
+- ingest: `Store.write_batch` of real scan records (components, findings, links, compressed report) in batches of
+  200 into a fresh SQLite file.
+
+Each figure is the best of R repeats (the machine is shared: the minimum is the least disturbed run), runs interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / ".work" / "audit-inputs"
+SMALL = ("traps.apk", "lib.aar", "player.aab", "clean-app.apk", "ios-app.ipa")
+
+
+def make_inputs(n: int) -> list[Path]:
+    sys.path.insert(0, str(REPO / "tests"))
+    from fixture_corpus import corpus_dir
+
+    corpus = corpus_dir()
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        src = corpus / SMALL[i % len(SMALL)]
+        dst = WORK / f"b{i:04d}-{src.name}"
+        if not dst.exists():
+            shutil.copyfile(src, dst)
+            with zipfile.ZipFile(dst, "a") as z:
+                z.comment = f"benchmark copy {i}".encode()
+        out.append(dst)
+    return out
+
+
+def settings() -> object:
+    from licensegate.audit.worker import Settings, scan_key
+    from licensegate.policy import load
+    from licensegate.signatures import SignatureDB
+
+    return Settings(scan_key=scan_key(SignatureDB.load_default().fingerprint, load(None), "error"))
+
+
+def single(paths: list[Path]) -> float:
+    from licensegate.audit.worker import _check, _policy
+
+    pol = _policy(None, None)
+    started = time.perf_counter()
+    for p in paths:
+        report, _, _ = _check(p, pol, None, "error")
+        json.dumps(report.to_json())
+    return time.perf_counter() - started
+
+
+def audit(engine: object, paths: list[Path], scan_fn: object = None, known_sha: bool = False) -> tuple[float, int]:
+    from licensegate.audit.runner import Audit, InputSpec
+    from licensegate.audit.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(str(Path(tmp) / "a.db"))
+        kwargs = {"scan_fn": scan_fn} if scan_fn is not None else {}
+        specs = [InputSpec(str(p), f"{i:064x}" if known_sha else None) for i, p in enumerate(paths)]
+        a = Audit(store, engine, settings(), **kwargs)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        summary = a.run(specs)
+        wall = time.perf_counter() - started
+        store.close()
+    return wall, summary.counters.scanned
+
+
+def canned_record() -> object:
+    from licensegate.audit.worker import Task, scan_input
+
+    out = scan_input(Task(str(make_inputs(1)[0]), "", settings()))  # type: ignore[arg-type]
+    assert out.record is not None, out.error
+    return out.record
+
+
+def noop(task: object) -> object:
+    """Returns a real scan record at once: what is left of a task is the audit's own cost."""
+    import licensegate.audit.worker as w  # the record is kept on an imported module: Dask unpickles this function anew per task
+    from licensegate.audit.worker import Outcome
+
+    if getattr(w, "_benchmark_record", None) is None:
+        w._benchmark_record = canned_record()  # type: ignore[attr-defined]
+    rec = dataclasses.replace(w._benchmark_record, artifact_sha256=task.sha256)  # type: ignore[attr-defined]
+    return Outcome(task.path, task.sha256, record=rec)  # type: ignore[attr-defined]
+
+
+def warm(engine: object, workers: int) -> None:
+    from licensegate.audit.worker import Task
+
+    ex = engine.executor()  # type: ignore[attr-defined]
+    t = Task(str(make_inputs(1)[0]), "0" * 64, settings())  # type: ignore[arg-type]
+    for f in [ex.submit(noop, t) for _ in range(workers * 4)]:
+        f.result()
+
+
+def ingest(n: int) -> float:
+    from licensegate.audit.store import Journal, Store
+    from licensegate.audit.worker import Outcome
+
+    rec = canned_record()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(str(Path(tmp) / "a.db"))
+        store.register([(f"/apps/{i}.apk", 1, 1) for i in range(n)], 1)
+        batches = []
+        for b in range(0, n, 200):
+            batch = []
+            for i in range(b, min(n, b + 200)):
+                sha = f"{i:064x}"
+                r = dataclasses.replace(rec, artifact_sha256=sha)  # type: ignore[type-var]
+                batch.append(Journal(f"/apps/{i}.apk", sha, 1, 1, "done", 1, r.scan_key, outcome=Outcome(f"/apps/{i}.apk", sha, record=r)))
+            batches.append(batch)
+        started = time.perf_counter()
+        for batch in batches:
+            store.write_batch(batch, 1)
+        wall = time.perf_counter() - started
+        store.close()
+    return n / wall
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--inputs", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--tasks", type=int, default=1000, help="no-op tasks for the overhead figure")
+    ap.add_argument("--no-dask", action="store_true")
+    args = ap.parse_args()
+    from licensegate.audit.runner import ProcessEngine
+
+    paths = make_inputs(args.inputs)
+    fake = make_inputs(1) * args.tasks
+    res: dict[str, list[float]] = {"single": [], "pool1": [], "pool2": [], "noop_pool2": [], "start_pool2": [], "ingest": []}
+    for r in range(args.repeat):
+        res["single"].append(single(paths))
+        for workers in (1, 2):
+            t0 = time.perf_counter()
+            eng = ProcessEngine(workers)
+            warm(eng, workers)
+            if workers == 2:
+                res["start_pool2"].append(time.perf_counter() - t0)
+            wall, scanned = audit(eng, paths)
+            assert scanned == len(paths), scanned
+            res[f"pool{workers}"].append(wall)
+            if workers == 2:
+                wall, _ = audit(eng, fake, noop, known_sha=True)
+                res["noop_pool2"].append(wall / len(fake))
+            eng.close()
+        res["ingest"].append(ingest(5000))
+        print(f"repeat {r + 1}: " + ", ".join(f"{k} {v[-1]:.4g}" for k, v in res.items()), file=sys.stderr)
+    if not args.no_dask:
+        from licensegate.audit.cluster import DaskEngine
+
+        eng = DaskEngine("local", 2)
+        try:
+            warm(eng, 2)
+            res["noop_dask"] = []
+            res["dask2"] = []
+            for _ in range(args.repeat):
+                wall, _ = audit(eng, fake, noop, known_sha=True)
+                res["noop_dask"].append(wall / len(fake))
+                wall, scanned = audit(eng, paths)
+                res["dask2"].append(wall)
+        finally:
+            eng.close()
+    best = {k: (max(v) if k == "ingest" else min(v)) for k, v in res.items() if v}
+    n = len(paths)
+    out = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_1m": round(os.getloadavg()[0], 2)},
+        "inputs": n,
+        "single_apps_per_s": round(n / best["single"], 3),
+        "pool1_apps_per_s": round(n / best["pool1"], 3),
+        "pool2_apps_per_s": round(n / best["pool2"], 3),
+        "pool1_vs_single": round(best["single"] / best["pool1"], 3),
+        "pool2_vs_single": round(best["single"] / best["pool2"], 3),
+        "pool2_start_s": round(best["start_pool2"], 3),
+        "overhead_ms_per_task_pool": round(best["noop_pool2"] * 1000, 3),
+        "sqlite_ingest_scans_per_s": round(best["ingest"]),
+        "repeats": args.repeat,
+    }
+    if "noop_dask" in best:
+        out["overhead_ms_per_task_dask"] = round(best["noop_dask"] * 1000, 3)
+        out["dask2_vs_single"] = round(best["single"] / best["dask2"], 3)
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -206,3 +206,18 @@ def test_usage_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     (tmp_path / "a.apk").write_bytes(b"PK")
     assert audit(str(tmp_path / "a.apk"), "--db", str(tmp_path / "junk.db")) == 2
     assert "not a database" in capsys.readouterr().err
+
+
+def test_the_content_cache_is_shared_by_the_workers_and_its_hit_rate_reported(corpus: Path, tmp_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    for i in range(4):  # other bytes, same libraries inside: each scan after the first finds them in the cache
+        variant(corpus / "traps.apk", apps / f"release-{i}.apk", str(i))
+    db = tmp_path / "audit.db"
+    assert audit(str(apps), "--db", str(db), "--jobs", "2", "--cache", str(tmp_path / "cache")) == 1
+    hits, misses = rows(db, "SELECT cache_hits, cache_misses FROM runs")[0]
+    per_scan = rows(db, "SELECT cache_hits, cache_misses FROM scans")
+    assert (hits, misses) == tuple(map(sum, zip(*per_scan, strict=True)))
+    assert hits > 0 and misses > 0 and hits >= misses  # at most two scans (one per worker) start cold
+    assert "% hits" in capsys.readouterr().err

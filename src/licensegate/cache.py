@@ -19,6 +19,11 @@ from .model import Evidence, LibraryMatch
 
 
 class ContentCache:
+    # Hits and misses of every cache in this process, so a caller of `licensegate.check` (an audit worker, which
+    # runs one scan at a time) can report the hit rate of its scan: the difference across the call.
+    process_hits = 0
+    process_misses = 0
+
     def __init__(self, root: Path, fingerprint: str) -> None:
         self.dir = root / f"v{__version__}-{fingerprint}"
         self.hits = 0
@@ -36,8 +41,10 @@ class ContentCache:
             generic = [(spdx, Evidence(**{**e, "member": member})) for spdx, e in raw["generic"]]
         except (OSError, ValueError, KeyError, TypeError):
             self.misses += 1
+            ContentCache.process_misses += 1
             return None
         self.hits += 1
+        ContentCache.process_hits += 1
         return info, matches, generic
 
     def put(self, sha256: str, info: BinaryInfo, matches: list[LibraryMatch], generic: list[tuple[str, Evidence]]) -> None:

@@ -142,18 +142,13 @@ def _record(task: Task) -> ScanRecord:
 
 
 def _check(path: Path, policy: Policy, cache_dir: str | None, fail_on: str) -> tuple[Report, int, int]:
-    """The one call into the scan pipeline: (report, content-cache hits, misses)."""
-    from .. import policy as policy_mod
-    from ..report import build
-    from ..scan import Scanner
+    """The one call into the scan pipeline: (report, content-cache hits, misses of this scan)."""
+    from .. import check
+    from ..cache import ContentCache
 
-    started = time.perf_counter()
-    scanner = Scanner(path, cache_dir=Path(cache_dir) if cache_dir else None)
-    result = scanner.run()
-    findings = policy_mod.evaluate(result.components, result.problems, result.load_sites, policy, result.artifact.platform, result.models)
-    report = build(result, policy, findings, fail_on, time.perf_counter() - started)
-    cache = scanner.cache
-    return report, (cache.hits if cache else 0), (cache.misses if cache else 0)
+    hits, misses = ContentCache.process_hits, ContentCache.process_misses
+    report = check(path, policy, cache=cache_dir, fail_on=fail_on)
+    return report, ContentCache.process_hits - hits, ContentCache.process_misses - misses
 
 
 def _rows(doc: dict[str, Any], rec: ScanRecord) -> None:

@@ -112,6 +112,7 @@ class Audit:
         self._stat: dict[str, tuple[int | None, int | None]] = {}
         self._attempts: dict[str, int] = {}
         self._crashes: collections.Counter[str] = collections.Counter()
+        self._solo_crashes: collections.Counter[str] = collections.Counter()
         self._twins: dict[str, list[str]] = {}  # sha256 being scanned -> other inputs with the same bytes
 
     # -- the run ----------------------------------------------------------------------------------------------
@@ -234,13 +235,14 @@ class Audit:
     def _crashed(self, task: Task, exc: BaseException, alone: bool, isolated: collections.deque[Task],
                  inflight: dict[cf.Future[Outcome], Task]) -> None:
         self._crashes[task.path] += 1
+        if alone:  # only a crash with nothing else in flight is pinned on this input
+            self._solo_crashes[task.path] += 1
         if self.engine.broken(exc):  # the pool is gone: every other task in flight is a suspect too
             for other in list(inflight.values()):
                 isolated.append(other)
-                self._crashes[other.path] += 1
             inflight.clear()
         killed = type(exc).__name__ == "KilledWorker"  # Dask already retried it on other workers
-        if killed or (alone and self._crashes[task.path] > self.retries):
+        if killed or self._solo_crashes[task.path] > self.retries:
             error = f"worker crashed {self._crashes[task.path]} time(s) scanning it ({type(exc).__name__}: {exc})".strip()
             self.c.quarantined += 1
             self._final_with_twins(task, Journal(task.path, task.sha256, *self._stat[task.path], "quarantined",

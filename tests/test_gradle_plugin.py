@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -39,6 +40,27 @@ GRADLE_API_JARS = [
 
 KOTLIN = "2.2.21"
 KOTLIN_STDLIB = MAVEN_REPO / f"org/jetbrains/kotlin/kotlin-stdlib/{KOTLIN}/kotlin-stdlib-{KOTLIN}.jar"
+# kotlin-compiler-embeddable and what its POM depends on; the two compiler plugins Gradle's Kotlin DSL applies.
+KOTLIN_COMPILER_JARS = [
+    MAVEN_REPO / f"org/jetbrains/kotlin/{name}/{version}/{name}-{version}.jar"
+    for name, version in (
+        ("kotlin-compiler-embeddable", KOTLIN),
+        ("kotlin-stdlib", KOTLIN),
+        ("kotlin-script-runtime", KOTLIN),
+        ("kotlin-reflect", "1.6.10"),
+        ("kotlin-daemon-embeddable", KOTLIN),
+    )
+] + [
+    MAVEN_REPO / "org/jetbrains/kotlinx/kotlinx-coroutines-core-jvm/1.8.0/kotlinx-coroutines-core-jvm-1.8.0.jar",
+    MAVEN_REPO / "org/jetbrains/annotations/13.0/annotations-13.0.jar",
+]
+KOTLIN_DSL_COMPILER_PLUGINS = {
+    f"kotlin-{name}-compiler-plugin-embeddable": f"plugin:org.jetbrains.kotlin.{plugin_id}:annotation={annotation}"
+    for name, plugin_id, annotation in (
+        ("sam-with-receiver", "samWithReceiver", "org.gradle.api.HasImplicitReceiver"),
+        ("assignment", "assignment", "org.gradle.api.SupportsKotlinAssignmentOverloading"),
+    )
+}
 
 
 if shutil.which("gradle") is None:
@@ -660,7 +682,9 @@ def test_fail_on_build_types_and_skip_variants_are_configurable(gradle: Gradle, 
     assert release.returncode == 0, release.stdout
     assert ":licenseGateRelease" not in release.stdout
     # Skipped means not gated: AGP's own APK goes straight on.
-    assert _received(project, "assembleRelease") == [project / "build/intermediates/apk/release/packageRelease/app-release.apk"]
+    assert _received(project, "assembleRelease") == [
+        project / "build/intermediates/apk/release/packageRelease/app-release.apk"
+    ]
 
 
 def test_publishing_plugin_cannot_obtain_an_ungated_bundle(gradle: Gradle, project: Path, tmp_path: Path) -> None:
@@ -805,6 +829,118 @@ def test_plugin_compiles_against_the_gradle_8_11_api_with_deprecations_as_errors
     control.write_text("class UsesBuildDir { Object f(org.gradle.api.Project p) { return p.getBuildDir(); } }\n")
     rejected = _javac_against_gradle_8([control], tmp_path / "control-classes")
     assert rejected.returncode != 0 and "deprecat" in rejected.stderr, rejected.stderr
+
+
+@pytest.fixture(scope="module")
+def plugin_classes_gradle_8(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("plugin-classes-8.11")
+    result = _javac_against_gradle_8(sorted((PLUGIN_SOURCE / "src/main/java").rglob("*.java")), out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def kotlin_snippets(markdown: str) -> list[str]:
+    return re.findall(r"^```kotlin\n(.*?)^```", markdown, re.M | re.S)
+
+
+def _take_block(source: str, name: str) -> tuple[str | None, str]:
+    """(body of the top-level `name { ... }` block or None, the source without it)."""
+    match = re.search(rf"^{name} \{{", source, re.M)
+    if match is None:
+        return None, source
+    depth, i = 0, match.end() - 1
+    for i in range(match.end() - 1, len(source)):
+        depth += {"{": 1, "}": -1}.get(source[i], 0)
+        if depth == 0:
+            break
+    return source[match.end() : i], source[: match.start()] + source[i + 1 :]
+
+
+def kotlin_script_as_source(index: int, snippet: str) -> str:
+    """A build.gradle.kts/settings.gradle.kts snippet as Kotlin source with the script's receivers made explicit.
+
+    A Gradle script body runs with the Project (or Settings) as receiver, its plugins {} block with a
+    PluginDependenciesSpec; the functions below give the same code the same receivers."""
+    first = snippet.splitlines()[0]
+    assert first.startswith("// ") and first.endswith(".gradle.kts"), f"snippet {index} does not name its file"
+    receiver = "org.gradle.api.initialization.Settings" if "settings" in first else "org.gradle.api.Project"
+    imports = [line for line in snippet.splitlines() if line.startswith("import ")]
+    body = "\n".join(line for line in snippet.splitlines() if not line.startswith("import "))
+    plugins, body = _take_block(body, "plugins")
+    parts = [f"fun {receiver}.snippet{index}() {{\n{body}\n}}\n"]
+    if plugins is not None:
+        parts.append(f"fun org.gradle.plugin.use.PluginDependenciesSpec.snippet{index}Plugins() {{{plugins}}}\n")
+    # Gradle's script templates import the Kotlin DSL (where the assign overloads and accessors live) implicitly.
+    return "\n".join(["import org.gradle.kotlin.dsl.*", *imports]) + "\n" + "\n".join(parts)
+
+
+def _kotlinc(sources: list[Path], classpath: list[Path], out: Path) -> subprocess.CompletedProcess[str]:
+    plugins: list[str] = []
+    for jar_name, option in KOTLIN_DSL_COMPILER_PLUGINS.items():
+        jar = MAVEN_REPO / f"org/jetbrains/kotlin/{jar_name}/{KOTLIN}/{jar_name}-{KOTLIN}.jar"
+        plugins += [f"-Xplugin={_maven_jars([jar])}", "-P", option]
+    command = [
+        "java", "-cp", _maven_jars(KOTLIN_COMPILER_JARS), "org.jetbrains.kotlin.cli.jvm.K2JVMCompiler",
+        "-no-stdlib", "-no-reflect", *plugins,
+        "-cp", os.pathsep.join([_maven_jars([*GRADLE_API_JARS, KOTLIN_STDLIB]), *map(str, classpath)]),
+        "-d", str(out), *map(str, sources),
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=GRADLE_TIMEOUT)
+
+
+KOTLIN_DSL_SHIM = Path(__file__).resolve().parent / "kotlin_dsl/KotlinDslShim.kt"
+
+
+def test_kotlin_dsl_snippets_in_the_docs_compile(plugin_classes_gradle_8: Path, tmp_path: Path) -> None:
+    snippets = kotlin_snippets((REPO / "docs/gradle.md").read_text())
+    assert len(snippets) >= 8, snippets
+    good = [tmp_path / f"snippets/Snippet{i}.kt" for i in range(len(snippets))]
+    good[0].parent.mkdir()
+    for i, (path, snippet) in enumerate(zip(good, snippets, strict=True)):
+        path.write_text(kotlin_script_as_source(i, snippet))
+    # The control: the same harness rejects what the Kotlin DSL would (a number for the executable's String).
+    bad = tmp_path / "bad/WrongType.kt"
+    bad.parent.mkdir()
+    bad.write_text(kotlin_script_as_source(0, "// build.gradle.kts\nlicenseGate {\n    executable = 42\n}\n"))
+
+    result = _kotlinc([*good, KOTLIN_DSL_SHIM], [plugin_classes_gradle_8], tmp_path / "out")
+    rejected = _kotlinc([bad, KOTLIN_DSL_SHIM], [plugin_classes_gradle_8], tmp_path / "bad-out")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rejected.returncode != 0, rejected.stdout + rejected.stderr
+    assert "WrongType.kt" in rejected.stderr and "42" in rejected.stderr, rejected.stderr
+
+
+def test_groovy_extension_snippet_in_the_docs_assigns_every_setting_on_gradle_4_4(
+    gradle: Gradle, project: Path
+) -> None:
+    docs = (REPO / "docs/gradle.md").read_text()
+    section = docs[docs.index("## The extension") :]
+    snippet = re.search(r"^```groovy\n(.*?)^```", section, re.M | re.S)
+    assert snippet is not None
+    write_build(
+        project,
+        snippet.group(1)
+        + """
+        task showSettings {
+            doLast {
+                def g = project.licenseGate
+                println "SETTING executable=${g.executable.get()} failOn=${g.failOn.get()}"
+                println "SETTING failOnViolation=${g.failOnViolation.get()} failOnBuildTypes=${g.failOnBuildTypes.get()}"
+                println "SETTING skipVariants=${g.skipVariants.get()} policy=${g.policy.get().asFile.name}"
+                println "SETTING notices=${g.noticesDir.get().asFile} artifact=${g.artifact.get().asFile.name}"
+            }
+        }
+    """,
+    )
+
+    result = gradle.run(project, "showSettings")
+
+    assert result.returncode == 0, result.stdout
+    assert "SETTING executable=/path/to/venv/bin/licensegate failOn=error" in result.stdout
+    assert "SETTING failOnViolation=true failOnBuildTypes=[release]" in result.stdout
+    assert "SETTING skipVariants=[benchmarkRelease] policy=licensegate.toml" in result.stdout
+    assert f"SETTING notices={project / 'build/licensegate/notices'} artifact=App.ipa" in result.stdout
 
 
 # ---- end to end against the real CLI ---------------------------------------------------------------------

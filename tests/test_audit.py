@@ -221,3 +221,31 @@ def test_the_content_cache_is_shared_by_the_workers_and_its_hit_rate_reported(co
     assert (hits, misses) == tuple(map(sum, zip(*per_scan, strict=True)))
     assert hits > 0 and misses > 0 and hits >= misses  # at most two scans (one per worker) start cold
     assert "% hits" in capsys.readouterr().err
+
+
+def test_an_input_over_the_timeout_is_recorded_as_failed(corpus: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.db"
+    assert audit(str(corpus / "gpl-player.apk"), "--db", str(db), "--jobs", "1", "--timeout", "0.01") == 2
+    assert rows(db, "SELECT status, error FROM inputs") == [("error", "timed out after 0.01 s")]
+
+
+def test_progress_line_and_json_lines() -> None:
+    import io
+
+    from licensegate.audit.progress import Counters, Progress
+
+    c = Counters(total=10, done=4, scanned=3, linked=1, failed=1, cache_hits=3, cache_misses=1)
+    tty = io.StringIO()
+    p = Progress("tty", tty)
+    p.update(c, force=True)
+    line = tty.getvalue()
+    for part in ("audit 4/10", "40%", "/s", "ETA", "failed 1", "dedup 1", "cache 75%"):
+        assert part in line, part
+    js = io.StringIO()
+    p = Progress("json", js)
+    p.update(c, force=True)
+    p.close(c)
+    events = [json.loads(x) for x in js.getvalue().splitlines()]
+    assert [e["event"] for e in events] == ["progress", "summary"]
+    assert events[0]["done"] == 4 and events[0]["total"] == 10 and events[0]["cache_hit_rate"] == 0.75
+    assert "eta_s" in events[0] and "rate_per_s" in events[0]

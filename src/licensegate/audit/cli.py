@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import escape
 from ..errors import UsageError
 
 
@@ -120,13 +121,8 @@ def audit(args: argparse.Namespace) -> int:
           f"{len(summary.quarantined)} quarantined; content cache {'off' if args.cache is None else ('-' if hit is None else f'{hit:.0%} hits')}",
           file=sys.stderr)
     for path, err in sorted({**summary.errors, **summary.quarantined}.items())[:20]:
-        print(f"  {_safe(path)}: {_safe(err)}", file=sys.stderr)
+        print(f"  {escape.text(path)}: {escape.clip(err)}", file=sys.stderr)
     return summary.exit_code
-
-
-def _safe(text: str) -> str:
-    """Artifact-controlled text on a terminal: control characters shown, never sent."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def db(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from .. import escape
 from ..errors import UsageError
 from .store import Store
 
@@ -58,13 +59,13 @@ def cmd_apps_with(store: Store, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_PASS
     if not rows:
-        print(f"no stored app ships a component named {_safe(args.name)!r}")
+        print(f"no stored app ships a component named {escape.text(args.name)!r}")
         return EXIT_PASS
     apps = {(r["app_id"], r["app_version"]) for r in rows}
-    print(f"{len(apps)} app version(s) ship {_safe(args.name)}:")
+    print(f"{len(apps)} app version(s) ship {escape.text(args.name)}:")
     for r in rows:
         what = "statically linked in " if r["kind"] == "embedded" else ""
-        print(_safe(f"  {r['app_id'] or '(no app id)'} {r['app_version'] or '?'}: {r['name']} {r['version'] or ''} "
+        print(escape.text(f"  {r['app_id'] or '(no app id)'} {r['app_version'] or '?'}: {r['name']} {r['version'] or ''} "
                     f"({r['license'] or 'licence unknown'}, {r['family']}) {what}{r['path']}  [{r['verdict']}]"))
     return EXIT_PASS
 
@@ -126,20 +127,14 @@ def cmd_export(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_overview(store: Store, args: argparse.Namespace) -> int:
+    from ..fsutil import atomic_write
     from .overview import render
 
     html = render(store)
     out: Path = args.output
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, out)
+        atomic_write(out, html)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_PASS
-
-
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)

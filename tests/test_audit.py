@@ -249,3 +249,33 @@ def test_progress_line_and_json_lines() -> None:
     assert [e["event"] for e in events] == ["progress", "summary"]
     assert events[0]["done"] == 4 and events[0]["total"] == 10 and events[0]["cache_hit_rate"] == 0.75
     assert "eta_s" in events[0] and "rate_per_s" in events[0]
+
+
+def test_batched_tasks_are_split_when_a_worker_dies(corpus: Path, tmp_path: Path) -> None:
+    """Several inputs per task (what the Dask engine does): a crash retries each input of the batch alone."""
+    from licensegate.policy import load
+    from licensegate.signatures import SignatureDB
+
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    for i in range(10):
+        variant(corpus / "ios-app.ipa", apps / f"ok-{i:02d}.ipa", str(i))
+    variant(corpus / "ios-app.ipa", apps / "crash-once.ipa", "once")
+    variant(corpus / "ios-app.ipa", apps / "crash-always.ipa", "always")
+
+    class Batched(ProcessEngine):
+        chunk = 3
+
+    db = tmp_path / "audit.db"
+    store = Store(str(db))
+    engine = Batched(1)
+    settings = Settings(scan_key=scan_key(SignatureDB.load_default().fingerprint, load(None), "error"))
+    try:
+        summary = Audit(store, engine, settings, retries=1, scan_fn=crashing_scan).run(expand([str(apps)]))
+    finally:
+        engine.close()
+        store.close()
+    status = dict(rows(db, "SELECT path, status FROM inputs"))
+    assert status.pop(str(apps / "crash-always.ipa")) == "quarantined"
+    assert set(status.values()) == {"done"} and len(status) == 11
+    assert summary.counters.scanned == 11 and summary.exit_code == 2

@@ -38,6 +38,14 @@ class DaskEngine(Engine):
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info().get("workers", {}).values()))
         self._executor: cf.Executor = self.client.get_executor(pure=False)
 
+    # A task's round trip goes through the scheduler (milliseconds, more on a busy machine): a few inputs per task
+    # and several tasks per worker in flight hide it. A batch whose worker died is retried one input at a time.
+    chunk = 4
+
+    @property
+    def window(self) -> int:
+        return max(8, self.workers * 3)
+
     def executor(self) -> cf.Executor:
         return self._executor
 

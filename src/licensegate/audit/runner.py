@@ -20,7 +20,7 @@ from typing import Any
 
 from .progress import Counters, Progress
 from .store import InputRow, Journal, Store
-from .worker import Outcome, Settings, Task, scan_input
+from .worker import Outcome, Settings, Task, scan_batch, scan_input
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,13 @@ class Engine:
 
     name = "engine"
     workers = 1
+
+    chunk = 1  # inputs per submitted task
+
+    @property
+    def window(self) -> int:
+        """Tasks kept in flight: enough to keep every worker busy while results travel back."""
+        return max(2, self.workers * 2)
     crash_types: tuple[type[BaseException], ...] = ()
 
     def executor(self) -> cf.Executor:
@@ -187,12 +194,13 @@ class Audit:
     def _scan(self, todo: list[InputSpec]) -> None:
         ready: collections.deque[Task] = collections.deque()
         isolated: collections.deque[Task] = collections.deque()
-        inflight: dict[cf.Future[Outcome], Task] = {}
+        inflight: dict[cf.Future[Any], list[Task]] = {}
         hashed = self._hashed(todo)
-        window = max(2, self.engine.workers * 2)
+        # batches only when there is enough work for every worker to get several
+        window, chunk = self.engine.window, max(1, min(self.engine.chunk, len(todo) // (self.engine.workers * 4)))
         exhausted = False
         while True:
-            while not exhausted and len(ready) < window:
+            while not exhausted and len(ready) < window * chunk:
                 got = next(hashed, None)
                 if got is None:
                     exhausted = True
@@ -200,47 +208,58 @@ class Audit:
                     ready.append(got)
             if not (ready or isolated or inflight):
                 break
-            self._submit(ready, isolated, inflight, window)
+            self._submit(ready, isolated, inflight, window, chunk)
             done, _ = cf.wait(list(inflight), timeout=0.5, return_when=cf.FIRST_COMPLETED)
             alone = len(inflight) == 1
             for fut in done:
-                task = inflight.pop(fut, None)
-                if task is None:  # already moved to the suspects when the pool broke
+                tasks = inflight.pop(fut, None)
+                if tasks is None:  # already moved to the suspects when the pool broke
                     continue
                 try:
-                    outcome = fut.result()
+                    result = fut.result()
                 except BaseException as exc:  # noqa: BLE001 - the executor lost the task: a worker died
                     if isinstance(exc, KeyboardInterrupt):
                         raise
-                    self._crashed(task, exc, alone, isolated, inflight)
+                    self._crashed(tasks, exc, alone, isolated, inflight)
                     continue
-                self._outcome(task, outcome)
+                for task, outcome in zip(tasks, result if isinstance(result, list) else [result], strict=True):
+                    self._outcome(task, outcome)
             self.progress.update(self.c)
             if len(self._batch) >= self.batch_size or time.monotonic() - self._flushed >= self.batch_seconds:
                 self._flush()
 
     def _submit(self, ready: collections.deque[Task], isolated: collections.deque[Task],
-                inflight: dict[cf.Future[Outcome], Task], window: int) -> None:
+                inflight: dict[cf.Future[Any], list[Task]], window: int, chunk: int) -> None:
         if isolated:  # after a crash: one suspect at a time, so the next crash names its input
             if not inflight:
-                task = isolated.popleft()
-                self._attempts[task.path] += 1
-                inflight[self.engine.executor().submit(self.scan_fn, task)] = task
+                self._send([isolated.popleft()], inflight)
             return
         while ready and len(inflight) < window:
-            task = ready.popleft()
-            self._attempts[task.path] += 1
-            inflight[self.engine.executor().submit(self.scan_fn, task)] = task
+            self._send([ready.popleft() for _ in range(min(chunk, len(ready)))], inflight)
 
-    def _crashed(self, task: Task, exc: BaseException, alone: bool, isolated: collections.deque[Task],
-                 inflight: dict[cf.Future[Outcome], Task]) -> None:
+    def _send(self, tasks: list[Task], inflight: dict[cf.Future[Any], list[Task]]) -> None:
+        for t in tasks:
+            self._attempts[t.path] += 1
+        ex = self.engine.executor()
+        fut = ex.submit(self.scan_fn, tasks[0]) if len(tasks) == 1 else ex.submit(scan_batch, self.scan_fn, tasks)
+        inflight[fut] = tasks
+
+    def _crashed(self, tasks: list[Task], exc: BaseException, alone: bool, isolated: collections.deque[Task],
+                 inflight: dict[cf.Future[Any], list[Task]]) -> None:
+        if self.engine.broken(exc):  # the pool is gone: every other task in flight is a suspect too
+            for others in list(inflight.values()):
+                isolated.extend(others)
+            inflight.clear()
+        if len(tasks) > 1:  # a batch of inputs (Dask): which one killed the worker is found by trying each alone
+            for task in tasks:
+                self._crashes[task.path] += 1
+                self.c.retried += 1
+                isolated.append(task)
+            return
+        task = tasks[0]
         self._crashes[task.path] += 1
         if alone:  # only a crash with nothing else in flight is pinned on this input
             self._solo_crashes[task.path] += 1
-        if self.engine.broken(exc):  # the pool is gone: every other task in flight is a suspect too
-            for other in list(inflight.values()):
-                isolated.append(other)
-            inflight.clear()
         killed = type(exc).__name__ == "KilledWorker"  # Dask already retried it on other workers
         if killed or self._solo_crashes[task.path] > self.retries:
             error = f"worker crashed {self._crashes[task.path]} time(s) scanning it ({type(exc).__name__}: {exc})".strip()

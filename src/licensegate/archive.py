@@ -8,7 +8,10 @@ nesting depth are capped, names are never used as file-system paths, and anythin
 
 from __future__ import annotations
 
+import bz2
+import functools
 import io
+import lzma
 import os
 import stat
 import zipfile
@@ -16,13 +19,15 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from .errors import InputError, MemberError
 
+_MEMORY_SHARE = 3
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 HEAD_SIZE = 64
 NEST_SEPARATOR = "!/"
+PREFIX_MEMBER = "(data before the archive)"  # the display path of bytes found before a zip's first entry
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,13 @@ class Limits:
     ratio_floor: int = 1024 * 1024  # small members may compress well (text, zeros): no ratio check below this
     max_depth: int = 5  # archives inside archives
     max_entries: int = 500_000  # members in one walk
+    max_memory: int = 1024**3  # peak memory of a scan, whatever the archive claims (docs/limits.md)
+
+    @property
+    def member_budget(self) -> int:
+        """Bytes one member may hold in memory together with the nested archives holding it: a third of
+        `max_memory`, leaving room for the analysers' working copies (measured: tests/test_hostile_round2.py)."""
+        return self.max_memory // _MEMORY_SHARE
 
 
 @dataclass(frozen=True)
@@ -75,14 +87,22 @@ class Member:
         return self._head
 
     def read(self) -> bytes:
-        """The whole content, inflated once in one piece and kept until `release`; MemberError when unreadable."""
+        """The whole content, inflated once in one piece and kept until `release`; MemberError when unreadable.
+
+        Never more than the declared size is produced: a member whose data goes on past it (a header that lies)
+        is refused as soon as the first byte too many comes out, whatever the compression method."""
         if self._data is None:
             try:
                 with self._opener() as stream:
-                    self._data = stream.read()
+                    data = _read_exact(stream, self.size + 1)
             except _CORRUPT as exc:
                 self.release()
                 raise MemberError(f"cannot read member: {_reason(exc)}") from None
+            if len(data) > self.size:
+                self.release()
+                raise MemberError(f"cannot read member: its data goes on past the {self.size} bytes its header "
+                                  "declares (a lying header); not analysed")
+            self._data = data
             self._head = None
         return self._data
 
@@ -92,14 +112,149 @@ class Member:
 
 
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
+    """Up to `n` bytes; fewer only at the end of the stream. Read in bounded chunks, so a decompressor never
+    produces much more than asked for."""
     chunks = []
     while n > 0:
-        chunk = stream.read(n)
+        chunk = stream.read(min(n, _CHUNK))
         if not chunk:
             break
         chunks.append(chunk)
         n -= len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_CHUNK = 1 << 20
+
+
+class _EntryStream:
+    """One zip entry's data, inflated from its raw bytes by a decompressor asked for bounded output.
+
+    zipfile's own reader asks bzip2 and LZMA for everything a block of input holds (a few KiB of bzip2 can hold
+    gigabytes of zeros) and reads a deflated member whole before cutting it to size; this one never produces more
+    than `read(n)` asked for, checks the CRC at the end, and reads the raw bytes from where the local header says
+    they start (checked against the central directory's name)."""
+
+    def __init__(self, source: _Source, info: zipfile.ZipInfo) -> None:
+        self._source = source
+        self._pos, self._left = _data_range(source, info)
+        self._crc = 0
+        self._expected_crc = info.CRC
+        self._produced = 0
+        self._declared = info.file_size
+        self._pending = b""
+        method = info.compress_type
+        self._method = method
+        if method == zipfile.ZIP_DEFLATED:
+            self._dec: Any = zlib.decompressobj(-15)
+        elif method == zipfile.ZIP_BZIP2:
+            self._dec = bz2.BZ2Decompressor()
+        elif method == zipfile.ZIP_LZMA:
+            head = self._raw(4)
+            if len(head) < 4:
+                raise zipfile.BadZipFile("truncated LZMA properties")
+            props = self._raw(int.from_bytes(head[2:4], "little"))
+            try:
+                filters = [lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)]  # type: ignore[attr-defined]
+            except lzma.LZMAError as exc:
+                raise zipfile.BadZipFile(f"bad LZMA properties ({exc})") from None
+            self._dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+        elif method == zipfile.ZIP_STORED:
+            self._dec = None
+        else:
+            raise NotImplementedError(f"compression method {method}")
+
+    def __enter__(self) -> _EntryStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._dec = None
+        self._pending = b""
+
+    def _raw(self, n: int) -> bytes:
+        n = min(n, self._left)
+        data = self._source.read_at(self._pos, n) if n > 0 else b""
+        self._pos += len(data)
+        self._left -= len(data)
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = self._declared + 1 - self._produced
+        out = self._produce(max(n, 0))
+        self._produced += len(out)
+        self._crc = zlib.crc32(out, self._crc)
+        if not out and n > 0:
+            if self._produced < self._declared:
+                raise EOFError(f"the data ends after {self._produced} of the {self._declared} bytes declared")
+            if self._crc != self._expected_crc:
+                raise zipfile.BadZipFile("Bad CRC-32 for the member's data")
+        return out
+
+    def _produce(self, n: int) -> bytes:
+        if n == 0:
+            return b""
+        if self._dec is None:
+            return self._raw(n)
+        dec = self._dec
+        while True:
+            if self._method == zipfile.ZIP_DEFLATED:
+                data = self._pending or self._raw(_CHUNK)
+                out = dec.decompress(data, n)
+                self._pending = dec.unconsumed_tail
+                if out or dec.eof:
+                    return out
+                if not data:
+                    raise EOFError("compressed data ends early")
+            else:
+                if dec.eof:
+                    return b""
+                data = self._raw(_CHUNK) if dec.needs_input else b""
+                if dec.needs_input and not data:
+                    raise EOFError("compressed data ends early")
+                out = dec.decompress(data, n)
+                if out:
+                    return out
+
+
+class _Source:
+    """Random access to an archive's bytes: a file (read with pread) or bytes already in memory."""
+
+    def __init__(self, path: Path | None = None, data: bytes | None = None) -> None:
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)) if path is not None else -1
+        self._view = memoryview(data) if data is not None else None
+        self.size = os.fstat(self._fd).st_size if self._fd >= 0 else len(data or b"")
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        if self._view is not None:
+            return bytes(self._view[offset : offset + n])
+        out = os.pread(self._fd, n, offset)
+        while len(out) < n:
+            more = os.pread(self._fd, n - len(out), offset + len(out))
+            if not more:
+                break
+            out += more
+        return out
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._view is not None:
+            self._view.release()
+            self._view = None
+
+
+def _data_range(source: _Source, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """Where an entry's raw data starts (from its local header) and how long it is (from the central directory)."""
+    header = source.read_at(info.header_offset, 30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local file header")
+    name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    if start + info.compress_size > source.size:
+        raise zipfile.BadZipFile("the member's data runs past the end of the archive")
+    return start, info.compress_size
 
 
 class Walk:
@@ -114,6 +269,7 @@ class Walk:
         self.limits = limits or Limits()
         self.problems: list[MemberProblem] = []
         self.total_size = 0
+        self.held = 0  # bytes of the nested archives open right now (in memory while their members are walked)
         self.entries = 0
 
     # -- entry points --------------------------------------------------------------------------------------
@@ -126,8 +282,29 @@ class Walk:
                 zf = zipfile.ZipFile(self.root)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
                 raise InputError(f"{self.root}: not a readable zip archive ({_reason(exc)})") from None
+            try:
+                source = _Source(path=self.root)
+            except OSError as exc:
+                zf.close()
+                raise InputError(f"{self.root}: cannot read ({exc.strerror or exc})") from None
             with zf:
-                yield from self._walk_zip(zf, prefix="", depth=0)
+                try:
+                    yield from self._prefix(zf)
+                    yield from self._walk_zip(zf, source, prefix="", depth=0)
+                finally:
+                    source.close()
+
+    def _prefix(self, zf: zipfile.ZipFile) -> Iterator[Member]:
+        """Bytes before the first entry: reported, and scanned as a member of their own (an ELF stub, a DEX file)."""
+        start = min((i.header_offset for i in zf.infolist()), default=0)
+        if start <= 0:
+            return
+        self._problem(PREFIX_MEMBER, "data-before-archive",
+                      f"{start} bytes precede the archive's first entry; zip readers and Android's installer open the "
+                      "archive from its end, so it installs as the app scanned here (the prefix is scanned too)")
+        if not self._admit(PREFIX_MEMBER, start, None):
+            return
+        yield from self._expand(Member(PREFIX_MEMBER, start, 0, _opener=functools.partial(_range_opener, self.root, 0, start)))
 
     # -- folders -------------------------------------------------------------------------------------------
 
@@ -166,13 +343,19 @@ class Walk:
 
     # -- zips ----------------------------------------------------------------------------------------------
 
-    def _walk_zip(self, zf: zipfile.ZipFile, prefix: str, depth: int) -> Iterator[Member]:
+    def _walk_zip(self, zf: zipfile.ZipFile, source: _Source, prefix: str, depth: int) -> Iterator[Member]:
         seen: set[str] = set()
-        for info in zf.infolist():
-            name = info.filename
+        infos = zf.infolist()
+        self._refuse_overlaps(infos, prefix)
+        for info in infos:
+            name = info.orig_filename  # zipfile cuts names at a NUL: the entry's true name is shown
             path = prefix + name
-            if info.is_dir():
+            if name.endswith("/"):
                 continue
+            if not name.strip("\0"):
+                self._problem(path, "unsafe-name", "empty member name (content still scanned)")
+            elif "\0" in name:
+                self._problem(path, "unsafe-name", "NUL character in the member name; tools that cut names there see another name (content still scanned)")
             if name in seen:
                 self._problem(path, "duplicate-name",
                               "the archive holds several entries with this name; installers and scanners may see different bytes (each is scanned)")
@@ -191,8 +374,21 @@ class Walk:
                 continue
             if not self._admit(path, info.file_size, info.compress_size):
                 continue
-            member = Member(path, info.file_size, depth, _opener=_zip_opener(zf, info))
+            member = Member(path, info.file_size, depth, _opener=_entry_opener(source, info))
             yield from self._expand(member)
+
+    def _refuse_overlaps(self, infos: list[zipfile.ZipInfo], prefix: str) -> None:
+        """Entries whose data ranges overlap are a zip bomb (thousands of entries inflating one shared kernel):
+        refused. An entry's data ends at least 30 header bytes plus its compressed size after its offset."""
+        previous_end, previous = -1, None
+        for info in sorted(infos, key=lambda i: i.header_offset):
+            if info.header_offset < previous_end and previous is not None:
+                where = f" in {prefix.removesuffix(NEST_SEPARATOR)}" if prefix else ""
+                raise InputError(f"{self.root}: overlapping entries{where} ({_clip(info.orig_filename)} starts inside the data of "
+                                 f"{_clip(previous.orig_filename)}): an overlapping-entry zip bomb or a tampered archive; refusing")
+            end = info.header_offset + 30 + info.compress_size
+            if end > previous_end:
+                previous_end, previous = end, info
 
     def _expand(self, member: Member) -> Iterator[Member]:
         """Yield the member; if it is itself a zip, walk it too (bounded depth)."""
@@ -203,7 +399,7 @@ class Walk:
             member.release()
             return
         yield member
-        if not head.startswith(ZIP_MAGICS):
+        if not head.startswith(ZIP_MAGICS) and not self._zip_at_end(member):
             member.release()
             return
         if member.depth + 1 > self.limits.max_depth:
@@ -217,9 +413,41 @@ class Walk:
             self._problem(member.path, "corrupt", f"nested archive unreadable: {_reason(exc)}")
             member.release()
             return
-        with inner:
-            yield from self._walk_zip(inner, prefix=member.path + NEST_SEPARATOR, depth=member.depth + 1)
-        member.release()
+        source = _Source(data=data)
+        self.held += len(data)
+        try:
+            with inner:
+                yield from self._walk_zip(inner, source, prefix=member.path + NEST_SEPARATOR, depth=member.depth + 1)
+        finally:
+            self.held -= len(data)
+            source.close()
+            member.release()
+
+    def _zip_at_end(self, member: Member) -> bool:
+        """A nested zip with data before it (opened from its end, as class loaders and installers do)?
+
+        Checked on bytes already inflated for the analysers, and on members named like archives."""
+        data = member._data
+        if data is None and member.name.lower().endswith(_ARCHIVE_SUFFIXES):
+            try:
+                data = member.read()
+            except MemberError:
+                return False
+        if data is None or b"PK\x05\x06" not in data[-(0xFFFF + 22):]:
+            return False
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                start = min((i.header_offset for i in zf.infolist()), default=-1)
+        except _CORRUPT:
+            return False
+        if start <= 0:
+            return False
+        if data[4:8] == b"TFL3":
+            return True  # TFLite metadata appends its associated files (labels, vocabularies) as a zip: expected
+        self._problem(member.path, "data-before-archive",
+                      f"a zip archive follows {start} bytes of other data in this member; zip readers open it from its "
+                      "end, so its entries are scanned too")
+        return True
 
     # -- limits --------------------------------------------------------------------------------------------
 
@@ -230,6 +458,11 @@ class Walk:
             raise InputError(f"{self.root}: more than {lim.max_entries} members (limit --max-entries); refusing to continue")
         if size > lim.max_member_size:
             self._problem(path, "too-large", f"{size} bytes uncompressed exceeds the member limit of {lim.max_member_size} (--max-member-size)")
+            return False
+        if size + self.held > lim.member_budget:
+            held = f" with the {self.held} bytes of the archives holding it" if self.held else ""
+            self._problem(path, "too-large", f"{size} bytes uncompressed{held} would pass the {lim.member_budget} bytes a member may "
+                                             f"hold in memory (a third of --max-memory {lim.max_memory}); not analysed")
             return False
         if compressed is not None and size > lim.ratio_floor and size > lim.max_ratio * max(compressed, 1):
             ratio = size / max(compressed, 1)
@@ -243,11 +476,22 @@ class Walk:
         self.problems.append(MemberProblem(path, problem, detail))
 
 
-_CORRUPT = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+_ARCHIVE_SUFFIXES = (".apk", ".zip", ".jar", ".aar", ".ipa", ".aab", ".apks", ".xapk", ".dex", ".so", ".bin")
+_CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 
 
-def _zip_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
-    return lambda: zf.open(info)
+def _range_opener(path: Path, start: int, length: int) -> IO[bytes]:
+    with path.open("rb") as fh:
+        fh.seek(start)
+        return io.BytesIO(fh.read(length))
+
+
+def _entry_opener(source: _Source, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+    return lambda: cast(IO[bytes], _EntryStream(source, info))
+
+
+def _clip(name: str, n: int = 80) -> str:
+    return repr(name if len(name) <= n else name[:n] + "…")
 
 
 def _join(a: str, b: str) -> str:

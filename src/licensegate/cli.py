@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument("--max-ratio", type=float, default=200.0, metavar="N", help="largest compression ratio for members over 1 MiB (default 200)")
     lim.add_argument("--max-depth", type=int, default=5, metavar="N", help="deepest nesting of archives (default 5)")
     lim.add_argument("--max-entries", type=int, default=500_000, metavar="N", help="most members in one scan (default 500000)")
+    lim.add_argument("--max-memory", type=_size, default=1024**3, metavar="SIZE",
+                     help="peak memory of the scan (default 1g); a member and the archives holding it get a third")
 
     pol = sub.add_parser("policy", help="write or check a policy file")
     psub = pol.add_subparsers(dest="policy_command", parser_class=_Parser)
@@ -148,6 +150,7 @@ def _scan(args: argparse.Namespace) -> int:
         max_ratio=args.max_ratio,
         max_depth=args.max_depth,
         max_entries=args.max_entries,
+        max_memory=args.max_memory,
     )
     outputs = _outputs(args)
 

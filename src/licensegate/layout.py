@@ -26,6 +26,7 @@ class Layout:
     type: ArtifactType
     platform: Literal["android", "ios", "unknown"]
     names: tuple[str, ...] = ()  # member names of the artifact itself (not of nested archives)
+    prefix: int = 0  # bytes before the zip's first entry (an ELF stub, a DEX header): scanned and reported too
 
 
 def detect(path: Path) -> Layout:
@@ -50,6 +51,13 @@ def detect(path: Path) -> Layout:
         return _with_names(classify(names), names)
     if not head:
         raise InputError(f"{path}: empty file")
+    found = zip_after_prefix(path)
+    if found is not None:
+        # Android's installer, like every zip reader, opens an archive from its end: data prepended to an APK (an
+        # ELF stub, a DEX header as in the Janus attack) leaves it installable. Scanned as the archive it is.
+        names, prefix = found
+        lay = classify(names)
+        return Layout(lay.type, lay.platform, tuple(names), prefix)
     if head.startswith(b"!<arch>\n"):
         with path.open("rb") as fh:
             if fh.read(24)[8:21] == b"debian-binary":
@@ -59,6 +67,19 @@ def detect(path: Path) -> Layout:
     if sniff(head.ljust(8, b"\0")) in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE, MemberKind.DEX):
         return Layout("file", "unknown")
     raise InputError(f"{path}: not an APK, AAB, IPA, AAR, zip, folder or native binary (unrecognised content)")
+
+
+def zip_after_prefix(path: Path) -> tuple[list[str], int] | None:
+    """A zip archive that a reader opening `path` from its end finds, with the bytes before its first entry;
+    None when there is none (or it has no entries)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return None
+    if not infos:
+        return None
+    return [i.filename for i in infos], max(0, min(i.header_offset for i in infos))
 
 
 def _with_names(lay: Layout, names: list[str]) -> Layout:

@@ -65,6 +65,7 @@ class ScanResult:
 _MODEL_DIR_MARKERS = ("coremldata.bin", "Manifest.json", "saved_model.pb")
 _MODEL_DIR_FILES = {"coremldata.bin", "metadata.json", "model.mil", "Manifest.json", "model.mlmodel", "saved_model.pb"}
 _MODEL_DIR_FILE_LIMIT = 64 * 1024 * 1024
+_MODEL_DIR_HELD_LIMIT = 128 * 1024 * 1024  # all model folders' files waiting in memory at once
 _SYSTEM_ML_FRAMEWORKS = {
     "/CoreML.framework/": "Core ML",
     "/Vision.framework/": "Vision",
@@ -101,6 +102,11 @@ class Scanner:
         # so an app without one pays nothing for the entropy measurement.
         self.maybe_encrypted: set[str] = set()
         self.model_dirs: dict[str, dict[str, bytes]] = {}  # folder-models: root -> {relative path: bytes}
+        # Each folder is judged as soon as the walk has passed every file it needs, and its bytes released; the
+        # judgement (small) waits for the end of the walk so the report's order does not depend on member order.
+        self._model_dir_waiting: dict[str, set[str]] = {}  # root -> files still to come
+        self._model_dir_done: dict[str, tuple[ModelFile | None, str, int] | MemberError] = {}
+        self._model_dir_held = 0
 
     @property
     def db(self) -> SignatureDB:
@@ -132,6 +138,10 @@ class Scanner:
             walk = Walk(self.path, self.limits)
             members = iter(walk)
         self.model_dirs = {root: {} for root in _model_dir_roots(lay.names)}
+        for name in lay.names:
+            root = self._model_dir_of(name)
+            if root is not None and name[len(root) + 1 :] in _MODEL_DIR_FILES:
+                self._model_dir_waiting.setdefault(root, set()).add(name[len(root) + 1 :])
         total = max(len(lay.names), 1)
         done = 0
         for member in members:
@@ -161,12 +171,23 @@ class Scanner:
     def _visit(self, member: Member, artifact: ArtifactInfo) -> None:
         head = member.head()
         kind = sniff(head)
-        root = self._model_dir_of(member.path)
+        root = self._model_dir_of(member.path) if member.depth == 0 else None
         if root is not None:
             rel = member.path[len(root) + 1 :]
             if rel in _MODEL_DIR_FILES and member.size <= _MODEL_DIR_FILE_LIMIT:
-                self.model_dirs[root][rel] = member.read()
-            return  # the folder is one model, reported when the walk is done
+                if self._model_dir_held + member.size > _MODEL_DIR_HELD_LIMIT:
+                    self.problems.append(MemberProblem(member.path, "too-large", "model folders' files waiting in memory would pass "
+                                                       f"{_MODEL_DIR_HELD_LIMIT} bytes (their entries are scattered); not read"))
+                else:
+                    data = member.read()
+                    self.model_dirs[root][rel] = data
+                    self._model_dir_held += len(data)
+            waiting = self._model_dir_waiting.get(root)
+            if waiting is not None:
+                waiting.discard(rel)
+                if not waiting:
+                    self._judge_model_dir(root)
+            return  # the folder is one model
         if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
             data = member.read()
             self.components.append(self._native_component(member, data, kind))
@@ -257,25 +278,44 @@ class Scanner:
         self.models[comp.path] = mf
 
     def _model_dir_of(self, path: str) -> str | None:
-        for root in self.model_dirs:
-            if path.startswith(root + "/"):
-                return root
+        """The model folder holding `path`, found by its parents (a dictionary lookup each, whatever the number of
+        folders)."""
+        if not self.model_dirs:
+            return None
+        end = path.rfind("/")
+        while end > 0:
+            if path[:end] in self.model_dirs:
+                return path[:end]
+            end = path.rfind("/", 0, end)
         return None
 
-    def _finish_models(self) -> None:
+    def _judge_model_dir(self, root: str) -> None:
         from .ml import sniff_model_directory
 
-        for root, files in self.model_dirs.items():
-            try:
-                mf = sniff_model_directory({k: functools.partial(bytes, v) for k, v in files.items()}, root)
-            except MemberError as exc:
-                self.problems.append(MemberProblem(root, "unparsable", str(exc)))
-                continue
-            if mf is not None:
-                digest = hashlib.sha256()
-                for name in sorted(files):
-                    digest.update(name.encode() + b"\0" + files[name])
-                self._add_model(mf, digest.hexdigest(), sum(len(v) for v in files.values()))
+        files = self.model_dirs.get(root)
+        if files is None or root in self._model_dir_done:
+            return
+        try:
+            mf = sniff_model_directory({k: functools.partial(bytes, v) for k, v in files.items()}, root)
+        except MemberError as exc:
+            self._model_dir_done[root] = exc
+        else:
+            digest = hashlib.sha256()
+            for name in sorted(files):
+                digest.update(name.encode() + b"\0" + files[name])
+            self._model_dir_done[root] = (mf, digest.hexdigest(), sum(len(v) for v in files.values()))
+        self._model_dir_held -= sum(len(v) for v in files.values())
+        files.clear()
+
+    def _finish_models(self) -> None:
+        for root in self.model_dirs:
+            self._judge_model_dir(root)
+        for root in self.model_dirs:
+            done = self._model_dir_done[root]
+            if isinstance(done, MemberError):
+                self.problems.append(MemberProblem(root, "unparsable", str(done)))
+            elif done[0] is not None:
+                self._add_model(done[0], done[1], done[2])
         self.model_dirs.clear()
         if self.maybe_encrypted and any(c.ml_runtime for c in self.components):
             self._encrypted_models()

@@ -8,7 +8,11 @@ Mach-O is read the same way by macho.py (LIEF is its oracle in the tests). Every
 
 from __future__ import annotations
 
+import array
+import itertools
 import struct
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -323,35 +327,49 @@ def _read_dynamic(data: bytes, dynamic: tuple[int, int, tuple[int, int] | None],
             info.rpaths.extend(p for p in text(value).split(":") if p)
 
 
-# st_info values of the symbols we keep: binding GLOBAL (1) or WEAK (2), type NOTYPE (0), OBJECT (1) or FUNC (2).
-_DROP = bytes(0 if (b >> 4) in (1, 2) and (b & 0xF) in (0, 1, 2) else 1 for b in range(256))
-
-
 def _defined_symbols(view: memoryview, off: int, length: int, strtab: tuple[int, int], is64: bool, little: bool) -> list[str]:
     """Names of defined global/weak symbols, read straight from the table.
 
-    Columns are sliced out of the table with strides (C speed) so that Python only loops over kept symbols.
+    Whole columns are sliced out with strides and filtered at C speed (large libraries export 100,000 symbols:
+    a Python loop over every entry cost more than the rest of their analysis).
     """
     entsize = 24 if is64 else 16
     count = length // entsize
-    str_off, str_len = strtab
-    strings = view[str_off : str_off + str_len].tobytes()
-    raw = view[off : off + count * entsize].tobytes()
+    if count == 0:
+        return []
+    raw = view[off : off + count * entsize]
     # Field offsets inside an entry: 64-bit st_name 0, st_info 4, st_shndx 6; 32-bit st_name 0, st_info 12, st_shndx 14.
     info_at, shndx_at = (4, 6) if is64 else (12, 14)
-    infos = raw[info_at::entsize]
-    shndx_lo, shndx_hi = raw[shndx_at::entsize], raw[shndx_at + 1 :: entsize]
-    name_fmt = ("<" if little else ">") + "I"
-    names: list[str] = []
-    for i in range(count):
-        if _DROP[infos[i]] or (shndx_lo[i] == 0 and shndx_hi[i] == 0):
-            continue  # local, section/file symbols, undefined (SHN_UNDEF)
-        st_name = struct.unpack_from(name_fmt, raw, i * entsize)[0]
-        if st_name == 0 or st_name >= str_len:
-            continue
-        nul = strings.find(b"\0", st_name)
-        names.append(strings[st_name : nul if nul >= 0 else None].decode("latin-1"))
-    return names
+    keep = int.from_bytes(bytes(raw[info_at::entsize]).translate(_KEEP_INFO), "big")
+    shndx = int.from_bytes(bytes(raw[shndx_at::entsize]), "big") | int.from_bytes(bytes(raw[shndx_at + 1 :: entsize]), "big")
+    defined = shndx.to_bytes(count, "big").translate(_NONZERO)  # SHN_UNDEF is 0
+    mask = (keep & int.from_bytes(defined, "big")).to_bytes(count, "big")
+    str_off, str_len = strtab
+    return names_at(view[str_off : str_off + str_len], column_u32(raw, 0, entsize, little), mask)
+
+
+# st_info values of the symbols we keep: binding GLOBAL (1) or WEAK (2), type NOTYPE (0), OBJECT (1) or FUNC (2).
+_KEEP_INFO = bytes(1 if (b >> 4) in (1, 2) and (b & 0xF) in (0, 1, 2) else 0 for b in range(256))
+_NONZERO = bytes([0] + [1] * 255)
+
+
+def column_u32(raw: memoryview, at: int, entsize: int, little: bool) -> array.array[int]:
+    """The unsigned 32-bit field at `at` of every `entsize`-byte entry of a table (entsize a multiple of 4)."""
+    values = array.array("I")
+    if values.itemsize != 4:  # pragma: no cover - every platform CPython supports has a 4-byte unsigned int
+        values = array.array("L")
+    values.frombytes(bytes(raw[at:]) + bytes(-(len(raw) - at) % 4))
+    if little != (sys.byteorder == "little"):
+        values.byteswap()
+    return values[:: entsize // 4]
+
+
+def names_at(strtab: memoryview, offsets: Iterable[int], mask: bytes) -> list[str]:
+    """The NUL-terminated names at the offsets whose mask byte is 1 (offset 0 and offsets past the table skipped)."""
+    text = bytes(strtab).decode("latin-1") + "\0"  # latin-1 keeps byte offsets; the NUL ends an unterminated last name
+    end = len(text) - 1
+    find = text.find
+    return [text[o : find("\0", o)] for o in itertools.compress(offsets, mask) if 0 < o < end]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .binary import _MACHO_CPU as CPU
-from .binary import BinaryInfo, StringRegion, _read_ar, _reason
+from .binary import BinaryInfo, StringRegion, _read_ar, _reason, column_u32, names_at
 from .errors import MemberError
 
 FAT_MAGICS = (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
@@ -180,24 +180,10 @@ def _defined_symbols(data: bytes, base: int, end: int, symtab: tuple[int, int, i
         raise MemberError(f"symbol table ({nsyms} entries) runs past the end of the file")
     if base + stroff + strsize > end:
         raise MemberError(f"string table ({strsize} bytes) runs past the end of the file")
-    # Read in place (no copy of tables that run to megabytes): the n_type column is sliced out with a stride and
-    # mapped to 1 where the symbol is kept, so Python only visits the symbols kept.
-    table = base + symoff
-    kept = bytes(memoryview(data)[table + 4 : table + nsyms * entsize : entsize]).translate(_KEEP)
-    str_start = base + stroff
-    str_end = str_start + strsize
-    name_fmt = e + "I"
-    names: list[str] = []
-    find = data.find
-    i = kept.find(1)
-    while i >= 0:
-        strx = struct.unpack_from(name_fmt, data, table + i * entsize)[0]
-        if 0 < strx < strsize:
-            at = str_start + strx
-            nul = find(b"\0", at, str_end)
-            names.append(data[at : nul if nul >= 0 else str_end].decode("latin-1"))
-        i = kept.find(1, i + 1)
-    return names
+    table = memoryview(data)[base + symoff : base + symoff + nsyms * entsize]
+    kept = bytes(table[4::entsize]).translate(_KEEP)  # the n_type column, 1 where the symbol is kept
+    strings = memoryview(data)[base + stroff : base + stroff + strsize]
+    return names_at(strings, column_u32(table, 0, entsize, e == "<"), kept)
 
 
 # n_type values kept: not a stab (N_STAB 0xe0 clear), type N_SECT (0x0e), external (N_EXT 0x01); N_PEXT allowed.

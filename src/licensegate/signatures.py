@@ -106,19 +106,65 @@ class LazyPattern:
     hundreds of patterns of which a scan uses a handful.
     """
 
-    __slots__ = ("pattern", "_rx")
+    __slots__ = ("pattern", "_rx", "_anchored", "_literal")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._rx: re.Pattern[str] | None = None
+        # A literal every match must contain (at the start when anchored): most names fail it, so most of the
+        # hundreds of file-name and soname patterns are never compiled (compiling them cost more than a small scan).
+        self._anchored, self._literal = _required_literal(pattern)
 
     def search(self, text: str) -> re.Match[str] | None:
+        if self._literal and not (text.startswith(self._literal) if self._anchored else self._literal in text):
+            return None
         if self._rx is None:
             self._rx = re.compile(self.pattern)
         return self._rx.search(text)
 
     def __reduce__(self) -> tuple[type[LazyPattern], tuple[str]]:
         return (LazyPattern, (self.pattern,))
+
+
+_LITERAL_ESCAPES = frozenset("./+-_ ")
+
+
+def _required_literal(pattern: str) -> tuple[bool, str]:
+    """(anchored, literal): the plain characters a pattern starts with (after an optional ^), which every match
+    must contain; (False, "") when unsure (a top-level alternation, flags, or no literal start)."""
+    depth, in_class, escaped = 0, False, False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return False, ""
+    anchored = pattern.startswith("^")
+    i = 1 if anchored else 0
+    out: list[str] = []
+    while i < len(pattern):
+        c = pattern[i]
+        if c.isascii() and (c.isalnum() or c in "_-"):
+            out.append(c)
+            i += 1
+        elif c == "\\" and i + 1 < len(pattern) and pattern[i + 1] in _LITERAL_ESCAPES:
+            out.append(pattern[i + 1])
+            i += 2
+        else:
+            break
+    if i < len(pattern) and pattern[i] in "?*{" and out:
+        out.pop()  # the quantifier makes the last character optional
+    literal = "".join(out)
+    return (anchored, literal) if len(literal) >= 2 else (False, "")
 
 
 @dataclass(frozen=True)

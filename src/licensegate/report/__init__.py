@@ -12,12 +12,15 @@ import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..archive import MemberProblem
 from ..model import Component, Finding, LibraryMatch, LoadSite
-from ..policy import ModelAssessment, Outcome, Policy, Verdict
-from ..scan import ScanResult
+
+if TYPE_CHECKING:  # `licensegate --version` imports this package (the CLI's format list): it must stay light
+    from ..archive import MemberProblem
+    from ..policy import ModelAssessment, Outcome, Policy, Verdict
+    from ..scan import ScanResult
 
 SCHEMA_ID = "licensegate.report/1"
 

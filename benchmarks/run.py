@@ -358,7 +358,9 @@ def _copy(src: Path, natives: list[Path], out: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", help="run one input by name")
+    ap.add_argument("--only", help="run only these inputs (comma-separated names)")
+    ap.add_argument("--baseline", metavar="EXE", help="also time another licensegate (an earlier version) in the same run, "
+                    "interleaved with this one, for a before/after table on a busy machine")
     ap.add_argument("--licensegate", default=shutil.which("licensegate") or "licensegate")
     ap.add_argument("--scaling", action="store_true", help="also time 10 MB, 100 MB and 1 GB native APKs (linear growth)")
     ap.add_argument("--scancode", metavar="EXE", help="also run ScanCode Toolkit (installed in its own venv) on the unpacked corpus APK and compare")
@@ -387,8 +389,9 @@ def main() -> int:
         inputs["native-10mb.apk"] = lambda n, out: build_native_apk(n, out, 8 * 1024**2, 10 * 1024**2)
         inputs["native-1gb.apk"] = lambda n, out: build_native_apk(n, out, 820 * 1024**2, 1024**3)
     rows = []
+    baseline: dict[str, Measure] = {}
     for name, builder in inputs.items():
-        if args.only and args.only != name:
+        if args.only and name not in args.only.split(","):
             continue
         path = WORK / name
         if not path.exists():
@@ -402,6 +405,8 @@ def main() -> int:
             tmp.replace(path)
         floor = measure([sys.executable, "-c", FLOOR, str(path)], args.repeat)
         scanned = measure([args.licensegate, "scan", str(path), "--format", "json", "--output", os.devnull], args.repeat)
+        if args.baseline:
+            baseline[name] = measure([args.baseline, "scan", str(path), "--format", "json", "--output", os.devnull], args.repeat)
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
         largest = max(i.file_size for i in infos)
@@ -435,6 +440,18 @@ def main() -> int:
         if m.wall > 0.25:
             misses.append(f"start-up {label}: {m.wall:.3f} s (target 0.25 s)")
     print("\nTargets: " + ("all met" if not misses else "MISSED: " + "; ".join(misses)))
+    if args.baseline:
+        b_version = measure([args.baseline, "--version"], repeat)
+        b_tiny = measure([args.baseline, "scan", str(tiny), "--format", "json", "--output", os.devnull], repeat)
+        print(f"\nBaseline `{args.baseline}` in the same run (ratio to the same floor):\n")
+        print("| input | floor | baseline scan | baseline ratio | this scan | this ratio | baseline CPU | this CPU | baseline peak RSS | this peak RSS |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, _, _, _, floor, scanned in rows:
+            b = baseline[name]
+            print(f"| {name} | {floor.wall:.2f} s | {b.wall:.2f} s | {b.wall / floor.wall:.2f}x | {scanned.wall:.2f} s | **{scanned.wall / floor.wall:.2f}x** "
+                  f"| {b.cpu:.2f} s | {scanned.cpu:.2f} s | {b.peak_kb / 1024:.0f} MiB | {scanned.peak_kb / 1024:.0f} MiB |")
+        print(f"\nBaseline start-up (wall / CPU): `--version` {b_version.wall:.3f} s / {b_version.cpu:.3f} s; "
+              f"`scan tiny.apk` {b_tiny.wall:.3f} s / {b_tiny.cpu:.3f} s")
     if args.scancode:
         compare_scancode(args.scancode, args.licensegate)
     scaling = sorted((size, scanned.wall, name) for name, size, _, _, _, scanned in rows if name.startswith("native-"))

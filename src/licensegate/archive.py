@@ -25,6 +25,9 @@ from .errors import InputError, MemberError
 
 _MEMORY_SHARE = 3
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# Members up to this size are inflated whole at once: every member is read anyway unless its head shows an image,
+# audio or compressed stream, and for small ones the second open costs more than the bytes (5,000-member APKs).
+_SMALL_MEMBER = 64 * 1024
 HEAD_SIZE = 64
 NEST_SEPARATOR = "!/"
 PREFIX_MEMBER = "(data before the archive)"  # the display path of bytes found before a zip's first entry
@@ -81,6 +84,11 @@ class Member:
         """The first bytes, enough to sniff the content (a short-lived stream: cheap even when deflated)."""
         if self._data is not None:
             return self._data[:HEAD_SIZE]
+        if self._head is None and 0 < self.size <= _SMALL_MEMBER:
+            try:  # one inflate instead of a stream for the head and a second one for the bytes
+                return self.read()[:HEAD_SIZE]
+            except MemberError:
+                pass  # the stream below reports it as it always has
         if self._head is None:
             with self._opener() as stream:
                 self._head = _read_exact(stream, HEAD_SIZE)

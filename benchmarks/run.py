@@ -19,7 +19,8 @@ let this script run it) into benchmarks/.work/ and reused:
 - the wild corpus's own artifacts (fixtures/wild.py): `wild-ios.ipa` (two fat frameworks, 84 MB), the largest APKs
   and the whisper.rn xcframework, unchanged.
 
-Start-up is timed the same way: `licensegate --version` and a scan of a tiny APK (a manifest, a 700-byte DEX, one
+Reports go to stdout, which the harness discards: never `--output /dev/null`, which a CLI writing through a
+temporary file and a rename would replace with a regular file. Start-up is timed the same way: `licensegate --version` and a scan of a tiny APK (a manifest, a 700-byte DEX, one
 5 KB library), against `python -c pass` (the interpreter alone) in the same run.
 
 The floor is one Python process that opens the artifact, inflates every member once and sha256-hashes it: the least
@@ -404,9 +405,9 @@ def main() -> int:
                 continue
             tmp.replace(path)
         floor = measure([sys.executable, "-c", FLOOR, str(path)], args.repeat)
-        scanned = measure([args.licensegate, "scan", str(path), "--format", "json", "--output", os.devnull], args.repeat)
+        scanned = measure([args.licensegate, "scan", str(path), "--format", "json"], args.repeat)
         if args.baseline:
-            baseline[name] = measure([args.baseline, "scan", str(path), "--format", "json", "--output", os.devnull], args.repeat)
+            baseline[name] = measure([args.baseline, "scan", str(path), "--format", "json"], args.repeat)
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
         largest = max(i.file_size for i in infos)
@@ -418,7 +419,7 @@ def main() -> int:
     repeat = max(args.repeat, 5)
     python = measure([sys.executable, "-c", "pass"], repeat)
     version = measure([args.licensegate, "--version"], repeat)
-    tiny_scan = measure([args.licensegate, "scan", str(tiny), "--format", "json", "--output", os.devnull], repeat)
+    tiny_scan = measure([args.licensegate, "scan", str(tiny), "--format", "json"], repeat)
 
     print(f"# {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; min of {args.repeat} runs")
     print("| input | size | members | largest member | floor | scan | ratio | CPU floor | CPU scan | CPU ratio | floor peak RSS | scan peak RSS | RSS - largest |")
@@ -442,7 +443,7 @@ def main() -> int:
     print("\nTargets: " + ("all met" if not misses else "MISSED: " + "; ".join(misses)))
     if args.baseline:
         b_version = measure([args.baseline, "--version"], repeat)
-        b_tiny = measure([args.baseline, "scan", str(tiny), "--format", "json", "--output", os.devnull], repeat)
+        b_tiny = measure([args.baseline, "scan", str(tiny), "--format", "json"], repeat)
         print(f"\nBaseline `{args.baseline}` in the same run (ratio to the same floor):\n")
         print("| input | floor | baseline scan | baseline ratio | this scan | this ratio | baseline CPU | this CPU | baseline peak RSS | this peak RSS |")
         print("|---|---|---|---|---|---|---|---|---|---|")

@@ -20,12 +20,14 @@ from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
 from .cache import ContentCache
 from .errors import MemberError
+from .knowledge import homepage_key, norm_name
 from .model import Component, Evidence, LibraryMatch, LoadSite
 from .sniff import MemberKind, sniff
 
 if TYPE_CHECKING:
     from .android.manifest import AndroidManifest, BundleConfig
     from .ios.bundle import AppleBundleInfo
+    from .knowledge import KnowledgeBase
     from .ml import ModelFile
     from .signatures import SignatureDB
 
@@ -94,6 +96,7 @@ class Scanner:
         self.bundle_config: BundleConfig | None = None
         self.members = 0
         self._db: SignatureDB | None = None
+        self._kb: KnowledgeBase | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.models: dict[str, ModelFile] = {}
         self.not_models: list[dict[str, str]] = []  # files named like models whose content is not one
@@ -338,7 +341,9 @@ class Scanner:
     @property
     def cache(self) -> ContentCache | None:
         if self._cache is None and self.cache_dir is not None:
-            self._cache = ContentCache(self.cache_dir, self.db.fingerprint)
+            from . import knowledge
+
+            self._cache = ContentCache(self.cache_dir, f"{self.db.fingerprint}-{knowledge.fingerprint()}")
         return self._cache
 
     def _native_component(self, member: Member, data: bytes, kind: MemberKind) -> Component:
@@ -366,11 +371,48 @@ class Scanner:
         matches, generic = self.db.match_all(
             strings=info.strings, symbols=info.symbols, names=[info.soname] if info.soname else [], filename=member.name, member=member.path
         )
+        matches = self._with_knowledge(matches, info, member)
         if sha is None:
             sha = digest.result() if digest is not None else _sha256(data)
         if self.cache is not None:
             self.cache.put(sha, info, matches, generic)
         return self._build_native(member, data, info, matches, generic, sha)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            from .knowledge import load_default
+
+            self._kb = load_default()
+        return self._kb
+
+    def _with_knowledge(self, matches: list[LibraryMatch], info: BinaryInfo, member: Member) -> list[LibraryMatch]:
+        """Add what the Debian knowledge base recognises; a hand-written signature wins where both name a library."""
+        kb = self.kb
+        known: set[int] = set()
+        for m in matches:
+            sig = self.db.libraries.get(m.id)
+            for p in sig.debian if sig else ():
+                if p in kb.by_package:
+                    known.add(kb.by_package[p])
+            for name in (m.id, m.project):
+                idx = kb.by_source_norm.get(norm_name(name))
+                if idx is not None:
+                    known.add(idx)
+            if m.homepage:
+                known.update(kb.by_homepage.get(homepage_key(m.homepage), ()))
+        found = kb.match(strings=info.strings, symbols=info.symbols, soname=info.soname, member=member.path, known=known)
+        if not found:
+            return matches
+        if any(m.role == "primary" for m in matches):
+            for k in found:
+                k.role = "embedded"
+        for k in found:
+            if k.role == "embedded" and k.confidence == "medium":
+                # Inside a binary that is something else, only strong evidence binds: a medium share is as often
+                # code that several projects copy (gnulib, a bundled minizip) as the named project.
+                k.confidence = "low"
+        return [*matches, *found]
 
     def _build_native(
         self, member: Member, data: bytes, info: BinaryInfo, matches: list[LibraryMatch], generic: list[tuple[str, Evidence]], sha: str
@@ -520,6 +562,11 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
     primary = next((m for m in matches if m.role == "primary"), None)
     if primary is not None and primary.confidence == "low" and not {e.kind for e in primary.evidence} & _NAME_ONLY:
         primary = None  # weak content alone (C++ header strings, say) does not say what a binary is
+    if primary is not None and _is_runtime(primary.id) and not {e.kind for e in primary.evidence} & _NAME_ONLY:
+        # libstdc++, libc++, zlib, compiler runtimes: pieces of them are inside most C/C++ builds; a binary is named
+        # after one only through its own soname or file name, otherwise they are embedded parts of something else.
+        primary.role = "embedded"
+        primary = None
     embedded = [m for m in matches if m is not primary]
     if primary is not None:
         comp.name = primary.name
@@ -546,6 +593,13 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
 
 
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+_RUNTIME_SIGNATURES = frozenset({"libstdcxx", "libcxx", "zlib", "libgfortran", "libgcc", "compiler-rt", "libunwind"})
+
+
+def _is_runtime(match_id: str) -> bool:
+    from .knowledge import RUNTIME_SOURCES
+
+    return match_id in _RUNTIME_SIGNATURES or (match_id.startswith("debian:") and match_id[7:] in RUNTIME_SOURCES)
 
 
 def _conjoin(licences: list[str]) -> str:

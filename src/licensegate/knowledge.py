@@ -1,0 +1,359 @@
+"""Knowledge base of open-source native libraries (built from Debian by scripts/build_native_kb.py) and its matcher.
+
+The hand-written signatures (signatures.py) name what they know with licence strings; this module names what a
+distribution knows: per Debian source package, the strings and exported symbols that are distinctive to it across
+the whole distribution, its sonames and the licence of its files from ``debian/copyright``.
+
+Matching one binary costs one split of its string sections at NUL bytes and two set intersections (C speed): a
+knowledge-base string is a whole NUL-terminated string, so whole-string equality is both exact and cheaper than an
+automaton pass over the same bytes. Scoring follows BAT (Hemel et al., MSR 2011): a string found in n source packages
+weighs len/5^(n-1); a package needs several distinctive strings or symbols, and a share of its own, before it is
+named (OSSPolice's minimum matching score in spirit), so a single shared error message never names anything. The file
+name is never evidence and a soname only adds to content evidence.
+
+The data file is loaded lazily (only when a scan meets native code) and compiled once into the user cache, keyed by
+the data file's digest, like the signature database.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import lzma
+import os
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import LicenseGateError
+from .model import Confidence, Evidence, LibraryMatch
+
+__all__ = ["KnowledgeBase", "KBEntry", "load_default", "RUNTIME_SOURCES"]
+
+DATA_FILE = "native_kb.json.xz"
+FORMAT = "licensegate.native-kb/1"
+_CACHE_FORMAT = 4  # bump when the compiled shape changes
+
+# Language runtimes and compression code that every C/C++ build carries pieces of: inside another library they are
+# embedded parts, never its name (a binary is named after one of these only through its own soname).
+RUNTIME_SOURCES = frozenset({"gcc-12", "gcc-11", "gcc-13", "gcc-defaults", "llvm-toolchain-14", "llvm-toolchain-15",
+                             "llvm-toolchain-16", "llvm-toolchain-13", "libunwind", "zlib", "glibc", "musl",
+                             "libxcrypt", "libatomic-ops", "libbsd", "libmd"})
+
+# Thresholds (see docs/signatures.md, "Knowledge base"): counts of distinctive items matched, and the share of the
+# package's own distinctive items they make up.
+MIN_ITEMS = 4  # fewer matched strings+symbols than this never names a package
+HIGH_ITEMS = 8
+MIN_SHARE = 0.05
+MIN_UNIQUE = 3  # items found in no other Debian source package
+HIGH_UNIQUE = 5
+HIGH_SHARE = 0.15
+_TO_NUL = bytes(b if 0x20 <= b <= 0x7E else 0 for b in range(256))
+_EVIDENCE_STRINGS = 6
+_EVIDENCE_SYMBOLS = 4
+_TEXT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class KBEntry:
+    source: str  # Debian source package
+    version: str  # upstream version in Debian bookworm
+    debian_version: str
+    license: str | None  # SPDX expression from debian/copyright ("Files: *" stanza), None when not readable
+    license_confidence: str  # high (DEP-5, every name understood) | medium | low (free text) | none
+    homepage: str | None
+    sonames: tuple[str, ...]
+    packages: tuple[str, ...]  # Debian binary packages
+    n_strings: int  # distinctive strings kept for it
+    n_symbols: int
+
+    @property
+    def id(self) -> str:
+        return f"debian:{self.source}"
+
+
+class KnowledgeBase:
+    """The compiled knowledge base: entries, and indexes from a string / symbol / soname to the entries holding it.
+
+    Index values pack (entry index, document frequency) as ``index << 2 | min(df, 3)``; an item kept by several
+    entries maps to a tuple of such ints.
+    """
+
+    def __init__(self, doc: dict[str, Any], origin: str) -> None:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("sources"), list):
+            raise LicenseGateError(f"{origin}: not a LicenseGate native knowledge base ({FORMAT})")
+        self.origin = origin
+        self.suite = str(doc.get("suite", ""))
+        self.built = str(doc.get("built", ""))
+        self.entries: list[KBEntry] = []
+        self.strings: dict[bytes, int | tuple[int, ...]] = {}
+        self.symbols: dict[str, int | tuple[int, ...]] = {}
+        self.sonames: dict[str, int] = {}
+        self.by_package: dict[str, int] = {}
+        self.by_source_norm: dict[str, int] = {}  # "libpng16" for libpng1.6: how signature ids and names compare
+        self.by_homepage: dict[str, list[int]] = {}
+        for i, raw in enumerate(doc["sources"]):
+            try:
+                e = KBEntry(
+                    source=str(raw["source"]), version=str(raw["version"]), debian_version=str(raw["debian_version"]),
+                    license=raw.get("license"), license_confidence=str(raw.get("license_confidence", "none")),
+                    homepage=raw.get("homepage"), sonames=tuple(raw.get("sonames", ())),
+                    packages=tuple(raw.get("packages", {})), n_strings=len(raw["strings"]), n_symbols=len(raw["symbols"]),
+                )
+                for s, df in raw["strings"]:
+                    _add(self.strings, s.encode("latin-1"), i << 2 | min(int(df), 3))
+                for s, df in raw["symbols"]:
+                    _add(self.symbols, str(s), i << 2 | min(int(df), 3))
+            except (KeyError, TypeError, ValueError, UnicodeEncodeError) as exc:
+                raise LicenseGateError(f"{origin}: malformed entry {i} ({exc!r})") from None
+            self.entries.append(e)
+            self.by_source_norm.setdefault(norm_name(e.source), i)
+            if e.homepage:
+                self.by_homepage.setdefault(homepage_key(e.homepage), []).append(i)
+            for so in e.sonames:
+                self.sonames.setdefault(so, i)
+            for p in e.packages:
+                self.by_package.setdefault(p, i)
+
+    # -- matching --------------------------------------------------------------------------------------------
+
+    def match(
+        self,
+        *,
+        strings: Sequence[tuple[int, bytes | memoryview]],
+        symbols: Iterable[str] = (),
+        soname: str | None = None,
+        member: str = "",
+        known: Iterable[int] = (),
+    ) -> list[LibraryMatch]:
+        """Packages whose distinctive strings / exported symbols this binary carries, best first.
+
+        ``role`` is ``primary`` for the package the binary is (its soname is the package's, or its code clearly
+        dominates: at least twice the score of the next, and not a runtime); every other package is ``embedded``.
+        """
+        found: dict[int, _Found] = {}
+        for base, region in strings:
+            raw = bytes(region)
+            # Every byte outside printable ASCII ends a string, as when the knowledge base was extracted.
+            parts = raw.translate(_TO_NUL).split(b"\0")
+            hit = self.strings.keys() & parts
+            for s in hit:
+                for packed in _owners(self.strings[s]):
+                    f = found.setdefault(packed >> 2, _Found())
+                    f.strings.append((s, packed & 3, base, raw))
+        for sym in self.symbols.keys() & set(symbols):
+            for packed in _owners(self.symbols[sym]):
+                found.setdefault(packed >> 2, _Found()).symbols.append((sym, packed & 3))
+        so_idx = self.sonames.get(soname) if soname else None
+        # BAT's greedy assignment: the package explaining the most is taken first and the strings and symbols it
+        # explains count for nobody else, so code that several packages copy (gnulib, a bundled zlib) is credited
+        # once. Packages already named by a hand-written signature explain their items before anything else.
+        explained: set[object] = set()
+        for idx in known:
+            f = found.pop(idx, None)
+            if f is not None:
+                explained.update(f.items())
+        results: list[tuple[float, LibraryMatch, int]] = []
+        while found:
+            idx, f = max(((i, g.without(explained)) for i, g in found.items()), key=lambda t: (t[1].score(), -t[0]))
+            del found[idx]
+            e = self.entries[idx]
+            conf = _confidence(e, f)
+            if conf is None:
+                continue
+            explained.update(f.items())
+            results.append((f.score(), self._library_match(e, f, conf, idx == so_idx, member), idx))
+        results.sort(key=lambda r: (-r[0], r[1].id))
+        primary = next((m for _, m, i in results if i == so_idx), None)
+        if primary is None and results:
+            best_score, best, best_idx = results[0]
+            second = results[1][0] if len(results) > 1 else 0.0
+            if best_score >= 2 * second and self.entries[best_idx].source not in RUNTIME_SOURCES:
+                primary = best
+        if primary is not None:
+            primary.role = "primary"
+        return [m for _, m, _ in results]
+
+    def _library_match(self, e: KBEntry, f: _Found, conf: Confidence, by_soname: bool, member: str) -> LibraryMatch:
+        ev: list[Evidence] = []
+        uniq = sum(1 for _, df, _, _ in f.strings if df == 1)
+        ev.append(Evidence(
+            "identity-string",
+            f"{len(f.strings)} of {e.n_strings} strings distinctive to Debian source package {e.source} "
+            f"({uniq} found in no other package of Debian {self_suite(self)}), {len(f.symbols)} of {e.n_symbols} "
+            f"distinctive exported symbols; score {f.score():.0f}",
+            None, f"{e.id}/summary", member,
+        ))
+        for s, df, base, raw in sorted(f.strings, key=lambda t: (t[1], -len(t[0]), t[0]))[:_EVIDENCE_STRINGS]:
+            pos = raw.find(s + b"\0")
+            pos = raw.find(s) if pos < 0 else pos
+            text = s.decode("latin-1")[:_TEXT_LIMIT]
+            ev.append(Evidence("identity-string", f"{text} [in {_packages(df)}]", base + pos if pos >= 0 else None,
+                               f"{e.id}/string", member))
+        for sym, df in sorted(f.symbols, key=lambda t: (t[1], t[0]))[:_EVIDENCE_SYMBOLS]:
+            ev.append(Evidence("symbol", f"{sym[:_TEXT_LIMIT]} [in {_packages(df)}]", None, f"{e.id}/symbol", member))
+        if by_soname:
+            ev.append(Evidence("soname", f"soname of Debian {e.source}", None, f"{e.id}/soname", member))
+        licence = e.license if e.license_confidence in ("high", "medium") else None
+        if licence is not None and "LicenseRef-debian-" in licence:
+            # A licence Debian names in its own words (ImageMagick, Hylafax...): shown, never concluded from.
+            ev.append(Evidence("metadata", f"debian/copyright of {e.source} {e.debian_version} names licences LicenseGate "
+                               f"cannot map to SPDX: {licence}", None, f"{e.id}/licence", member))
+            licence = None
+        elif licence is not None:
+            ev.append(Evidence("metadata", f"licence {licence} from debian/copyright of {e.source} {e.debian_version} "
+                               f"({e.license_confidence} confidence)", None, f"{e.id}/licence", member))
+        elif e.license:
+            ev.append(Evidence("metadata", f"debian/copyright of {e.source} is not machine-readable; read as {e.license} "
+                               "with low confidence, not concluded from", None, f"{e.id}/licence", member))
+        return LibraryMatch(
+            id=e.id, name=e.source, project=e.source, license=licence, version=None, confidence=conf, evidence=ev,
+            homepage=e.homepage, role="embedded",
+        )
+
+
+def self_suite(kb: KnowledgeBase) -> str:
+    return kb.suite or "bookworm"
+
+
+def _packages(df: int) -> str:
+    return "this package only" if df == 1 else ("2 packages" if df == 2 else "3 packages")
+
+
+class _Found:
+    __slots__ = ("strings", "symbols")
+
+    def __init__(self) -> None:
+        self.strings: list[tuple[bytes, int, int, bytes]] = []  # (string, df, region base, region bytes)
+        self.symbols: list[tuple[str, int]] = []
+
+    def items(self) -> list[object]:
+        return [s for s, _, _, _ in self.strings] + [y for y, _ in self.symbols]
+
+    def without(self, explained: set[object]) -> _Found:
+        if not explained:
+            return self
+        f = _Found()
+        f.strings = [t for t in self.strings if t[0] not in explained]
+        f.symbols = [t for t in self.symbols if t[0] not in explained]
+        return f
+
+    def score(self) -> float:
+        # BAT: len/5^(df-1) per string; a symbol counts as a string of its length capped at 20 characters
+        return sum(min(len(s), 80) / 5 ** (df - 1) for s, df, _, _ in self.strings) + sum(
+            min(len(s), 20) / 5 ** (df - 1) for s, df in self.symbols)
+
+
+def _confidence(e: KBEntry, f: _Found) -> Confidence | None:
+    ns, ny = len(f.strings), len(f.symbols)
+    uniq = sum(1 for _, df, _, _ in f.strings if df == 1) + sum(1 for _, df in f.symbols if df == 1)
+    share = max(ns / e.n_strings if e.n_strings else 0.0, ny / e.n_symbols if e.n_symbols else 0.0)
+    items = ns + ny
+    if items < MIN_ITEMS or uniq < MIN_UNIQUE:
+        return None
+    if uniq >= HIGH_UNIQUE and ((items >= HIGH_ITEMS and share >= HIGH_SHARE) or (ns >= 3 and ny >= 3 and share >= MIN_SHARE)
+                                or items >= 40):
+        return "high"
+    if share >= MIN_SHARE:
+        return "medium"
+    return None
+
+
+def homepage_key(url: str) -> str:
+    """'https://www.zlib.net/' and 'http://zlib.net' compare equal."""
+    u = url.strip().lower().split("://", 1)[-1]
+    u = u[4:] if u.startswith("www.") else u
+    return u.split("#", 1)[0].rstrip("/")
+
+
+def norm_name(name: str) -> str:
+    """'libsdl2-image' and 'sdl2-image' compare equal."""
+    n = "".join(ch for ch in name.lower() if ch.isalnum())
+    return n[3:] if n.startswith("lib") and len(n) > 5 else n
+
+
+def _add(index: dict[Any, int | tuple[int, ...]], key: Any, packed: int) -> None:
+    old = index.get(key)
+    if old is None:
+        index[key] = packed
+    elif isinstance(old, int):
+        index[key] = (old, packed)
+    else:
+        index[key] = (*old, packed)
+
+
+def _owners(v: int | tuple[int, ...]) -> tuple[int, ...]:
+    return (v,) if isinstance(v, int) else v
+
+
+# -- loading ---------------------------------------------------------------------------------------------------
+
+
+def load_path(path: Path) -> KnowledgeBase:
+    """Load a knowledge-base file (``.json.xz``); any damage is a one-line error naming the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LicenseGateError(f"native knowledge base {path}: cannot read ({exc.strerror or exc})") from None
+    return _parse(raw, str(path))
+
+
+def _parse(raw: bytes, origin: str) -> KnowledgeBase:
+    try:
+        doc = json.loads(lzma.decompress(raw))
+    except (lzma.LZMAError, ValueError, EOFError) as exc:
+        raise LicenseGateError(f"native knowledge base {origin}: corrupted ({exc})") from None
+    return KnowledgeBase(doc, origin)
+
+
+@functools.cache
+def load_default() -> KnowledgeBase:
+    """The packaged knowledge base, compiled once into the user cache (LICENSEGATE_NO_CACHE=1 turns that off)."""
+    ref = resources.files("licensegate").joinpath("data", "native_kb", DATA_FILE)
+    origin = f"licensegate/data/native_kb/{DATA_FILE}"
+    try:
+        raw = ref.read_bytes()
+    except OSError as exc:
+        raise LicenseGateError(f"native knowledge base {origin} is missing or unreadable ({exc.strerror or exc}); "
+                               "reinstall LicenseGate") from None
+    digest = hashlib.sha256(raw).hexdigest()[:24] + f"-{_CACHE_FORMAT}"
+    cache = None if os.environ.get("LICENSEGATE_NO_CACHE") else _cache_dir() / f"native-kb-{digest}.pickle"
+    if cache is not None and cache.is_file():
+        try:
+            with cache.open("rb") as fh:
+                kb = pickle.load(fh)
+            if isinstance(kb, KnowledgeBase):
+                kb.fingerprint = digest  # type: ignore[attr-defined]
+                return kb
+        except Exception:  # a stale or damaged cache is rebuilt
+            pass
+    kb = _parse(raw, origin)
+    kb.fingerprint = digest  # type: ignore[attr-defined]
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return kb
+
+
+def fingerprint() -> str:
+    """Digest of the packaged data file, without loading it (the content cache keys results by it)."""
+    ref = resources.files("licensegate").joinpath("data", "native_kb", DATA_FILE)
+    try:
+        return hashlib.sha256(ref.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "missing"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "licensegate"

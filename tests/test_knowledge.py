@@ -1,0 +1,190 @@
+"""The Debian-built knowledge base of native libraries: loading, matching rules, and the DEP-5 reader that built it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import lzma
+from pathlib import Path
+
+import pytest
+
+from licensegate import knowledge
+from licensegate.errors import LicenseGateError
+from licensegate.knowledge import KnowledgeBase, load_path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_native_kb", REPO / "scripts" / "build_native_kb.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _entry(source: str, strings: list[tuple[str, int]], symbols: list[tuple[str, int]], licence: str = "GPL-2.0-or-later",
+           sonames: tuple[str, ...] = ()) -> dict:
+    return dict(source=source, version="1.0", debian_version="1.0-1", homepage=None, license=licence,
+                license_confidence="high", license_others=[], machine_readable=True, sonames=list(sonames),
+                packages={f"lib{source}1": "1.0-1"}, exported=len(symbols), symbols=[list(s) for s in symbols],
+                strings=[list(s) for s in strings])
+
+
+def _kb(*entries: dict) -> KnowledgeBase:
+    return KnowledgeBase({"format": knowledge.FORMAT, "suite": "bookworm", "sources": list(entries)}, "test")
+
+
+FOO_STRINGS = [(f"foo: cannot frobnicate widget number {i} of the set", 1) for i in range(20)]
+FOO_SYMBOLS = [(f"foo_frobnicate_{i}", 1) for i in range(10)]
+
+
+def _section(strings: list[str]) -> list[tuple[int, bytes]]:
+    return [(0x1000, b"\0junk\x01\x02" + b"\0".join(s.encode() for s in strings) + b"\0")]
+
+
+def test_distinctive_strings_name_the_package_with_evidence() -> None:
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS))
+    found = kb.match(strings=_section([s for s, _ in FOO_STRINGS[:9]]), member="lib/arm64-v8a/libx.so")
+    assert [m.id for m in found] == ["debian:foo"]
+    m = found[0]
+    assert m.license == "GPL-2.0-or-later" and m.confidence == "high" and m.role == "primary"
+    texts = [e.text for e in m.evidence]
+    assert texts[0].startswith("9 of 20 strings distinctive to Debian source package foo")
+    strings = [e for e in m.evidence if e.rule == "debian:foo/string"]
+    assert strings and all("[in this package only]" in e.text for e in strings)
+    # offsets point at the string's bytes in the member
+    raw = _section([s for s, _ in FOO_STRINGS[:9]])[0][1]
+    e = strings[0]
+    text = e.text.split(" [in ")[0].encode()
+    assert e.offset is not None and raw[e.offset - 0x1000 :].startswith(text)
+    assert all(e.member == "lib/arm64-v8a/libx.so" for e in m.evidence)
+
+
+def test_a_few_shared_strings_name_nothing() -> None:
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS))
+    assert kb.match(strings=_section([s for s, _ in FOO_STRINGS[:3]])) == []
+
+
+def test_strings_must_be_whole_strings_not_substrings() -> None:
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS))
+    glued = ["prefix " + s for s, _ in FOO_STRINGS]
+    assert kb.match(strings=_section(glued)) == []
+
+
+def test_soname_alone_is_never_evidence() -> None:
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS, sonames=("libfoo.so.1",)))
+    assert kb.match(strings=_section(["nothing to see here"]), soname="libfoo.so.1") == []
+
+
+def test_exported_symbols_name_a_stripped_library() -> None:
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS))
+    found = kb.match(strings=[], symbols=[s for s, _ in FOO_SYMBOLS[:6]] + ["main", "JNI_OnLoad"])
+    assert [m.id for m in found] == ["debian:foo"] and found[0].confidence in ("high", "medium")
+
+
+def test_strings_common_to_several_packages_weigh_less() -> None:
+    shared = [(s, 3) for s, _ in FOO_STRINGS]
+    kb = _kb(_entry("foo", shared, []))
+    # every matched string is in 3 packages: no "unique" evidence, nothing named
+    assert kb.match(strings=_section([s for s, _ in shared])) == []
+
+
+def test_runtime_and_dominance_decide_the_primary() -> None:
+    zlib = _entry("zlib", [(f"zlib private message {i} inflate deflate", 1) for i in range(20)], [], licence="Zlib")
+    bar = _entry("bar", [(f"bar: the library's own message number {i}", 1) for i in range(20)], [], licence="MIT")
+    kb = _kb(zlib, bar)
+    # zlib dominates by score but is a runtime piece: embedded, never the name
+    found = kb.match(strings=_section([f"zlib private message {i} inflate deflate" for i in range(20)]
+                                      + [f"bar: the library's own message number {i}" for i in range(5)]))
+    roles = {m.id: m.role for m in found}
+    assert roles == {"debian:zlib": "embedded", "debian:bar": "embedded"}
+    found = kb.match(strings=_section([f"bar: the library's own message number {i}" for i in range(20)]
+                                      + [f"zlib private message {i} inflate deflate" for i in range(4)]))
+    assert {m.id: m.role for m in found} == {"debian:bar": "primary", "debian:zlib": "embedded"}
+
+
+def test_low_confidence_licence_is_not_a_conclusion() -> None:
+    e = _entry("foo", FOO_STRINGS, FOO_SYMBOLS)
+    e["license_confidence"] = "low"
+    found = _kb(e).match(strings=_section([s for s, _ in FOO_STRINGS]))
+    assert found and found[0].license is None
+
+
+def test_missing_or_corrupt_knowledge_base_is_a_one_line_error(tmp_path: Path) -> None:
+    missing = tmp_path / "native_kb.json.xz"
+    with pytest.raises(LicenseGateError, match=r"native knowledge base .*native_kb.json.xz: cannot read"):
+        load_path(missing)
+    missing.write_bytes(b"\xfd7zXZ\0garbage")
+    with pytest.raises(LicenseGateError, match=r"native knowledge base .*native_kb.json.xz: corrupted") as exc:
+        load_path(missing)
+    assert "\n" not in str(exc.value)
+    missing.write_bytes(lzma.compress(json.dumps({"format": "other"}).encode()))
+    with pytest.raises(LicenseGateError, match="not a LicenseGate native knowledge base"):
+        load_path(missing)
+    missing.write_bytes(lzma.compress(json.dumps({"format": knowledge.FORMAT, "sources": [{"source": "x"}]}).encode()))
+    with pytest.raises(LicenseGateError, match="malformed entry 0"):
+        load_path(missing)
+
+
+def test_packaged_knowledge_base_loads_and_is_covered() -> None:
+    kb = knowledge.load_default()
+    assert len(kb.entries) > 300
+    cov = json.loads((REPO / "src/licensegate/data/native_kb/coverage.json").read_text())
+    assert cov["with_shared_library"] == len(kb.entries)
+    # copyleft libraries apps ship, which the hand-written signatures do not name
+    by = {e.source: e for e in kb.entries}
+    for source, family in [("lzo2", "GPL-2.0-or-later"), ("libsndfile", "LGPL-2.1-or-later"), ("fftw3", "GPL-2.0-or-later")]:
+        assert by[source].license == family, (source, by[source].license)
+
+
+# -- the DEP-5 reader of the build script ---------------------------------------------------------------------
+
+
+DEP5 = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: flac
+
+Files: *
+Copyright: 2011-2022, Xiph.Org Foundation
+License: GPL-2+ or LGPL-2.1+
+
+Files: src/flac/* src/metaflac/*
+Copyright: Josh Coalson
+License: GPL-2+
+
+Files: include/FLAC/* src/libFLAC/*
+Copyright: Josh Coalson
+License: BSD-3-clause
+
+Files: debian/*
+Copyright: Debian
+License: GPL-3+
+
+License: GPL-2+
+ This package is free software.
+"""
+
+
+def test_dep5_licence_of_the_library_folder_wins_over_the_default() -> None:
+    b = _builder()
+    assert b.parse_copyright(DEP5, ["libFLAC.so.12"])["license"] == "BSD-3-Clause"
+    r = b.parse_copyright(DEP5, ["libother.so.1"])
+    assert r["license"] == "GPL-2.0-or-later OR LGPL-2.1-or-later" and r["confidence"] == "high"
+    assert "GPL-3.0-or-later" not in r["others"]  # debian/* is packaging only
+
+
+@pytest.mark.parametrize(("debian", "spdx"), [
+    ("GPL-2", "GPL-2.0-only"), ("GPL-2+", "GPL-2.0-or-later"), ("LGPL-2.1+", "LGPL-2.1-or-later"),
+    ("LGPL-3+", "LGPL-3.0-or-later"), ("AGPL-3+", "AGPL-3.0-or-later"), ("Expat", "MIT"), ("BSD-3-clause", "BSD-3-Clause"),
+    ("GPL-3+ with GCC-Runtime-Library exception", "GPL-3.0-or-later WITH GCC-exception-3.1"),
+    ("BSD-3-clause or GPL-2", "BSD-3-Clause OR GPL-2.0-only"), ("LGPL-2+", "LGPL-2.0-or-later"),
+])
+def test_debian_short_names_map_to_spdx(debian: str, spdx: str) -> None:
+    assert _builder().debian_to_spdx(debian) == (spdx, True)
+
+
+def test_free_text_copyright_is_low_confidence() -> None:
+    r = _builder().parse_copyright("This package was debianized by X.\nIt is licensed under the GNU Lesser General "
+                                   "Public License version 2.1 or later.\n", ["libx.so.1"])
+    assert r == {"license": "LGPL-2.1-or-later", "confidence": "low", "machine_readable": False, "others": []}

@@ -522,28 +522,29 @@ def parse_copyright(text: str | None, sonames: list[str] | None = None) -> dict:
 
 
 def _free_text_licence(text: str) -> str | None:
+    """Best effort on a free-text copyright file: the licence stated FIRST (the upstream notice comes before the
+    notes on bundled or packaging files)."""
     t = " ".join(text.split())
     checks = [
         (r"GNU Affero General Public License", "AGPL-3.0-or-later"),
-        (r"GNU Lesser General Public License.{0,120}version 3", "LGPL-3.0-or-later"),
-        (r"GNU (Lesser|Library) General Public License.{0,120}version 2", "LGPL-2.1-or-later"),
+        (r"GNU Lesser General Public License.{0,200}?version 3", "LGPL-3.0-or-later"),
         (r"GNU (Lesser|Library) General Public License", "LGPL-2.1-or-later"),
-        (r"GNU General Public License.{0,120}version 3", "GPL-3.0-or-later"),
-        (r"GNU General Public License.{0,120}version 2", "GPL-2.0-or-later"),
+        (r"GNU General Public License.{0,200}?version 3", "GPL-3.0-or-later"),
         (r"GNU General Public License", "GPL-2.0-or-later"),
         (r"Apache License,? Version 2\.0", "Apache-2.0"),
         (r"Mozilla Public License,? v(ersion)? ?2\.0", "MPL-2.0"),
-        (r"Redistribution and use in source and binary forms.{0,900}endorse or promote", "BSD-3-Clause"),
+        (r"Redistribution and use in source and binary forms.{0,900}?endorse or promote", "BSD-3-Clause"),
         (r"Redistribution and use in source and binary forms", "BSD-2-Clause"),
         (r"Permission is hereby granted, free of charge", "MIT"),
         (r"This software is provided 'as-is'", "Zlib"),
-        (r"Permission to use, copy, modify, and(/or)? distribute this software for any purpose", "ISC"),
-        (r"public domain", "LicenseRef-public-domain"),
+        (r"Permission to use, copy, modify, (and/or )?(and )?distribute this software", "ISC"),
     ]
-    for pat, lic in checks:
-        if re.search(pat, t, re.I):
-            return lic
-    return None
+    best: tuple[int, int, str] | None = None
+    for rank, (pat, lic) in enumerate(checks):
+        m = re.search(pat, t, re.I)
+        if m and (best is None or (m.start(), rank) < best[:2]):
+            best = (m.start(), rank, lic)
+    return best[2] if best else None
 
 
 # --------------------------------------------------------------------------------------------------------------

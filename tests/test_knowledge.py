@@ -105,11 +105,26 @@ def test_runtime_and_dominance_decide_the_primary() -> None:
     assert {m.id: m.role for m in found} == {"debian:bar": "primary", "debian:zlib": "embedded"}
 
 
-def test_low_confidence_licence_is_not_a_conclusion() -> None:
+def test_a_licence_read_from_free_text_never_gives_high_confidence() -> None:
     e = _entry("foo", FOO_STRINGS, FOO_SYMBOLS)
     e["license_confidence"] = "low"
     found = _kb(e).match(strings=_section([s for s, _ in FOO_STRINGS]))
+    assert found and found[0].license == "GPL-2.0-or-later" and found[0].confidence == "medium"
+    assert any("low confidence" in ev.text for ev in found[0].evidence)
+
+
+def test_unmapped_debian_licence_names_are_shown_not_concluded() -> None:
+    e = _entry("foo", FOO_STRINGS, FOO_SYMBOLS, licence="LicenseRef-debian-Hylafax")
+    found = _kb(e).match(strings=_section([s for s, _ in FOO_STRINGS]))
     assert found and found[0].license is None
+    assert any("LicenseRef-debian-Hylafax" in ev.text for ev in found[0].evidence)
+
+
+def test_shared_vocabulary_is_not_evidence() -> None:
+    names = [(f"NonAuthoritativeInformation{i}", 1) for i in range(20)]
+    table = [(" #%'()+,/0234" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i:] , 1) for i in range(20)]
+    kb = _kb(_entry("vocab", names + table, []))
+    assert kb.match(strings=_section([s for s, _ in names + table])) == []
 
 
 def test_missing_or_corrupt_knowledge_base_is_a_one_line_error(tmp_path: Path) -> None:

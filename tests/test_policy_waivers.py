@@ -45,7 +45,7 @@ rule = ["copyleft-gpl"]
 reason = "replaced in the next release"
 
 [[override]]
-rule = "unidentified-native-code"
+rule = "unidentified-native"
 path = "lib/*/libapp.so"
 severity = "off"
 '''
@@ -132,7 +132,7 @@ def test_waivers_waive_and_expire(corpus: Path, tmp_path: Path) -> None:
     codec = [f for f in findings if f.component == "lib/arm64-v8a/libavcodec.so"]
     assert {f.rule for f in codec if f.waived_by} == {"copyleft-gpl"}, "rule narrows the second waiver"
     assert {f.rule for f in codec if not f.waived_by} == {"app-links-copyleft"}
-    assert not [f for f in findings if f.rule == "unidentified-native-code" and f.component and f.component.endswith("libapp.so")]
+    assert not [f for f in findings if f.rule == "unidentified-native" and f.component and f.component.endswith("libapp.so")]
     assert policy_mod.outcome(findings) == "fail"  # the other FFmpeg libraries still fail
 
     later = evaluate(corpus, "gpl-player.apk", pol, today=datetime.date(2030, 1, 2))

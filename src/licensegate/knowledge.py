@@ -23,6 +23,7 @@ import json
 import lzma
 import os
 import pickle
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -36,7 +37,7 @@ __all__ = ["KnowledgeBase", "KBEntry", "load_default", "RUNTIME_SOURCES"]
 
 DATA_FILE = "native_kb.json.xz"
 FORMAT = "licensegate.native-kb/1"
-_CACHE_FORMAT = 4  # bump when the compiled shape changes
+_CACHE_FORMAT = 6  # bump when the compiled shape changes
 
 # Language runtimes and compression code that every C/C++ build carries pieces of: inside another library they are
 # embedded parts, never its name (a binary is named after one of these only through its own soname).
@@ -102,10 +103,12 @@ class KnowledgeBase:
                     source=str(raw["source"]), version=str(raw["version"]), debian_version=str(raw["debian_version"]),
                     license=raw.get("license"), license_confidence=str(raw.get("license_confidence", "none")),
                     homepage=raw.get("homepage"), sonames=tuple(raw.get("sonames", ())),
-                    packages=tuple(raw.get("packages", {})), n_strings=len(raw["strings"]), n_symbols=len(raw["symbols"]),
+                    packages=tuple(raw.get("packages", {})), n_strings=sum(1 for s, _ in raw["strings"] if not _vocabulary(s)),
+                    n_symbols=len(raw["symbols"]),
                 )
                 for s, df in raw["strings"]:
-                    _add(self.strings, s.encode("latin-1"), i << 2 | min(int(df), 3))
+                    if not _vocabulary(s):
+                        _add(self.strings, s.encode("latin-1"), i << 2 | min(int(df), 3))
                 for s, df in raw["symbols"]:
                     _add(self.symbols, str(s), i << 2 | min(int(df), 3))
             except (KeyError, TypeError, ValueError, UnicodeEncodeError) as exc:
@@ -154,9 +157,8 @@ class KnowledgeBase:
         # once. Packages already named by a hand-written signature explain their items before anything else.
         explained: set[object] = set()
         for idx in known:
-            f = found.pop(idx, None)
-            if f is not None:
-                explained.update(f.items())
+            if idx in found:
+                explained.update(found.pop(idx).items())
         results: list[tuple[float, LibraryMatch, int]] = []
         while found:
             idx, f = max(((i, g.without(explained)) for i, g in found.items()), key=lambda t: (t[1].score(), -t[0]))
@@ -198,18 +200,21 @@ class KnowledgeBase:
             ev.append(Evidence("symbol", f"{sym[:_TEXT_LIMIT]} [in {_packages(df)}]", None, f"{e.id}/symbol", member))
         if by_soname:
             ev.append(Evidence("soname", f"soname of Debian {e.source}", None, f"{e.id}/soname", member))
-        licence = e.license if e.license_confidence in ("high", "medium") else None
+        licence = e.license
         if licence is not None and "LicenseRef-debian-" in licence:
             # A licence Debian names in its own words (ImageMagick, Hylafax...): shown, never concluded from.
             ev.append(Evidence("metadata", f"debian/copyright of {e.source} {e.debian_version} names licences LicenseGate "
                                f"cannot map to SPDX: {licence}", None, f"{e.id}/licence", member))
             licence = None
+        elif licence is not None and e.license_confidence == "low":
+            ev.append(Evidence("metadata", f"licence {licence} read best-effort from the free-text (not machine-readable) "
+                               f"debian/copyright of {e.source} {e.debian_version}: low confidence", None,
+                               f"{e.id}/licence", member))
+            if conf == "high":
+                conf = "medium"  # a licence read from prose never makes a high-confidence conclusion
         elif licence is not None:
             ev.append(Evidence("metadata", f"licence {licence} from debian/copyright of {e.source} {e.debian_version} "
                                f"({e.license_confidence} confidence)", None, f"{e.id}/licence", member))
-        elif e.license:
-            ev.append(Evidence("metadata", f"debian/copyright of {e.source} is not machine-readable; read as {e.license} "
-                               "with low confidence, not concluded from", None, f"{e.id}/licence", member))
         return LibraryMatch(
             id=e.id, name=e.source, project=e.source, license=licence, version=None, confidence=conf, evidence=ev,
             homepage=e.homepage, role="embedded",
@@ -261,6 +266,22 @@ def _confidence(e: KBEntry, f: _Found) -> Confidence | None:
     if share >= MIN_SHARE:
         return "medium"
     return None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _vocabulary(s: str) -> bool:
+    """Strings that many projects share without sharing code, although few Debian libraries carry them: a lone
+    identifier (enum names such as HTTP reason phrases "NonAuthoritativeInformation") and character tables
+    (charset converters' " #%'()+,/0234..."). Measured on vendor builds: gRPC matched qt6-httpserver, lxml recode."""
+    if _IDENTIFIER.fullmatch(s):
+        return True
+    if len(s) >= 16:
+        rising = sum(1 for a, b in zip(s, s[1:]) if b > a)
+        if rising >= 0.75 * (len(s) - 1):
+            return True
+    return False
 
 
 def homepage_key(url: str) -> str:

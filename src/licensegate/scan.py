@@ -404,7 +404,7 @@ class Scanner:
         found = kb.match(strings=info.strings, symbols=info.symbols, soname=info.soname, member=member.path, known=known)
         if not found:
             return matches
-        if any(m.role == "primary" for m in matches):
+        if any(_names_the_binary(m) for m in matches):
             for k in found:
                 k.role = "embedded"
         for k in found:
@@ -559,14 +559,18 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
     if hints:
         comp.details["name_hints"] = [f"{m.name} ({m.license})" for m in hints]
         matches = [m for m in matches if m not in hints]
-    primary = next((m for m in matches if m.role == "primary"), None)
-    if primary is not None and primary.confidence == "low" and not {e.kind for e in primary.evidence} & _NAME_ONLY:
-        primary = None  # weak content alone (C++ header strings, say) does not say what a binary is
-    if primary is not None and _is_runtime(primary.id) and not {e.kind for e in primary.evidence} & _NAME_ONLY:
-        # libstdc++, libc++, zlib, compiler runtimes: pieces of them are inside most C/C++ builds; a binary is named
-        # after one only through its own soname or file name, otherwise they are embedded parts of something else.
-        primary.role = "embedded"
-        primary = None
+    primary = None
+    for m in (m for m in matches if m.role == "primary"):
+        named = {e.kind for e in m.evidence} & _NAME_ONLY
+        if m.confidence == "low" and not named:
+            continue  # weak content alone (C++ header strings, say) does not say what a binary is
+        if _is_runtime(m.id) and not named:
+            # libstdc++, libc++, zlib, compiler runtimes: pieces of them are inside most C/C++ builds; a binary is
+            # named after one only through its own soname or file name, otherwise they are parts of something else.
+            m.role = "embedded"
+            continue
+        primary = m
+        break
     embedded = [m for m in matches if m is not primary]
     if primary is not None:
         comp.name = primary.name
@@ -594,6 +598,14 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
 
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 _RUNTIME_SIGNATURES = frozenset({"libstdcxx", "libcxx", "zlib", "libgfortran", "libgcc", "compiler-rt", "libunwind"})
+
+
+def _names_the_binary(m: LibraryMatch) -> bool:
+    """A hand-written signature's primary match that will name the component (see _attach_matches)."""
+    kinds = {e.kind for e in m.evidence}
+    if m.role != "primary" or kinds <= _NAME_ONLY:
+        return False
+    return not ((m.confidence == "low" or _is_runtime(m.id)) and not kinds & _NAME_ONLY)
 
 
 def _is_runtime(match_id: str) -> bool:

@@ -193,7 +193,13 @@ def _family_finding(comp: Component, obligations: list[Obligation], policy: Poli
     elif fam == "weak-copyleft":
         add("weak-copyleft", comp, f"{comp.path}: {comp.name}{where} is under a file-level copyleft licence: offer the source of its files.", obligations)
     elif fam == "unknown" and comp.format in ("elf", "macho", "ar"):
-        add("unidentified-native-code", comp, f"{comp.path}: native code not identified by any signature; treated as the app's own code.", [])
+        if comp.origin == "identified":
+            add("unidentified-native", comp, f"{comp.path}: identified as {comp.name}, but its licence is unknown; review it.", [])
+        else:
+            parts = comp.embedded and ("; parts found inside: " + ", ".join(sorted({m.name for m in comp.embedded})))
+            add("unidentified-native", comp, f"{comp.path}: native code that nothing identifies (tried: the hand-written "
+                "signatures' licence and identity strings, symbols and sonames, and the Debian knowledge base's "
+                "distinctive strings and exported symbols" + (parts or "") + "); treated as the app's own code.", [])
 
 
 def _allow_deny(comp: Component, policy: Policy, add: _Add, obligations: list[Obligation]) -> None:

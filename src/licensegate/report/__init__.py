@@ -96,6 +96,7 @@ class Report:
                 "components": len(comps),
                 "by_family": families,
                 "findings": severities,
+                "unidentified_native": sum(1 for f in self.findings if f.rule == "unidentified-native"),
                 "duration_s": round(self.duration_s, 3),
             },
             "components": [component_json(c, self.evaluation) for c in comps],

@@ -96,7 +96,9 @@ def render(report: Report, verbose: bool = False) -> str:
     errors = sum(1 for f in report.findings if f.severity == "error" and not f.waived_by)
     n_warnings = sum(1 for f in report.findings if f.severity == "warning" and not f.waived_by)
     n_waived = sum(1 for f in report.findings if f.waived_by)
-    out.append(f"Verdict: {report.verdict.upper()} ({errors} error(s), {n_warnings} warning(s)" + (f", {n_waived} waived" if n_waived else "") + ")")
+    unknown = sum(1 for f in report.findings if f.rule == "unidentified-native")
+    out.append(f"Verdict: {report.verdict.upper()} ({errors} error(s), {n_warnings} warning(s)" + (f", {n_waived} waived" if n_waived else "")
+               + (f"; {unknown} native binar{'y' if unknown == 1 else 'ies'} not identified" if unknown else "") + ")")
     return "\n".join(out) + "\n"
 
 

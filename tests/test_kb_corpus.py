@@ -1,7 +1,7 @@
 """Generalisation of the Debian-built knowledge base: binaries built by others than Debian (fixtures/kb_corpus.py).
 
 Every library here is one the hand-written signatures do not name; the expected answers come from each project's own
-licence statement (fixtures/kb-corpus/README.md).  Renamed, stripped and statically linked copies are included, in
+licence statement (quoted in the tables of fixtures/kb_corpus.py).  Renamed, stripped and statically linked copies are included, in
 armeabi-v7a, arm64-v8a and x86_64 builds.
 """
 

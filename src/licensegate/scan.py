@@ -9,7 +9,6 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +18,13 @@ from . import graph, layout
 from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
 from .cache import ContentCache
-from .errors import MemberError
+from .errors import InputError, MemberError
 from .knowledge import homepage_key, norm_name
 from .model import Component, Evidence, LibraryMatch, LoadSite
 from .sniff import MemberKind, sniff
 
 if TYPE_CHECKING:
+    from .android.inventory import CodeSet
     from .android.manifest import AndroidManifest, BundleConfig
     from .ios.bundle import AppleBundleInfo
     from .knowledge import KnowledgeBase
@@ -100,7 +100,7 @@ class Scanner:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.models: dict[str, ModelFile] = {}
         self.not_models: list[dict[str, str]] = []  # files named like models whose content is not one
-        self.java_packages: dict[str, str] = {}  # package of JVM class files -> first class file defining it
+        self.java_code: dict[tuple[str, str], CodeSet] = {}  # (archive level, "dex"/"class") -> classes per package
         # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
         # so an app without one pays nothing for the entropy measurement.
         self.maybe_encrypted: set[str] = set()
@@ -161,9 +161,10 @@ class Scanner:
                     self.progress(min(done, total), total)
         if walk is not None:
             self.problems[:0] = walk.problems
+        self._refuse_if_empty()
         self._finish_models()
-        self._finish_class_files()
         self._finish_artifact(artifact)
+        self._finish_java(artifact)
         if self.not_models:
             artifact.details["not_models"] = self.not_models
         graph.resolve(self.components, self.load_sites)
@@ -202,7 +203,8 @@ class Scanner:
 
             cls = read_class(member.read(), member.path)
             self.load_sites.extend(cls.load_sites)
-            self.java_packages.setdefault(cls.package, member.path)
+            container = member.path.rsplit("!/", 1)[0] if "!/" in member.path else ""  # "": the artifact is the jar
+            self._code_set(container, "class").add(cls.package, container)
         elif member.path == "AndroidManifest.xml" and kind is MemberKind.AXML:
             from .android.manifest import read_axml_manifest
 
@@ -234,14 +236,50 @@ class Scanner:
 
             self.plists[member.path] = read_info_plist(member.read(), member.path)
 
-    def _finish_class_files(self) -> None:
-        # Group class-file packages by the jar (or folder) holding them: classes.jar!/com/x/A.class -> classes.jar
-        by_container: dict[str, set[str]] = {}
-        for package, first in self.java_packages.items():
-            container = first.rsplit("!/", 1)[0] if "!/" in first else ""  # "" : the artifact itself is the jar
-            by_container.setdefault(container, set()).add(package)
-        for container, packages in sorted(by_container.items()):
-            self._java_libraries(container, packages)
+    def _refuse_if_empty(self) -> None:
+        """An input with no app content at all is not a build: say so (exit 2) instead of passing it."""
+        if self.components or self.java_code or self.manifest or self.plists or self.bundle_config or self.model_dirs:
+            return
+        if any(p.problem != "skipped" for p in self.problems):
+            return  # something was there but could not be read: the report says what
+        raise InputError(
+            f"{self.path}: nothing to scan: no DEX or class files, native code, AndroidManifest.xml, Info.plist or model "
+            f"among its {self.members} member(s)"
+        )
+
+    def _code_set(self, label: str, kind: str) -> CodeSet:
+        from .android.inventory import CodeSet
+
+        key = (label, kind)
+        if key not in self.java_code:
+            self.java_code[key] = CodeSet(label, kind)
+        return self.java_code[key]
+
+    def _finish_java(self, artifact: ArtifactInfo) -> None:
+        """One inventory per archive level: a library spread over several DEX files is one component."""
+        from .android.inventory import app_prefixes, inventory
+
+        app_code: dict[str, int] = {}
+        stubs: dict[str, int] = {}
+        manifest = self.manifest
+        for _key, code in sorted(self.java_code.items()):
+            mine = app_prefixes(manifest.package if manifest else None, manifest.class_names if manifest else [], code.counts)
+            found = inventory(code, mine)
+            for comp in found.components:
+                _set_family(comp)
+            self.components.extend(found.components)
+            for package, n in found.app_code.items():
+                app_code[package] = app_code.get(package, 0) + n
+            for package, n in found.platform_stubs.items():
+                stubs[package] = stubs.get(package, 0) + n
+            if mine:
+                artifact.details.setdefault("app_packages", [])
+                artifact.details["app_packages"] = sorted({*artifact.details["app_packages"], *mine})  # type: ignore[misc]
+        if app_code:
+            artifact.details["app_code"] = {"classes": sum(app_code.values()), "packages": dict(sorted(app_code.items()))}
+        if stubs:
+            # D8 synthesises stubs of newer android.* classes; desugaring adds java.* back-ports: platform, not a library.
+            artifact.details["platform_stubs"] = {"classes": sum(stubs.values()), "packages": dict(sorted(stubs.items()))}
 
     def _model(self, member: Member, head: bytes) -> None:
         from .ml.sniff import ENCRYPTED_MIN_SIZE, explain_non_model, known_format, sniff_model, suffix_format
@@ -465,34 +503,9 @@ class Scanner:
 
         dex = read_dex(data, member.path)
         self.load_sites.extend(dex.load_sites)
-        self._java_libraries(member.path, dex.packages)
-
-    def _java_libraries(self, container: str, packages: set[str]) -> None:
-        """Known Java libraries among the packages defined in a DEX file or a jar's class files."""
-        from .android.dex import match_java_packages
-
-        for entry, package in match_java_packages(packages):
-            # Named by the deepest package that holds all of the library's packages found here.
-            mine = [q.split(".") for q in packages if q == entry.prefix or q.startswith(entry.prefix + ".")]
-            if len(mine) > 1:
-                package = ".".join(os.path.commonprefix(mine))  # element-wise on the split names
-            comp = Component(
-                path=f"{container}!/{package.replace('.', '/')}/" if container else f"{package.replace('.', '/')}/",
-                kind="java-library",
-                format="dex",
-                name=entry.name,
-                sha256=None,
-                size=0,
-                license=entry.license,
-                confidence="high" if entry.strength == "strong" else "medium",
-                evidence=[Evidence("metadata", f"Java package {package} defined in {container or 'the artifact'}", None, f"java-package/{entry.id}", container)],
-                identified_as=entry.id,
-                project=entry.name,
-                origin="identified",
-            )
-            comp.details["package"] = package
-            _set_family(comp)
-            self.components.append(comp)
+        code = self._code_set(member.path.rsplit("!/", 1)[0] if "!/" in member.path else "", "dex")
+        for package, n in dex.class_counts.items():
+            code.add(package, member.path, n)
 
     # -- artifact-level facts -----------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ __all__ = [
     "DexInfo",
     "JavaPackageEntry",
     "is_dex",
+    "java_owner",
     "load_java_packages",
     "match_java_packages",
     "read_dex",
@@ -133,6 +134,7 @@ class DexInfo:
     classes_count: int
     methods_count: int
     packages: set[str] = field(default_factory=set)  # dotted package names of classes defined here
+    class_counts: dict[str, int] = field(default_factory=dict)  # package ("" = default package) -> classes defined
     load_sites: list[LoadSite] = field(default_factory=list)
 
 
@@ -341,14 +343,17 @@ class _DexReader:
         class_idx, class_data_off = struct.unpack_from("<I20xI", self.data, base)
         return class_idx, class_data_off
 
-    def packages(self) -> set[str]:
-        packages: set[str] = set()
+    def class_counts(self) -> dict[str, int]:
+        """Classes defined per dotted package; "" is the default package (R8 puts renamed classes there)."""
+        counts: dict[str, int] = {}
         for i in range(self.class_defs_size):
             descriptor = self.type_name(self.class_def(i)[0])
+            if not descriptor.startswith("L"):
+                continue
             slash = descriptor.rfind("/")
-            if descriptor.startswith("L") and slash > 1:
-                packages.add(descriptor[1:slash].replace("/", "."))
-        return packages
+            package = descriptor[1:slash].replace("/", ".") if slash > 1 else ""
+            counts[package] = counts.get(package, 0) + 1
+        return counts
 
     def code_items(self) -> dict[int, list[tuple[int, int]]]:
         """code_off -> [(class_def index, method_idx)], from every class's class_data_item."""
@@ -394,8 +399,9 @@ class _DexReader:
             strings_count=len(self.string_ids),
             classes_count=self.class_defs_size,
             methods_count=self.method_ids_size,
-            packages=self.packages(),
         )
+        info.class_counts = self.class_counts()
+        info.packages = {p for p in info.class_counts if p}
         loaders = self.loader_methods()
         if loaders:
             info.load_sites = self.load_sites(loaders)
@@ -604,10 +610,13 @@ class JavaPackageEntry:
 
 @cache
 def load_java_packages() -> tuple[JavaPackageEntry, ...]:
-    """The bundled table of Java package prefixes, loaded once."""
+    """The hand-checked table (data/java_packages.toml) first, then the generated knowledge base (data/java_kb.tsv).
+
+    For the same prefix the hand-checked entry wins; otherwise the longest prefix covering a package wins.
+    """
     text = resources.files("licensegate").joinpath("data", "java_packages.toml").read_text(encoding="utf-8")
     table = _toml.loads(text)
-    return tuple(
+    curated = tuple(
         JavaPackageEntry(
             prefix=entry["prefix"],
             name=entry["name"],
@@ -620,6 +629,42 @@ def load_java_packages() -> tuple[JavaPackageEntry, ...]:
         )
         for entry in table["package"]
     )
+    return curated + _load_kb({e.prefix for e in curated})
+
+
+def _load_kb(skip: set[str]) -> tuple[JavaPackageEntry, ...]:
+    kb = resources.files("licensegate").joinpath("data", "java_kb.tsv")
+    if not kb.is_file():
+        return ()
+    out = []
+    for line in kb.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        prefix, ident, name, licence, source, homepage = (line.split("\t") + [""] * 6)[:6]
+        if prefix in skip:
+            continue
+        out.append(JavaPackageEntry(prefix=prefix, name=name, license=licence, source=source, homepage=homepage or None, id=ident))
+    return tuple(out)
+
+
+@cache
+def _java_index(entries: tuple[JavaPackageEntry, ...]) -> dict[str, JavaPackageEntry]:
+    index: dict[str, JavaPackageEntry] = {}
+    for entry in entries:
+        index.setdefault(entry.prefix, entry)
+    return index
+
+
+def java_owner(package: str, entries: tuple[JavaPackageEntry, ...] | None = None) -> JavaPackageEntry | None:
+    """The entry with the longest prefix covering `package` (whole segments), or None."""
+    index = _java_index(load_java_packages() if entries is None else entries)
+    probe = package
+    while probe:
+        entry = index.get(probe)
+        if entry is not None:
+            return entry
+        probe = probe.rpartition(".")[0]
+    return None
 
 
 def match_java_packages(

@@ -46,6 +46,9 @@ class AndroidManifest:
     application_label: str | None  # a literal, or "@0x7f..." when it refers to a resource
     uses_native_libraries: list[str] = field(default_factory=list)  # <uses-native-library android:name>
     format: Literal["axml", "proto", "xml"] = "axml"
+    # Classes the manifest names: <application android:name> and its activities, services, receivers, providers
+    # (relative ".Main" names completed with the package). The app's own code lives beside them.
+    class_names: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -438,8 +441,19 @@ def _manifest(root: _Element, fmt: Literal["axml", "proto", "xml"], member: str)
         for child in (application.children if application else [])
         if child.name == "uses-native-library" and "name" in child.attributes
     ]
+    package = _text(root.attributes.get("package"))
+    named = [app.get("name")] + [
+        child.attributes.get("name")
+        for child in (application.children if application else [])
+        if child.name in ("activity", "activity-alias", "service", "receiver", "provider")
+    ]
+    class_names = []
+    for value in named:
+        text = _text(value)
+        if text and not text.startswith("@"):
+            class_names.append(f"{package}{text}" if text.startswith(".") and package else text)
     return AndroidManifest(
-        package=_text(root.attributes.get("package")),
+        package=package,
         version_code=version_code,
         version_name=_text(root.attributes.get("versionName")),
         min_sdk=_int(sdk.get("minSdkVersion")),
@@ -449,6 +463,7 @@ def _manifest(root: _Element, fmt: Literal["axml", "proto", "xml"], member: str)
         application_label=_text(app.get("label")),
         uses_native_libraries=native_libraries,
         format=fmt,
+        class_names=class_names,
     )
 
 

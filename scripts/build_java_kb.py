@@ -25,6 +25,8 @@ Maven, then Debian, then npm; libraries are never merged across sources.  Output
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import hashlib
 import io
 import json
 import os
@@ -185,6 +187,11 @@ _DEB = {
     "unicode-3.0": "Unicode-3.0", "sax-pd": "SAX-PD", "artistic-2.0": "Artistic-2.0", "artistic": "Artistic-1.0",
     "mit-0": "MIT-0", "x11": "X11", "lpl-1.02": "LPL-1.02", "ipl-1.0": "IPL-1.0", "spl-1.0": "SPL-1.0",
     "bouncy": "MIT", "json": "JSON", "sleepycat": "Sleepycat", "ofl-1.1": "OFL-1.1", "upl-1.0": "UPL-1.0",
+    "bsd-4": "BSD-4-Clause", "eclipse-public-license-v1.0": "EPL-1.0", "epl-1": "EPL-1.0", "mit/x11": "MIT",
+    "2-clause-bsd": "BSD-2-Clause", "simplifiedbsd": "BSD-2-Clause", "bsd-3-clauses": "BSD-3-Clause",
+    "modified-bsd-license": "BSD-3-Clause", "public_domain": "LicenseRef-public-domain", "pd": "LicenseRef-public-domain",
+    "gpl-v3+": "GPL-3.0-or-later", "gpl-v2+": "GPL-2.0-or-later", "gpl-v2": "GPL-2.0-only", "gpl-v3": "GPL-3.0-only",
+    "cddl-1": "CDDL-1.0", "the-university-of-illinois-ncsa-open-source-license": "NCSA", "sissl": "SISSL",
     "gfdl-1.2+": "GFDL-1.2-or-later", "gfdl-1.3": "GFDL-1.3-only", "eupl-1.1": "EUPL-1.1", "eupl-1.2": "EUPL-1.2",
 }
 _EXCEPTIONS = {"classpath": "Classpath-exception-2.0", "gcc": "GCC-exception-3.1", "openssl": "LicenseRef-OpenSSL-exception",
@@ -202,12 +209,17 @@ def _deb_term(term: str) -> str | None:
             return None
         return f"{base} WITH {exc}" if exc else base
     key = term.lower().replace(" ", "-")
+    if key.endswith("-classpath"):  # "GPL-2-classpath"
+        base = _DEB.get(key.removesuffix("-classpath"))
+        return f"{base} WITH Classpath-exception-2.0" if base else None
     return _DEB.get(key)
 
 
 def debian_to_spdx(expr: str) -> str | None:
     """A DEP-5 License expression ("GPL-2 with Classpath exception", "EPL-1.0 or LGPL-2.1") as SPDX, or None."""
     expr = expr.strip().replace(",", " ")
+    expr = re.sub(r"(?i)-(or|and)-", r" \1 ", expr)  # "CDDL-or-GPL-2-with-classpath-exception"
+    expr = re.sub(r"(?i)[-_ ]+with[-_ ]+", " with ", expr)
     for joiner, op in ((r"\s+or\s+", " OR "), (r"\s+and\s+", " AND ")):
         parts = re.split(joiner, expr, flags=re.I)
         if len(parts) > 1:
@@ -256,6 +268,8 @@ _NAMES = [
     (r"\bisc\b", "ISC"), (r"public domain", "LicenseRef-public-domain"), (r"cc0", "CC0-1.0"),
     (r"bouncy castle", "MIT"), (r"unicode|icu", "Unicode-DFS-2016"), (r"universal permissive", "UPL-1.0"),
     (r"boost", "BSL-1.0"), (r"zlib", "Zlib"),
+    # licences outside the SPDX list, named as LicenseRefs (family unknown: a reviewer reads them)
+    (r"cup parser generator copyright", "LicenseRef-CUP-Parser-Generator"),
 ]
 
 
@@ -346,24 +360,25 @@ def debian_libraries(cache: Path, max_size: int) -> list[Library]:
     for lst in sorted((cache / "apt" / "lists").glob("*binary-arm64_Packages*")):
         raw = subprocess.run(["/usr/lib/apt/apt-helper", "cat-file", str(lst)], capture_output=True).stdout
         for st in raw.decode("utf-8", "replace").split("\n\n"):
-            f = dict(re.findall(r"^([A-Za-z-]+): (.*)$", st, re.M))
+            f = dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", st, re.M))
             name = f.get("Package", "")
             if (f.get("Architecture") == "all" and f.get("Section", "").endswith("java") and name.startswith("lib")
                     and name.endswith("-java") and int(f.get("Size", "0")) <= max_size):
                 if name not in stanzas or f.get("Version", "") > stanzas[name].get("Version", ""):
+                    # lists/deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages -> the archive's base URL
+                    f["_base"] = "http://" + lst.name.split("_dists_", 1)[0].replace("_", "/")
                     stanzas[name] = f
     debs = cache / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     have = {p.name.split("_", 1)[0] for p in debs.glob("*.deb")}
     missing = sorted(n for n in stanzas if n not in have)
     log(f"Debian: {len(stanzas)} Java library packages <= {max_size} bytes, {len(missing)} to download")
-    for i in range(0, len(missing), 200):
-        batch = missing[i : i + 200]
-        proc = subprocess.run(["apt-get", *apt.opts(), "download", *batch], cwd=debs, capture_output=True, text=True)
-        if proc.returncode != 0:
-            log(f"apt-get download: {proc.stderr.strip()[-300:]}; retrying one by one")
-            for n in batch:
-                subprocess.run(["apt-get", *apt.opts(), "download", n], cwd=debs, capture_output=True)
+    # The files named by the signed Packages index (checked against its SHA256), eight at a time: apt-get
+    # download stops a whole batch at the first package it cannot select.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for problem in pool.map(lambda n: _download_deb(stanzas[n], debs), missing):
+            if problem:
+                log(f"  {problem}")
     by_source: dict[str, Library] = {}
     for deb in sorted(debs.glob("*.deb")):
         pkg = deb.name.split("_", 1)[0]
@@ -392,6 +407,20 @@ def debian_libraries(cache: Path, max_size: int) -> list[Library]:
         for p, n in packages.items():
             lib.packages[p] = lib.packages.get(p, 0) + n
     return list(by_source.values())
+
+
+def _download_deb(f: dict[str, str], dest: Path) -> str | None:
+    url = f"{f['_base']}/{f['Filename']}"
+    target = dest / url.rsplit("/", 1)[-1]
+    try:
+        with urllib.request.urlopen(url, timeout=120) as resp:
+            data = resp.read()
+    except (urllib.error.URLError, OSError) as exc:
+        return f"{url}: {exc}"
+    if hashlib.sha256(data).hexdigest() != f.get("SHA256"):
+        return f"{url}: sha256 differs from the Packages index"
+    target.write_bytes(data)
+    return None
 
 
 def _deb_contents(deb: Path, pkg: str) -> tuple[list[bytes], str]:
@@ -572,18 +601,37 @@ def npm_libraries(cache: Path) -> list[Library]:
 
 # -- prefixes -------------------------------------------------------------------------------------------------------
 
+# Root packages that name no library: demo and test code shipped in jars, bare top-level domains.
+_GENERIC = frozenset("demo demos test tests example examples sample samples util utils common main app internal impl "
+                     "resources images icons default tools tool misc src java javax org com net io de".split())
+
+
+def generic_prefix(prefix: str) -> bool:
+    parts = prefix.split(".")
+    return (len(parts) == 1 and parts[0] in _GENERIC) or (
+        len(parts) == 2 and parts[0] in ("com", "org", "net", "io", "java", "javax", "sun") and parts[1] in _GENERIC)
+
+
 def roots(packages: set[str]) -> list[str]:
     return sorted(p for p in packages if not any(p.startswith(q + ".") for q in packages if q != p))
 
 
 def prefixes(libs: list[Library]) -> list[tuple[str, Library]]:
-    """(prefix, library) for every library; a prefix claimed twice goes to the earlier library in `libs`."""
+    """(prefix, library) for every library's packages; a package two libraries define goes to the earlier source,
+    then to the library with more classes there."""
     from licensegate.android.inventory import family_of
 
-    owners: dict[str, Library] = {}  # exact package -> first library defining classes there
+    # exact package -> the library defining most classes there (the first listed on ties): a jar that repackages a
+    # few classes of another library (logback-android, shaded copies) does not take the package over.
+    # Across sources the earlier source wins (Maven's upstream POM over Debian's repackaging over npm), so one library
+    # found in two sources is not split between them package by package.
+    rank = {"maven": 0, "debian": 1, "npm": 2}
+    owners: dict[str, Library] = {}
     for lib in libs:
-        for p in lib.packages:
-            owners.setdefault(p, lib)
+        for p, n in lib.packages.items():
+            have = owners.get(p)
+            if have is None or (rank[lib.origin], -n) < (rank[have.origin], -have.packages[p]):
+                owners[p] = lib
     out: dict[str, Library] = {}
     for lib in libs:
         mine = {p for p in lib.packages if owners[p] is lib and not p.startswith(("java.", "javax.annotation.processing"))}
@@ -596,14 +644,15 @@ def prefixes(libs: list[Library]) -> list[tuple[str, Library]]:
         if common and len(common.split(".")) >= max(floor, 2) and not others:
             rs = [common]
         for r in rs:
-            out.setdefault(r, lib)
+            if not generic_prefix(r):
+                out.setdefault(r, lib)
     return sorted(out.items())
 
 
 def _common(packages: list[str]) -> str:
     split = [p.split(".") for p in packages]
     common: list[str] = []
-    for parts in zip(*split):
+    for parts in zip(*split, strict=False):
         if len(set(parts)) != 1:
             break
         common.append(parts[0])

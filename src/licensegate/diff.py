@@ -1,6 +1,6 @@
 """What changed between two builds: components and models added or removed, licence changes, new findings.
 
-Each side is a JSON report (`licensegate.report/1`) or an artifact, which is scanned with the given policy.
+Each side is a JSON report (`licensegate.report/2`, or /1 of earlier versions) or an artifact, which is scanned with the given policy.
 Components are matched by member path; findings by the same identity SARIF fingerprints use (rule, component,
 chain), so reworded messages do not count as new. A new violation is a new finding that fails the gate.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from .errors import InputError
 from .escape import md_code, md_text
 from .escape import text as esc
-from .report import SCHEMA_ID
+from .report import READABLE_SCHEMAS, SCHEMA_ID
 
 Json = dict[str, Any]
 
@@ -80,7 +80,7 @@ def load_side(path: Path, scan_report: Any = None) -> Json:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{path}: not a readable JSON report ({exc})") from None
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+        if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
             raise InputError(f"{path}: not a LicenseGate report (schema {SCHEMA_ID})")
         return data
     if scan_report is None:

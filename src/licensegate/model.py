@@ -17,6 +17,7 @@ EvidenceKind = Literal[
     "filename",  # the member's file name (weak on its own)
     "metadata",  # structured metadata (manifest, plist, model metadata, Java package in DEX)
     "embedded-component",  # a conclusion drawn from another component found inside the same binary
+    "licence-file",  # a licence, notice or version file shipped in the artifact and tied to this code
 ]
 
 Confidence = Literal["high", "medium", "low"]

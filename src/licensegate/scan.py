@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .android.manifest import AndroidManifest, BundleConfig
     from .ios.bundle import AppleBundleInfo
     from .knowledge import KnowledgeBase
+    from .licence_files import Bundle, LicenceFile
     from .ml import ModelFile
     from .signatures import SignatureDB
 
@@ -60,6 +62,7 @@ class ScanResult:
     load_sites: list[LoadSite]
     members_scanned: int
     models: dict[str, ModelFile] = field(default_factory=dict)  # component path -> what the model declares
+    licence_files: list[LicenceFile] = field(default_factory=list)  # licence, NOTICE and version files shipped
 
 
 # Files that make a folder one model (Core ML package / compiled model, TensorFlow SavedModel), and the files the
@@ -100,6 +103,10 @@ class Scanner:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.models: dict[str, ModelFile] = {}
         self.not_models: list[dict[str, str]] = []  # files named like models whose content is not one
+        self.licence_files: list[LicenceFile] = []
+        self._oss_raw: dict[str, bytes] = {}  # oss-licenses plugin files, split once their metadata is known
+        self._bundles: list[Bundle] = []  # OSGi bundle manifests (Eclipse plugins merged into the app)
+        self._properties: dict[str, bytes] = {}  # small .properties files, for the bundles' licence statements
         self.java_code: dict[tuple[str, str], CodeSet] = {}  # (archive level, "dex"/"class") -> classes per package
         # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
         # so an app without one pays nothing for the entropy measurement.
@@ -165,10 +172,11 @@ class Scanner:
         self._finish_models()
         self._finish_artifact(artifact)
         self._finish_java(artifact)
+        self._finish_licence_files()
         if self.not_models:
             artifact.details["not_models"] = self.not_models
         graph.resolve(self.components, self.load_sites)
-        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.models)
+        return ScanResult(artifact, self.components, self.problems, self.load_sites, self.members, self.models, self.licence_files)
 
     # -- per member -------------------------------------------------------------------------------------------
 
@@ -229,12 +237,55 @@ class Scanner:
             from .android.manifest import read_bundle_config
 
             self.bundle_config = read_bundle_config(member.read())
+        elif kind is MemberKind.OTHER and self._licence_file(member):
+            pass
         elif kind in (MemberKind.OTHER, MemberKind.ZIP):
             self._model(member, head)
         if kind is MemberKind.PLIST and member.name == "Info.plist":
             from .ios.bundle import read_info_plist
 
             self.plists[member.path] = read_info_plist(member.read(), member.path)
+
+    def _licence_file(self, member: Member) -> bool:
+        """A licence, NOTICE or version file: read, classified, kept for the report and the notices."""
+        from .licence_files import MAX_SIZE, file_kind, read_bundle_manifest, read_licence_file
+
+        if member.name == "MANIFEST.MF" and member.size <= 256 * 1024:
+            bundle = read_bundle_manifest(member.path, member.read())
+            if bundle is not None:
+                self._bundles.append(bundle)
+            return True
+        if member.name.endswith(".properties") and member.size <= 64 * 1024:
+            self._properties[member.path] = member.read()  # an OSGi bundle's localization may state its licence
+            return True
+        kind = file_kind(member.path)
+        if kind is None or member.size > MAX_SIZE:
+            return False
+        data = member.read()
+        self.licence_files.append(read_licence_file(member.path, kind, data))
+        if kind in ("oss-licenses", "oss-licenses-metadata"):
+            self._oss_raw[member.path] = data
+        return True
+
+    def _finish_licence_files(self) -> None:
+        from .licence_files import finish_oss_licenses, tie
+
+        for lf in self.licence_files:
+            if lf.kind == "oss-licenses":
+                meta = self._oss_raw.get(lf.path.replace("third_party_licenses", "third_party_license_metadata"))
+                if meta is not None:
+                    finish_oss_licenses(lf, self._oss_raw[lf.path], meta)
+        self._oss_raw.clear()
+        changed = tie(self.licence_files, self.components)
+        if self._bundles:
+            from .licence_files import bundle_licence_files
+
+            files, more = bundle_licence_files(self._bundles, self._properties, self.components)
+            self.licence_files += files
+            changed += more
+        self._properties.clear()
+        for comp in changed:
+            _set_family(comp)
 
     def _refuse_if_empty(self) -> None:
         """An input with no app content at all is not a build: say so (exit 2) instead of passing it."""
@@ -481,6 +532,9 @@ class Scanner:
             comp.ml_runtime = True
             comp.details["system_ml_frameworks"] = system_ml
         _attach_matches(comp, matches)
+        copyrights = _binary_copyrights(data)
+        if copyrights:
+            comp.details["copyrights"] = copyrights
         if comp.license is None and generic:
             from . import spdx
 
@@ -645,6 +699,21 @@ def _set_family(comp: Component) -> None:
     chosen, reason = spdx.choice(comp.license)
     if chosen != comp.license:
         comp.license_choice = f"{chosen} ({reason})"
+
+
+_COPYRIGHT_BYTES = re.compile(rb"(?:Copyright|COPYRIGHT|\xc2\xa9)[^\x00\n\r]{6,200}")
+
+
+def _binary_copyrights(data: bytes, limit: int = 20) -> list[str]:
+    """Copyright lines among a binary's strings ("Copyright (c) 1995-2024 Jean-loup Gailly and Mark Adler")."""
+    from .licence_files import copyright_lines
+
+    texts = []
+    for m in _COPYRIGHT_BYTES.finditer(data):
+        texts.append(m.group(0).decode("utf-8", "replace"))
+        if len(texts) >= 200:
+            break
+    return copyright_lines(texts)[:limit]
 
 
 def _display_name(info: BinaryInfo, member: Member) -> str:

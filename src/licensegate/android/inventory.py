@@ -128,15 +128,17 @@ def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ..
         else:
             rest.add(package)
     components: list[Component] = []
-    claimed: dict[JavaPackageEntry, list[str]] = {}
+    # One component per library: the knowledge base lists a library once per root package (netty's io.netty.buffer,
+    # io.netty.channel, ...), all under one id.
+    claimed: dict[str, tuple[JavaPackageEntry, list[str]]] = {}
     left: list[str] = []
     for package in sorted(rest):
         entry = java_owner(package, entries)
         if entry is None:
             left.append(package)
         else:
-            claimed.setdefault(entry, []).append(package)
-    for entry, pkgs in sorted(claimed.items(), key=lambda kv: kv[0].prefix):
+            claimed.setdefault(entry.id, (entry, []))[1].append(package)
+    for _id, (entry, pkgs) in sorted(claimed.items()):
         components.append(_identified(code, entry, pkgs))
     obfuscated = [p for p in left if is_obfuscated(p)]
     if obfuscated:
@@ -147,6 +149,11 @@ def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ..
             families.setdefault(family_of(p), []).append(p)
     for fam, pkgs in sorted(families.items()):
         components.append(_unidentified(code, pkgs, fam))
+    seen: set[str] = set()
+    for comp in components:  # paths name components: two libraries under one package each get their own
+        if comp.path in seen:
+            comp.path += f"({comp.identified_as or comp.name})/"
+        seen.add(comp.path)
     return Inventory(components, app_code, stubs)
 
 
@@ -161,17 +168,21 @@ def _totals(code: CodeSet, packages: list[str]) -> tuple[dict[str, int], dict[st
     return per_package, per_member
 
 
-def _root(packages: list[str], floor: str | None = None) -> str:
-    """The deepest package holding all of them (element-wise common prefix), never above `floor`."""
+def _root(packages: list[str], per_package: dict[str, int] | None = None) -> str:
+    """The deepest package holding all of them (element-wise common prefix); when that is a bare top-level name
+    ("org" for org.w3c.dom and org.xml.sax) or nothing, the owner family holding most of the classes."""
     split = [p.split(".") for p in packages]
     common: list[str] = []
-    for parts in zip(*split):
+    for parts in zip(*split, strict=False):
         if len(set(parts)) != 1:
             break
         common.append(parts[0])
     root = ".".join(common)
-    if floor and not _within(root, floor):
-        return floor
+    if per_package and (not root or (len(common) == 1 and common[0] in _TLDS | {"java", "javax", "android"})):
+        by_family: dict[str, int] = {}
+        for p, n in per_package.items():
+            by_family[family_of(p)] = by_family.get(family_of(p), 0) + n
+        root = sorted(by_family.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
     return root
 
 
@@ -204,9 +215,10 @@ def _details(comp: Component, per_package: dict[str, int], per_member: dict[str,
 
 def _identified(code: CodeSet, entry: JavaPackageEntry, packages: list[str]) -> Component:
     per_package, per_member = _totals(code, packages)
-    root = _root(packages, entry.prefix)
+    root = _root(packages, per_package)
     path, main = _path(code, per_member, root)
     total = sum(per_package.values())
+    roots = sorted({family_of(p) if not _within(p, root) else root for p in packages})
     comp = Component(
         path=path,
         kind="java-library",
@@ -218,7 +230,8 @@ def _identified(code: CodeSet, entry: JavaPackageEntry, packages: list[str]) -> 
         confidence="high" if entry.strength == "strong" else "medium",
         evidence=[Evidence(
             "metadata",
-            f"{total} classes in {len(packages)} Java package(s) under {entry.prefix} defined in {_members_text(per_member)}",
+            f"{total} classes in {len(packages)} Java package(s) under {', '.join(roots[:3])}"
+            + (f" and {len(roots) - 3} more" if len(roots) > 3 else "") + f" defined in {_members_text(per_member)}",
             None, f"java-package/{entry.id}", main,
         )],
         identified_as=entry.id,

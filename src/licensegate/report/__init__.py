@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # `licensegate --version` imports this package (the CLI's for
     from ..policy import ModelAssessment, Outcome, Policy, Verdict
     from ..scan import ScanResult
 
-SCHEMA_ID = "licensegate.report/1"
+SCHEMA_ID = "licensegate.report/2"
+READABLE_SCHEMAS = ("licensegate.report/1", "licensegate.report/2")  # what `diff` reads
 
 
 @dataclass
@@ -102,6 +103,7 @@ class Report:
             "components": [component_json(c, self.evaluation) for c in comps],
             "load_sites": [load_site_json(s) for s in self.scan.load_sites],
             "problems": [p.to_json() for p in self.problems],
+            "licence_files": [lf.to_json() for lf in self.scan.licence_files],
             "findings": [f.to_json() for f in self.findings],
             "verdict": self.verdict,
         }

@@ -35,7 +35,7 @@ from .. import __version__
 from ..model import Component
 from ..policy import ModelAssessment
 from . import Report
-from .notices import copyright_lines
+from .notices import component_copyrights
 
 _CONFIDENCE = {"high": Decimal("0.9"), "medium": Decimal("0.6"), "low": Decimal("0.3")}
 _TECHNIQUE = {
@@ -87,7 +87,7 @@ def _component(c: Component, a: ModelAssessment | None) -> CdxComponent:
             url = getattr(declared, key)
             if url and url.startswith(("http://", "https://")):
                 refs.append(ExternalReference(type=kind, url=XsUri(url), comment=key))
-    copyrights = copyright_lines([e.text for e in c.evidence])
+    copyrights = component_copyrights(c)
     return CdxComponent(
         name=c.name,
         type=_TYPE.get(c.kind, ComponentType.LIBRARY),
@@ -161,6 +161,17 @@ def to_cyclonedx(report: Report) -> dict[str, object]:
     for c in comps:
         by_path[c.path] = _component(c, report.assessment(c.path))
         bom.components.add(by_path[c.path])
+    for lf in report.scan.licence_files:
+        # Licence, NOTICE and version files shipped in the artifact: `file` components, licences as found in the text.
+        props = [Property(name="licensegate:licence-file-kind", value=lf.kind)]
+        props += [Property(name="licensegate:tied-to", value=t) for t in lf.tied_to]
+        if lf.version:
+            props.append(Property(name="licensegate:version-file", value=lf.version))
+        bom.components.add(CdxComponent(
+            name=lf.path, type=ComponentType.FILE, bom_ref=f"file:{lf.path}",
+            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=lf.sha256)],
+            licenses=[LicenseExpression(" AND ".join(lf.licences), acknowledgement=LicenseAcknowledgement.DECLARED)] if lf.licences else None,
+            copyright="\n".join(lf.copyrights) or None, properties=props))
     linked = {t for c in comps for t in c.links}
     bom.register_dependency(root, [by_path[c.path] for c in comps if c.path not in linked])
     for c in comps:

@@ -69,4 +69,10 @@ def render(report: Report) -> str:
             out.append(f"| {md_code(m.path)} | {m.format} | {_cell(m.license)} | {_cell(deb)} | {_cell(mof)} | "
                        f"{_cell(', '.join(str(x) for x in missing) or 'nothing')} |")
         out += ["", "</details>", ""]
+    if report.scan.licence_files:
+        out += ["<details><summary>Licence files shipped</summary>", "", "| file | kind | licences | tied to |", "|---|---|---|---|"]
+        for lf in report.scan.licence_files:
+            out.append(f"| `{_cell(lf.path)}` | {lf.kind} | {_cell(', '.join(lf.licences) or lf.version or '')} | "
+                       f"{_cell(', '.join(lf.tied_to))} |")
+        out += ["", "</details>", ""]
     return "\n".join(out) + "\n"

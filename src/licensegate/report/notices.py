@@ -21,6 +21,7 @@ from .. import __version__, spdx
 from ..errors import UsageError
 from ..fsutil import atomic_write
 from ..ml import Requirement
+from ..licence_files import copyright_lines
 from ..model import Component, LibraryMatch
 from . import Report
 
@@ -28,21 +29,18 @@ NOTICE_FILES = ("THIRD_PARTY_NOTICES.html", "THIRD_PARTY_NOTICES.txt", "SOURCE_O
 OFFER_FAMILIES = ("gpl", "agpl", "lgpl")
 TO_BE_COMPLETED = "[TO BE COMPLETED: {}]"
 
-_COPYRIGHT = re.compile(
-    r"(?:Copyright|COPYRIGHT|\([cC]\)|©)\s*(?:\([cC]\)\s*|©\s*)?(?:\d{4}[\d\s,\-–]*)(?:\([cC]\)\s*)?[^\n]*")
+# Licences whose text is a template for the holder's own notice: the notice must carry the real copyright line.
+_ATTRIBUTION = ("MIT", "BSD-", "ISC", "X11", "Zlib", "libpng", "Libpng", "NCSA", "0BSD", "BSL-1.0", "curl", "MIT-0", "IJG", "FTL")
+NEEDS_HOLDER = "[NEEDED: no copyright line found in the artifact; copy the holder's line from the library's own licence file]"
 
 
-def copyright_lines(texts: list[str]) -> list[str]:
-    """Copyright statements found in evidence strings, trimmed ("Copyright (c) 2018-2022 Cosmin Truta")."""
-    found: list[str] = []
-    for text in texts:
-        for part in re.split(r"\n|\\n", text):
-            for m in _COPYRIGHT.finditer(part):
-                line = m.group(0).strip().rstrip("…").strip()
-                line = re.split(r"\s+-\s+(?:https?://|options)|\s{2,}|<?https?://", line)[0].strip(" -,.")
-                if re.search(r"\d{4}", line) and len(line) > 12 and line not in found:
-                    found.append(line[:160])
-    return found
+def component_copyrights(c: Component) -> list[str]:
+    """Copyright lines for one component: from its evidence, its binary's strings and the licence files tied to it."""
+    lines = copyright_lines([e.text for e in c.evidence])
+    extra = c.details.get("copyrights")
+    if isinstance(extra, list):
+        lines += [x for x in extra if isinstance(x, str) and x not in lines]
+    return lines
 
 
 @dataclass
@@ -62,6 +60,12 @@ class NoticeEntry:
     author: str | None = None  # models: the author their metadata names
     requirements: list[Requirement] = field(default_factory=list)  # models: the stance's requirements
     stance: str | None = None
+    notice_texts: list[str] = field(default_factory=list)  # NOTICE files tied to this component (Apache-2.0 s.4(d))
+
+    @property
+    def needs_holder(self) -> bool:
+        """An attribution licence and no copyright line found: the notice must say a holder is needed."""
+        return not self.copyrights and any(i.startswith(_ATTRIBUTION) for i in spdx.licence_ids(self.license))
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -84,6 +88,9 @@ class Notices:
     licences: list[LicenceText]
     offer: list[NoticeEntry]  # GPL-family components needing the written offer
     list_version: str
+    notice_files: list[tuple[str, str]] = field(default_factory=list)  # (member path, text) of NOTICE files shipped
+    # File-level copyleft (EPL, MPL, CDDL): the source of the covered files must be available and recipients told how
+    weak_copyleft: list[NoticeEntry] = field(default_factory=list)
 
 
 @functools.cache
@@ -97,15 +104,25 @@ def licence_text(ident: str) -> LicenceText:
     f = resources.files("licensegate").joinpath(f"data/licenses/{ident}.json")
     if ident in _licence_index()["ids"] and f.is_file():  # type: ignore[operator]
         data = json.loads(f.read_text("utf-8"))
-        return LicenceText(ident, str(data.get("name") or ident), data.get("url"), str(data.get("licenseText") or ""))
+        return LicenceText(ident, str(data.get("name") or ident), data.get("url"), _without_template_lines(str(data.get("licenseText") or "")))
     if ident.startswith(("LicenseRef-", "DocumentRef-")):
         return LicenceText(ident, ident, None, None)
     return LicenceText(ident, ident, f"https://spdx.org/licenses/{ident}.html", None)
 
 
+_TEMPLATE_LINE = re.compile(r"^[^\n]*(?:<\s*(?:year|owner|copyright holders?)\s*>)[^\n]*\n?", re.I | re.M)
+
+
+def _without_template_lines(text: str) -> str:
+    """The SPDX text without its template copyright line ("Copyright (c) <year> <owner>"): each component's real
+    copyright lines are listed with the component."""
+    return _TEMPLATE_LINE.sub("", text).lstrip("\n")
+
+
 def _entry_from_component(c: Component) -> NoticeEntry:
-    texts = [e.text for e in c.evidence]
-    return NoticeEntry(c.name, c.version, c.license, c.family, c.kind, [c.path], copyright_lines(texts),
+    homepage = c.details.get("homepage")
+    return NoticeEntry(c.name, c.version, c.license, c.family, c.kind, [c.path], component_copyrights(c),
+                       homepage=homepage if isinstance(homepage, str) and homepage.startswith(("https://", "http://")) else None,
                        project=c.project, license_choice=c.license_choice)
 
 
@@ -125,6 +142,7 @@ def collect(report: Report) -> Notices:
             return
         have.paths += [p for p in entry.paths if p not in have.paths]
         have.copyrights += [x for x in entry.copyrights if x not in have.copyrights]
+        have.notice_texts += [x for x in entry.notice_texts if x not in have.notice_texts]
 
     models: list[NoticeEntry] = []
     for c in sorted(report.components, key=lambda c: c.path):
@@ -147,7 +165,19 @@ def collect(report: Report) -> Notices:
         ids += [i for i in spdx.licence_ids(e.license) if i not in ids]
     licences = [licence_text(i) for i in sorted(ids, key=str.lower)]
     offer = [e for e in entries if e.family in OFFER_FAMILIES]
-    return Notices(report, entries, models, licences, offer, str(_licence_index().get("version")))
+    weak = [e for e in entries if e.family == "weak-copyleft"]
+    return Notices(report, entries, models, licences, offer, str(_licence_index().get("version")), _notice_files(report), weak)
+
+
+def _notice_files(report: Report) -> list[tuple[str, str]]:
+    """NOTICE texts shipped in the artifact, once each (Apache-2.0 s.4(d) requires passing them on)."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for lf in sorted(report.scan.licence_files, key=lambda f: f.path):
+        if lf.kind == "notice" and lf.text and lf.sha256 not in seen:
+            seen.add(lf.sha256)
+            out.append((lf.path, lf.text))
+    return out
 
 
 def _table(value: object) -> dict[str, Any]:
@@ -191,6 +221,7 @@ def render_all(report: Report, templates: Path | None = None) -> dict[str, str]:
             "complete": offer.complete,
         },
         "to_be_completed": not offer.complete,
+        "needs_holder": NEEDS_HOLDER,
     }
     out: dict[str, str] = {}
     for name in NOTICE_FILES:

@@ -15,7 +15,7 @@ from .. import __version__, spdx
 from ..model import Component
 from ..spdx import licence_ids
 from . import Report
-from .notices import copyright_lines
+from .notices import component_copyrights
 
 _NS = uuid.UUID("0d5c1d8e-3f4a-5e6b-9c7d-2e1f0a9b8c7d")
 _PURPOSE = {"executable": "APPLICATION", "native-library": "LIBRARY", "java-library": "LIBRARY",
@@ -36,7 +36,7 @@ def _licence(expr: str | None) -> str:
 
 
 def _package(c: Component) -> dict[str, object]:
-    copyrights = copyright_lines([e.text for e in c.evidence])
+    copyrights = component_copyrights(c)
     comment = f"{c.kind} at {c.path}; licence family {c.family}"
     if c.confidence:
         comment += f"; identified with {c.confidence} confidence from " + ", ".join(sorted({e.kind for e in c.evidence}))
@@ -98,6 +98,18 @@ def to_spdx(report: Report) -> dict[str, object]:
         "packages": [root, *[_package(c) for c in comps]],
         "relationships": rels,
     }
+    files: list[dict[str, object]] = [
+        {"fileName": "./" + lf.path, "SPDXID": spdx_ref("file:" + lf.path),
+         "checksums": [{"algorithm": "SHA256", "checksumValue": lf.sha256}],
+         "licenseConcluded": "NOASSERTION",
+         "licenseInfoInFiles": [i for i in lf.licences if not i.startswith("LicenseRef-")] or ["NOASSERTION"],
+         "copyrightText": "\n".join(lf.copyrights) or "NOASSERTION",
+         "comment": f"{lf.kind} file shipped in the artifact" + (f"; tied to {', '.join(lf.tied_to)}" if lf.tied_to else "")}
+        for lf in report.scan.licence_files
+    ]
+    if files:
+        doc["files"] = files
+        rels += [{"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": str(f["SPDXID"])} for f in files]
     if refs:
         doc["hasExtractedLicensingInfos"] = [
             {"licenseId": r, "name": r.removeprefix("LicenseRef-"),

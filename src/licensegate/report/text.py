@@ -79,6 +79,7 @@ def render(report: Report, verbose: bool = False) -> str:
             out.append(f"  {esc(entry['path'])}: {esc(entry['what'])}")
         out.append("")
 
+    out += _licence_files(report)
     if report.findings:
         out.append(f"Findings ({len(report.findings)})")
         out.append("-" * 10)
@@ -100,6 +101,18 @@ def render(report: Report, verbose: bool = False) -> str:
     out.append(f"Verdict: {report.verdict.upper()} ({errors} error(s), {n_warnings} warning(s)" + (f", {n_waived} waived" if n_waived else "")
                + (f"; {unknown} native binar{'y' if unknown == 1 else 'ies'} not identified" if unknown else "") + ")")
     return "\n".join(out) + "\n"
+
+
+def _licence_files(report: Report) -> list[str]:
+    files = report.scan.licence_files
+    if not files:
+        return []
+    out = [f"Licence files shipped ({len(files)})", "-" * 21]
+    for lf in files:
+        what = ", ".join(lf.licences) or (f"version {lf.version}" if lf.version else "no licence text recognised")
+        tied = f"; tied to {', '.join(lf.tied_to)}" if lf.tied_to else ""
+        out.append(f"  {lf.path} ({lf.kind}): {_clip(what)}{_clip(tied)}")
+    return out + [""]
 
 
 def _clip(text: str, n: int = 120) -> str:

@@ -1,0 +1,424 @@
+"""Licence, notice and version files shipped inside an artifact: found by name, classified by text, tied to code.
+
+What counts (by member path, case-insensitive): ``LICENSE*``, ``LICENCE*``, ``COPYING*``, ``NOTICE*``,
+``COPYRIGHT*``, ``THIRD_PARTY*`` and ``*.LICENSE``/``*_LICENSE`` anywhere; any file in a ``license/``,
+``licenses/`` or ``legal/`` folder; ``META-INF/*.version`` (written by AndroidX and Kotlin artifacts); the
+``res/raw/third_party_licenses`` and ``third_party_license_metadata`` pair that Google's oss-licenses plugin writes;
+``open_source_licenses.*`` and licence files under ``assets/``.
+
+Classification compares word bigrams of the file with those of the vendored SPDX licence texts (data/licenses):
+a licence is named when at least 85% of its bigrams occur in the file; a licence whose text is contained in a
+longer one that also matched (BSD-2-Clause inside BSD-3-Clause) is dropped. ``SPDX-License-Identifier:`` lines and
+licence URLs (short entries of the oss-licenses plugin) name a licence directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Component
+
+__all__ = ["LicenceFile", "classify", "copyright_lines", "file_kind", "read_licence_file", "tie"]
+
+MAX_SIZE = 8 * 1024 * 1024  # a licence file bigger than this is not read (third_party_licenses stays far below)
+NOTICE_TEXT_LIMIT = 64 * 1024  # NOTICE text carried into the notices, per file
+THRESHOLD = 0.85
+
+_NAME = re.compile(
+    r"(?:^|/)(?:licen[cs]es?|copying|notice|copyright|third[_-]?party[^/]*|open_source_licen[cs]es)(?:[._-][^/]*)?$"
+    r"|(?:^|/)[^/]+[._-]licen[cs]e(?:\.txt|\.md)?$",
+    re.I,
+)
+_FOLDER = re.compile(r"(?:^|/)(?:licen[cs]es?|legal)/[^/]+$", re.I)
+_VERSION = re.compile(r"^META-INF/[^/]+\.version$")
+_OSS = re.compile(r"(?:^|/)res/raw/third_party_licen[cs]es$")
+_OSS_META = re.compile(r"(?:^|/)res/raw/third_party_licen[cs]e_metadata$")
+_NOT_LICENCE = re.compile(r"\.(?:class|dex|so|png|jpe?g|gif|webp|xml\.flat|arsc|kotlin_builtins|res)$", re.I)
+
+
+@dataclass
+class LicenceFile:
+    path: str
+    kind: str  # licence, notice, version, oss-licenses, oss-licenses-metadata, licensegate-notices
+    sha256: str
+    size: int
+    licences: list[str] = field(default_factory=list)  # SPDX ids the text contains
+    scores: dict[str, float] = field(default_factory=dict)
+    copyrights: list[str] = field(default_factory=list)
+    tied_to: list[str] = field(default_factory=list)  # component paths
+    version: str | None = None  # META-INF/*.version: the artifact version it records
+    entries: list[dict[str, object]] = field(default_factory=list)  # oss-licenses: one per library
+    text: str | None = None  # NOTICE files: the text (bounded), for the notices
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "path": self.path, "kind": self.kind, "sha256": self.sha256, "size": self.size,
+            "licences": self.licences, "scores": self.scores, "copyrights": self.copyrights, "tied_to": self.tied_to,
+        }
+        if self.version is not None:
+            out["version"] = self.version
+        if self.entries:
+            out["entries"] = self.entries
+        return out
+
+
+def file_kind(path: str) -> str | None:
+    """What kind of licence-related file a member path names, or None."""
+    if _NOT_LICENCE.search(path):
+        return None
+    if _VERSION.match(path):
+        return "version"
+    if _OSS.search(path):
+        return "oss-licenses"
+    if _OSS_META.search(path):
+        return "oss-licenses-metadata"
+    base = path.rsplit("/", 1)[-1].lower()
+    if _NAME.search(path) or _FOLDER.search(path):
+        return "notice" if base.startswith("notice") else "licence"
+    return None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def read_licence_file(path: str, kind: str, data: bytes) -> LicenceFile:
+    text = _decode(data)
+    lf = LicenceFile(path, kind, hashlib.sha256(data).hexdigest(), len(data))
+    if kind == "version":
+        lf.version = text.strip()[:64] or None
+        return lf
+    if _is_licensegate_notices(text):
+        lf.kind = "licensegate-notices"  # our own output packed into the app: never read back into the notices
+        return lf
+    if kind == "oss-licenses-metadata":
+        return lf
+    lf.copyrights = copyright_lines([text])
+    if kind == "oss-licenses":
+        return lf  # split into entries once the metadata is known (finish_oss_licenses)
+    lf.licences, lf.scores = classify(text)
+    if kind == "notice" or (not lf.licences and re.search(r"(?i)this product includes software developed", text)):
+        lf.kind = "notice"
+        lf.text = text[:NOTICE_TEXT_LIMIT].replace("\r\n", "\n").strip("\n")
+    return lf
+
+
+def finish_oss_licenses(texts: LicenceFile, raw: bytes, metadata: bytes) -> None:
+    """Split third_party_licenses by its metadata ("start:length Library name" per line) and classify each part."""
+    for line in _decode(metadata).splitlines():
+        m = re.match(r"(\d+):(\d+)\s+(.+)$", line.strip())
+        if not m:
+            continue
+        start, length, name = int(m.group(1)), int(m.group(2)), m.group(3).strip()
+        part = _decode(raw[start : start + length])
+        licences, _scores = classify(part)
+        texts.entries.append({"name": name[:200], "licences": licences, "copyrights": copyright_lines([part])[:10]})
+
+
+def _is_licensegate_notices(text: str) -> bool:
+    """Notices LicenseGate wrote, packed into the app (the two-pass flow): they must not feed the next notices."""
+    head = text[:2000]
+    if "WRITTEN OFFER FOR SOURCE CODE\n=====" in head:
+        return True  # SOURCE_OFFER.txt
+    return "Generated by LicenseGate" in head and ("THIRD-PARTY SOFTWARE NOTICES" in head or "Third-party software notices" in head)
+
+
+# -- OSGi bundles -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bundle:
+    """An OSGi bundle manifest merged into the artifact: which packages it exports and where its licence is stated."""
+
+    manifest: str  # member path of the MANIFEST.MF
+    name: str
+    exports: list[str]
+    localization: str | None  # "plugin": plugin.properties beside the manifest's folder holds the bundle's texts
+    license_header: str | None  # Bundle-License
+
+
+def read_bundle_manifest(path: str, data: bytes) -> Bundle | None:
+    text = _decode(data).replace("\r\n", "\n")
+    headers: dict[str, str] = {}
+    key = None
+    for line in text.split("\n"):
+        if line.startswith(" ") and key:
+            headers[key] += line[1:]
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            headers[key.strip()] = value.strip()
+        elif not line.strip():
+            break  # the main section ends at the first blank line; per-entry sections follow
+    name = headers.get("Bundle-SymbolicName", "").split(";")[0].strip()
+    if not name:
+        return None
+    unquoted = re.sub(r'"[^"]*"', '""', headers.get("Export-Package", ""))  # version ranges hold commas
+    exports = [e.split(";")[0].strip() for e in unquoted.split(",")]
+    return Bundle(path, name, [e for e in exports if re.fullmatch(r"[A-Za-z_][\w.]*", e)],
+                  headers.get("Bundle-Localization") or "OSGI-INF/l10n/bundle", headers.get("Bundle-License"))
+
+
+def bundle_licence_files(bundles: list[Bundle], properties: dict[str, bytes], components: list[Component]) -> tuple[list[LicenceFile], list[Component]]:
+    """The licence each bundle states (an SPDX-License-Identifier in its localization file, or Bundle-License), tied
+    to the Java components that define the packages it exports."""
+    files: list[LicenceFile] = []
+    changed: list[Component] = []
+    for b in bundles:
+        folder = b.manifest.rsplit("/", 1)[0] + "/" if "/" in b.manifest else ""
+        if folder.endswith("META-INF/"):
+            folder = folder[: -len("META-INF/")]
+        loc = f"{folder}{b.localization}.properties" if b.localization else None
+        raw = properties.get(loc) if loc else None
+        lf: LicenceFile | None = None
+        if raw is not None:
+            lf = LicenceFile(loc or "", "licence", hashlib.sha256(raw).hexdigest(), len(raw))
+            text = _decode(raw)
+            lf.licences, lf.scores = classify(text)
+            lf.copyrights = copyright_lines([text])
+        elif b.license_header:
+            data = b.license_header.encode()
+            lf = LicenceFile(b.manifest, "licence", hashlib.sha256(data).hexdigest(), len(data))
+            lf.licences, lf.scores = classify(b.license_header)
+        if lf is None:
+            continue
+        exported = set(b.exports)
+        for c in _java(components):
+            if exported & set(_packages(c)):
+                lf.tied_to.append(c.path)
+                _add_copyrights(c, lf.copyrights)
+                from .model import Evidence
+
+                c.evidence.append(Evidence("licence-file", f"OSGi bundle {b.name} ({b.manifest}) exports its packages; {lf.path} states "
+                                           f"{', '.join(lf.licences) or 'no recognised licence'}", None, "licence-file/osgi-bundle", lf.path))
+                if len(lf.licences) == 1 and c.license is None:
+                    if c.origin == "unidentified":
+                        c.name = f"{b.name} (OSGi bundle)"
+                    _set_licence(c, lf.licences[0], f"OSGi bundle {b.name}: {lf.path} shipped in the artifact")
+                    changed.append(c)
+        files.append(lf)
+    return files, changed
+
+
+# -- tying files to code ---------------------------------------------------------------------------------------
+
+# Words of licence file names that say nothing about whose licence it is.
+_STOP = frozenset(
+    "license licence licenses licences notice notices copying copyright readme txt md html htm text third party "
+    "thirdparty software documentation legal meta inf apache android java lib library core main all the and for "
+    "open source asl mit bsd gpl lgpl epl mpl version".split()
+)
+
+
+def _tokens(path: str) -> set[str]:
+    parts = path.split("!/")[-1].split("/")
+    words = re.split(r"[^a-z0-9]+", parts[-1].lower())
+    if len(parts) > 1 and parts[-2].lower() not in ("license", "licenses", "licence", "licences", "legal", "meta-inf", "assets"):
+        words += re.split(r"[^a-z0-9]+", parts[-2].lower())
+    return {w for w in words if len(w) >= 3 and w not in _STOP and not w.isdigit()}
+
+
+def _packages(c: Component) -> dict[str, int]:
+    value = c.details.get("packages")
+    return value if isinstance(value, dict) else {}
+
+
+def _java(components: list[Component]) -> list[Component]:
+    return [c for c in components if c.kind in ("java-library", "java-code") and not c.details.get("obfuscated")]
+
+
+def _root_segments(c: Component) -> set[str]:
+    pkg = str(c.details.get("package") or "")
+    return {s for s in pkg.split(".") if len(s) >= 3 and s not in ("com", "org", "net")}
+
+
+def _same_level(lf_path: str, comp: Component) -> bool:
+    """A file and a component of the same archive (both in the APK, or both inside one nested archive)."""
+    level = lf_path.rsplit("!/", 1)[0] if "!/" in lf_path else ""
+    members = comp.details.get("members")
+    if not isinstance(members, list):
+        members = [comp.path]
+    return any((m.rsplit("!/", 1)[0] if "!/" in m else "") == level for m in members if isinstance(m, str))
+
+
+def tie(files: list[LicenceFile], components: list[Component]) -> list[Component]:
+    """Tie licence, NOTICE and version files to the Java components they name; returns the components whose
+    licence a shipped licence file set (unidentified code whose licence file names exactly one licence)."""
+    from .model import Evidence
+
+    java = _java(components)
+    changed: list[Component] = []
+    for lf in files:
+        if lf.kind == "version":
+            _tie_version(lf, java)
+            continue
+        if lf.kind == "oss-licenses":
+            changed += _tie_oss(lf, java)
+            continue
+        if lf.kind not in ("licence", "notice"):
+            continue
+        words = _tokens(lf.path)
+        if not words:
+            continue
+        for c in java:
+            if not _same_level(lf.path, c) or not (words & _root_segments(c) or words & set(re.split(r"[^a-z0-9]+", c.name.lower()))):
+                continue
+            lf.tied_to.append(c.path)
+            _add_copyrights(c, lf.copyrights)
+            c.evidence.append(Evidence("licence-file", f"{lf.kind} file {lf.path}" + (f" ({', '.join(lf.licences)})" if lf.licences else ""),
+                                       None, "licence-file/name", lf.path))
+            if lf.kind == "licence" and len(lf.licences) == 1 and c.license is None:
+                _set_licence(c, lf.licences[0], f"licence file {lf.path} shipped in the artifact (text matched {lf.licences[0]})")
+                changed.append(c)
+    return changed
+
+
+def _set_licence(c: Component, licence: str, source: str) -> None:
+    c.license = licence
+    c.confidence = "medium"
+    c.origin = "identified"
+    c.details["license_source"] = source
+
+
+def _add_copyrights(c: Component, lines: list[str]) -> None:
+    have = c.details.setdefault("copyrights", [])
+    if isinstance(have, list):
+        have += [x for x in lines if x not in have]
+
+
+def _tie_version(lf: LicenceFile, java: list[Component]) -> None:
+    stem = lf.path.rsplit("/", 1)[-1].removesuffix(".version")
+    group, _, _artifact = stem.partition("_")
+    probe = group if "." in group else stem.replace("_", ".")
+    for c in java:
+        if any(p == probe or p.startswith(probe + ".") or probe.startswith(p + ".") for p in _packages(c)):
+            lf.tied_to.append(c.path)
+            versions = c.details.setdefault("artifact_versions", {})
+            if isinstance(versions, dict) and lf.version:
+                versions[stem] = lf.version
+            break
+
+
+def _tie_oss(lf: LicenceFile, java: list[Component]) -> list[Component]:
+    changed = []
+    for entry in lf.entries:
+        name = str(entry.get("name", "")).lower()
+        words = {w for w in re.split(r"[^a-z0-9]+", name) if len(w) >= 3 and w not in _STOP}
+        for c in java:
+            if name and (name == c.name.lower() or words & _root_segments(c)):
+                if c.path not in lf.tied_to:
+                    lf.tied_to.append(c.path)
+                lines = entry.get("copyrights")
+                _add_copyrights(c, list(lines) if isinstance(lines, list) else [])
+                licences = entry.get("licences")
+                if c.license is None and isinstance(licences, list) and len(licences) == 1:
+                    _set_licence(c, str(licences[0]), f"{lf.path} entry {entry.get('name')!r} (oss-licenses plugin)")
+                    changed.append(c)
+    return changed
+
+
+# -- classification ---------------------------------------------------------------------------------------------
+
+_DEPRECATED = {"GPL-2.0", "GPL-3.0", "LGPL-2.1", "LGPL-3.0", "AGPL-3.0", "LGPL-2.0"}
+_ALIAS_ONLY = {"GPL-2.0-or-later", "GPL-3.0-or-later", "LGPL-2.1-or-later", "LGPL-3.0-or-later", "AGPL-3.0-or-later", "LGPL-2.0-or-later"}
+_WORD = re.compile(r"[a-z0-9]+")
+_URL_TELLS = [
+    (r"apache\.org/licenses/LICENSE-2\.0", "Apache-2.0"), (r"opensource\.org/licenses/mit", "MIT"),
+    (r"opensource\.org/licenses/bsd-3", "BSD-3-Clause"), (r"opensource\.org/licenses/bsd-2", "BSD-2-Clause"),
+    (r"eclipse\.org/legal/epl-v10|eclipse\.org/org/documents/epl-v10", "EPL-1.0"), (r"eclipse\.org/legal/epl-2\.0", "EPL-2.0"),
+    (r"mozilla\.org/MPL/2\.0", "MPL-2.0"), (r"gnu\.org/licenses/old-licenses/lgpl-2\.1", "LGPL-2.1-only"),
+    (r"gnu\.org/licenses/old-licenses/gpl-2\.0", "GPL-2.0-only"), (r"gnu\.org/licenses/lgpl", "LGPL-3.0-only"),
+    (r"gnu\.org/licenses/agpl", "AGPL-3.0-only"), (r"gnu\.org/licenses/gpl", "GPL-3.0-only"),
+    (r"creativecommons\.org/publicdomain/zero", "CC0-1.0"),
+]
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    words = _WORD.findall(text.lower())
+    return frozenset(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+
+
+@functools.cache
+def _reference() -> dict[str, frozenset[str]]:
+    base = resources.files("licensegate").joinpath("data/licenses")
+    index = json.loads(base.joinpath("index.json").read_text("utf-8"))
+    out: dict[str, frozenset[str]] = {}
+    for ident in index["ids"]:
+        if ident in _DEPRECATED or ident in _ALIAS_ONLY:
+            continue
+        f = base.joinpath(f"{ident}.json")
+        if not f.is_file():
+            continue
+        text = str(json.loads(f.read_text("utf-8")).get("licenseText") or "")
+        text = re.sub(r"<[^<>\n]{1,40}>", " ", text)  # template fields: "<year> <owner>"
+        grams = _bigrams(text)
+        if len(grams) >= 20:
+            out[ident] = grams
+    return out
+
+
+def classify(text: str) -> tuple[list[str], dict[str, float]]:
+    """SPDX ids whose text the file contains, best first, with their bigram containment scores."""
+    found: dict[str, float] = {}
+    for m in re.finditer(r"SPDX-License-Identifier:\s*([A-Za-z0-9.+\- ()]+)", text):
+        for ident in re.split(r"\s+(?:OR|AND|WITH)\s+|[()]", m.group(1).strip()):
+            if ident.strip():
+                found[ident.strip()] = 1.0
+    doc = _bigrams(text)
+    scored = []
+    if doc:
+        for ident, grams in _reference().items():
+            score = len(grams & doc) / len(grams)
+            if score >= THRESHOLD:
+                scored.append((round(score, 2), len(grams), ident))
+    accepted: list[str] = []
+    ref = _reference()
+    for score, _n, ident in sorted(scored, key=lambda x: (-round(x[0] * 20) / 20, -x[1], x[2])):
+        grams = ref[ident]
+        if any(len(grams & ref[a]) / len(grams) >= 0.8 for a in accepted if a in ref):
+            continue  # its text lies inside a licence already named (BSD-2-Clause inside BSD-3-Clause)
+        accepted.append(ident)
+        found.setdefault(ident, score)
+    if not found and len(text) < 600:
+        for pattern, ident in _URL_TELLS:
+            if re.search(pattern, text, re.I):
+                found[ident] = 1.0
+                break
+    ordered = sorted(found, key=lambda i: -found[i])
+    return ordered, {i: found[i] for i in ordered}
+
+
+# -- copyright lines --------------------------------------------------------------------------------------------
+
+_COPYRIGHT = re.compile(
+    r"(?:Copyright|COPYRIGHT|\([cC]\)|©)\s*(?:\([cC]\)\s*|©\s*)?(?:\d{4}[\d\s,\-–]*)(?:\([cC]\)\s*)?[^\n]*")
+_PLACEHOLDER = re.compile(r"<\s*(?:year|owner|copyright holders?|name of author|author)\s*>|\[yyyy\]|\[name of copyright owner\]|\{yyyy\}", re.I)
+
+
+def copyright_lines(texts: list[str]) -> list[str]:
+    """Copyright statements found in texts, trimmed ("Copyright (c) 2018-2022 Cosmin Truta").
+
+    Template placeholders ("Copyright (c) <year> <owner>", the Apache appendix's "[yyyy]") are never copyright lines.
+    """
+    found: list[str] = []
+    for text in texts:
+        for part in re.split(r"\n|\\n", text):
+            for m in _COPYRIGHT.finditer(part):
+                line = m.group(0).strip().rstrip("…").strip()
+                line = re.split(r"\s+-\s+(?:https?://|options)|\s{2,}|<?https?://", line)[0].strip(" -,.")
+                if _PLACEHOLDER.search(line) or not re.search(r"\d{4}", line) or len(line) <= 12:
+                    continue
+                if not re.search(r"\d{4}[\d\s,\-–]*(?:\([cC]\)\s*|©\s*|by\s+)?[A-Za-z]", line):
+                    continue  # a year and no holder ("Copyright 2004-2019")
+                if line not in found:
+                    found.append(line[:160])
+    return found

@@ -20,8 +20,8 @@ import jinja2
 from .. import __version__, spdx
 from ..errors import UsageError
 from ..fsutil import atomic_write
-from ..ml import Requirement
 from ..licence_files import copyright_lines
+from ..ml import Requirement
 from ..model import Component, LibraryMatch
 from . import Report
 

@@ -107,7 +107,8 @@ def _licence_files(report: Report) -> list[str]:
     files = report.scan.licence_files
     if not files:
         return []
-    out = [f"Licence files shipped ({len(files)})", "-" * 21]
+    title = f"Licence files shipped ({len(files)})"
+    out = [title, "-" * len(title)]
     for lf in files:
         what = ", ".join(lf.licences) or (f"version {lf.version}" if lf.version else "no licence text recognised")
         tied = f"; tied to {', '.join(lf.tied_to)}" if lf.tied_to else ""

@@ -250,8 +250,9 @@ def test_java_package_table_is_well_formed() -> None:
     prefixes = [e.prefix for e in entries]
     assert len(prefixes) == len(set(prefixes))
     for entry in entries:
-        assert entry.source.startswith("https://"), entry.prefix
-        assert entry.license and entry.name
+        if "/" not in entry.id:  # the hand-checked table; generated entries (maven/, debian/, npm/) cite their source
+            assert entry.source.startswith("https://"), entry.prefix
+        assert entry.license and entry.name and entry.source
         assert all(part.isidentifier() for part in entry.prefix.split(".")), entry.prefix
 
 

@@ -641,7 +641,7 @@ def _load_kb(skip: set[str]) -> tuple[JavaPackageEntry, ...]:
         if not line or line.startswith("#"):
             continue
         prefix, ident, name, licence, source, homepage = (line.split("\t") + [""] * 6)[:6]
-        if prefix in skip:
+        if prefix in skip or not all(part.isidentifier() for part in prefix.split(".")):
             continue
         out.append(JavaPackageEntry(prefix=prefix, name=name, license=licence, source=source, homepage=homepage or None, id=ident))
     return tuple(out)

@@ -186,7 +186,9 @@ def _family_finding(comp: Component, obligations: list[Obligation], policy: Poli
         add("copyleft-gpl", comp, f"{comp.path}: {comp.name}{where} is GPL code; distributing it requires the whole app under the GPL and its complete source offered.", obligations, floor=floor)
     elif fam == "lgpl":
         static = _statically_combined(comp)
-        if static:
+        if comp.kind == "java-library" and comp.format == "dex":
+            add("lgpl-java", comp, f"{comp.path}: {comp.name}{where} is an LGPL Java library merged into the app's DEX files: users cannot swap it like a shared library, so ship what they need to rebuild with a modified copy, and a source offer.", obligations)
+        elif static:
             add("lgpl-static", comp, f"{comp.path}: {comp.name}{where} is LGPL code {static}; users cannot replace it, so the LGPL's relinking terms are not met by a shared library.", obligations)
         else:
             add("lgpl-shared", comp, f"{comp.path}: {comp.name}{where} is an LGPL shared library: ship its notice and a source offer, and keep it replaceable.", obligations)
@@ -200,6 +202,9 @@ def _family_finding(comp: Component, obligations: list[Obligation], policy: Poli
             add("unidentified-native", comp, f"{comp.path}: native code that nothing identifies (tried: the hand-written "
                 "signatures' licence and identity strings, symbols and sonames, and the Debian knowledge base's "
                 "distinctive strings and exported symbols" + (parts or "") + "); treated as the app's own code.", [])
+    elif fam == "unknown" and comp.kind in ("java-library", "java-code") and comp.origin == "unidentified":
+        classes = comp.details.get("classes")
+        add("unidentified-java-code", comp, f"{comp.path}: {classes} classes of Java code ({comp.name}) that no library in the knowledge base claims; licence unknown.", [])
 
 
 def _allow_deny(comp: Component, policy: Policy, add: _Add, obligations: list[Obligation]) -> None:

@@ -46,6 +46,10 @@ def render(report: Report) -> str:
         _case(suite, f"{a.type}.policy" if name.startswith("policy") else f"{a.type}.member", name,
               [f for f in fs if id(f) in fail_ids], [f for f in fs if id(f) not in fail_ids])
         cases += 1
+    if report.scan.licence_files:
+        out = ET.SubElement(suite, "system-out")  # licence files shipped: listed, never a test case of their own
+        out.text = "Licence files shipped:\n" + "\n".join(
+            f"{lf.path} ({lf.kind}): {', '.join(lf.licences) or lf.version or '-'}" for lf in report.scan.licence_files)
     failures = sum(1 for case in suite if case.find("failure") is not None)
     for el in (root, suite):
         el.set("tests", str(cases))

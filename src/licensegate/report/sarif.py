@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from .. import __version__
 from ..model import Finding
@@ -94,7 +95,13 @@ def to_sarif(report: Report) -> dict[str, object]:
                 "rules": [_rule(r, report.policy.rules.get(r, "warning")) for r in rule_ids],
             }},
             "automationDetails": {"id": f"licensegate/{a.app_id or Path(a.path).name}/"},
-            "artifacts": [{"location": {"uri": uri}, "length": a.size, "hashes": {"sha-256": a.sha256}}],
+            "artifacts": [{"location": {"uri": uri}, "length": a.size, "hashes": {"sha-256": a.sha256}}] + [
+                # licence, NOTICE and version files shipped inside, as nested artifacts of the scanned one
+                {"location": {"uri": quote(lf.path, safe="/!")}, "parentIndex": 0, "length": lf.size, "hashes": {"sha-256": lf.sha256},
+                 "roles": ["attachment"],
+                 "description": {"text": f"{lf.kind} file" + (f": {', '.join(lf.licences)}" if lf.licences else "")
+                                 + (f"; tied to {', '.join(lf.tied_to)}" if lf.tied_to else "")}}
+                for lf in report.scan.licence_files],
             "invocations": [{"executionSuccessful": True, "endTimeUtc": report.generated}],
             "results": [_result(f, report, rule_index, uri) for f in report.findings],
             "properties": {"verdict": report.verdict, "policy": report.policy.source},

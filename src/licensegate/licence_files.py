@@ -342,16 +342,16 @@ _URL_TELLS = [
 ]
 
 
-def _bigrams(text: str) -> frozenset[str]:
+def _bigrams(text: str) -> frozenset[tuple[str, str]]:
     words = _WORD.findall(text.lower())
-    return frozenset(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    return frozenset(zip(words, words[1:], strict=False))
 
 
 @functools.cache
-def _reference() -> dict[str, frozenset[str]]:
+def _reference() -> dict[str, frozenset[tuple[str, str]]]:
     base = resources.files("licensegate").joinpath("data/licenses")
     index = json.loads(base.joinpath("index.json").read_text("utf-8"))
-    out: dict[str, frozenset[str]] = {}
+    out: dict[str, frozenset[tuple[str, str]]] = {}
     for ident in index["ids"]:
         if ident in _DEPRECATED or ident in _ALIAS_ONLY:
             continue

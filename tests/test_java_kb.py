@@ -19,9 +19,9 @@ def _kb_lines() -> list[list[str]]:
 
 def test_every_entry_has_a_parsable_licence_and_a_source() -> None:
     lines = _kb_lines()
-    assert len({cols[1] for cols in lines}) >= 500  # hundreds of libraries
-    for prefix, ident, name, licence, source, *_ in lines:
-        assert prefix and ident.startswith(("maven/", "debian/", "npm/")) and name and source, prefix
+    assert len({cols[0] for cols in lines}) >= 500  # hundreds of libraries
+    for ident, name, licence, source, _homepage, prefixes in lines:
+        assert prefixes and ident.startswith(("maven/", "debian/", "npm/")) and name and source, ident
         spdx.parse(licence, strict=False)
 
 
@@ -98,3 +98,26 @@ def test_osgi_manifest() -> None:
     b = read_bundle_manifest("MANIFEST.MF", raw)
     assert b is not None and b.name == "org.example.xp" and b.exports == ["org.example.xp.api", "org.example.xp.impl"]
     assert b.localization == "plugin"
+
+
+def test_control_characters_never_reach_notices() -> None:
+    from licensegate.licence_files import read_licence_file
+
+    assert copyright_lines(["Copyright (c) 2020 Evil\x1b[2J Corp\u202e"]) == ["Copyright (c) 2020 Evil[2J Corp"]
+    lf = read_licence_file("NOTICE", "notice", b"Copyright 2020 A\x1b]0;title\x07 B\nThis product includes software developed")
+    assert lf.text is not None and "\x1b" not in lf.text and "\x07" not in lf.text
+
+
+def test_pom_in_the_artifact_names_unidentified_code() -> None:
+    from licensegate.licence_files import read_licence_file, tie
+    from licensegate.model import Component
+
+    pom = (b"<?xml version='1.0'?><project><parent><version>9</version></parent><groupId>org.example.net</groupId>"
+           b"<version>2.1</version><licenses><license><name>GNU Lesser General Public License, version 2.1</name>"
+           b"<url>https://www.gnu.org/licenses/old-licenses/lgpl-2.1.html</url></license></licenses></project>")
+    lf = read_licence_file("META-INF/maven/org.example.net/client/pom.xml", "pom", pom)
+    assert lf.kind == "pom" and lf.licences == ["LGPL-2.1-only"] and lf.version == "org.example.net:client:2.1"
+    comp = Component(path="classes.dex!/org/example/net/", kind="java-library", format="dex", name="org.example", sha256=None, size=0)
+    comp.details.update(package="org.example.net", packages={"org.example.net.http": 40}, members=["classes.dex"])
+    assert tie([lf], [comp]) == [comp]
+    assert comp.license == "LGPL-2.1-only" and comp.origin == "identified" and lf.tied_to == [comp.path]

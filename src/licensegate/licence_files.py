@@ -38,6 +38,7 @@ _NAME = re.compile(
 )
 _FOLDER = re.compile(r"(?:^|/)(?:licen[cs]es?|legal)/[^/]+$", re.I)
 _VERSION = re.compile(r"^META-INF/[^/]+\.version$")
+_POM = re.compile(r"(?:^|/)META-INF/maven/([^/]+)/([^/]+)/pom\.xml$")
 _OSS = re.compile(r"(?:^|/)res/raw/third_party_licen[cs]es$")
 _OSS_META = re.compile(r"(?:^|/)res/raw/third_party_licen[cs]e_metadata$")
 _NOT_LICENCE = re.compile(r"\.(?:class|dex|so|png|jpe?g|gif|webp|xml\.flat|arsc|kotlin_builtins|res)$", re.I)
@@ -46,7 +47,7 @@ _NOT_LICENCE = re.compile(r"\.(?:class|dex|so|png|jpe?g|gif|webp|xml\.flat|arsc|
 @dataclass
 class LicenceFile:
     path: str
-    kind: str  # licence, notice, version, oss-licenses, oss-licenses-metadata, licensegate-notices
+    kind: str  # licence, notice, version, pom, oss-licenses, oss-licenses-metadata, licensegate-notices
     sha256: str
     size: int
     licences: list[str] = field(default_factory=list)  # SPDX ids the text contains
@@ -75,6 +76,8 @@ def file_kind(path: str) -> str | None:
         return None
     if _VERSION.match(path):
         return "version"
+    if _POM.search(path):
+        return "pom"
     if _OSS.search(path):
         return "oss-licenses"
     if _OSS_META.search(path):
@@ -85,11 +88,17 @@ def file_kind(path: str) -> str | None:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _decode(data: bytes) -> str:
+    """Text of an artifact's file, without control characters (terminal escapes, bidi overrides) that would travel
+    into the notices and reports."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    return _CONTROL.sub("", text)
 
 
 def read_licence_file(path: str, kind: str, data: bytes) -> LicenceFile:
@@ -103,6 +112,13 @@ def read_licence_file(path: str, kind: str, data: bytes) -> LicenceFile:
         return lf
     if kind == "oss-licenses-metadata":
         return lf
+    if kind == "pom":
+        lf.licences = pom_licences(text)
+        m = _POM.search(path)
+        if m:
+            version = re.search(r"<version>\s*([^<\s]{1,64})\s*</version>", re.sub(r"(?s)<parent>.*?</parent>", "", text))
+            lf.version = f"{m.group(1)}:{m.group(2)}" + (f":{version.group(1)}" if version else "")
+        return lf
     lf.copyrights = copyright_lines([text])
     if kind == "oss-licenses":
         return lf  # split into entries once the metadata is known (finish_oss_licenses)
@@ -111,6 +127,35 @@ def read_licence_file(path: str, kind: str, data: bytes) -> LicenceFile:
         lf.kind = "notice"
         lf.text = text[:NOTICE_TEXT_LIMIT].replace("\r\n", "\n").strip("\n")
     return lf
+
+
+_POM_NAMES = [
+    (r"apache.*2", "Apache-2.0"), (r"\bmit\b", "MIT"), (r"bsd.*3|new bsd|revised bsd", "BSD-3-Clause"),
+    (r"bsd.*2|simplified bsd", "BSD-2-Clause"), (r"lesser.*2\.1|lgpl.*2\.1", "LGPL-2.1-only"), (r"lesser.*3|lgpl.*3", "LGPL-3.0-only"),
+    (r"affero|agpl", "AGPL-3.0-only"), (r"general public.*3|gpl.*3", "GPL-3.0-only"), (r"general public.*2|gpl.*2", "GPL-2.0-only"),
+    (r"eclipse public.*2|epl.*2", "EPL-2.0"), (r"eclipse public|epl", "EPL-1.0"), (r"mozilla public.*2|mpl.*2", "MPL-2.0"),
+    (r"common development.*1\.1|cddl.*1\.1", "CDDL-1.1"), (r"common development|cddl", "CDDL-1.0"),
+]
+
+
+def pom_licences(xml: str) -> list[str]:
+    """SPDX ids of a Maven POM's <licenses> (read with a regex, never an XML parser fed hostile entities): by URL first,
+    then by name. Several licences in one POM are the authors' choice (kept as alternatives)."""
+    out: list[str] = []
+    block = re.search(r"(?s)<licenses>(.*?)</licenses>", xml)
+    for lic in re.findall(r"(?s)<license>(.*?)</license>", block.group(1) if block else "")[:10]:
+        name = re.search(r"(?s)<name>(.*?)</name>", lic)
+        url = re.search(r"(?s)<url>(.*?)</url>", lic)
+        found = None
+        for pattern, ident in _URL_TELLS:
+            if url and re.search(pattern, url.group(1), re.I):
+                found = ident
+                break
+        if found is None and name:
+            found = next((i for pat, i in _POM_NAMES if re.search(pat, name.group(1), re.I)), None)
+        if found and found not in out:
+            out.append(found)
+    return out
 
 
 def finish_oss_licenses(texts: LicenceFile, raw: bytes, metadata: bytes) -> None:
@@ -264,6 +309,9 @@ def tie(files: list[LicenceFile], components: list[Component]) -> list[Component
         if lf.kind == "oss-licenses":
             changed += _tie_oss(lf, java)
             continue
+        if lf.kind == "pom":
+            changed += _tie_pom(lf, java)
+            continue
         if lf.kind not in ("licence", "notice"):
             continue
         words = _tokens(lf.path)
@@ -306,6 +354,27 @@ def _tie_version(lf: LicenceFile, java: list[Component]) -> None:
             if isinstance(versions, dict) and lf.version:
                 versions[stem] = lf.version
             break
+
+
+def _tie_pom(lf: LicenceFile, java: list[Component]) -> list[Component]:
+    """A POM packed under META-INF/maven/<groupId>/<artifactId>/ names the code under its groupId's packages."""
+    from .model import Evidence
+
+    m = _POM.search(lf.path)
+    if m is None:
+        return []
+    group = m.group(1)
+    changed = []
+    for c in java:
+        if not _same_level(lf.path, c) or not any(p == group or p.startswith(group + ".") for p in _packages(c)):
+            continue
+        lf.tied_to.append(c.path)
+        c.evidence.append(Evidence("licence-file", f"Maven POM {lf.version or lf.path}: {' OR '.join(lf.licences) or 'no licence stated'}",
+                                   None, "licence-file/maven-pom", lf.path))
+        if lf.licences and c.license is None:
+            _set_licence(c, " OR ".join(lf.licences), f"Maven POM {lf.path} shipped in the artifact")
+            changed.append(c)
+    return changed
 
 
 def _tie_oss(lf: LicenceFile, java: list[Component]) -> list[Component]:
@@ -411,7 +480,7 @@ def copyright_lines(texts: list[str]) -> list[str]:
     """
     found: list[str] = []
     for text in texts:
-        for part in re.split(r"\n|\\n", text):
+        for part in re.split(r"\n|\\n", _CONTROL.sub("", text)):
             for m in _COPYRIGHT.finditer(part):
                 line = m.group(0).strip().rstrip("…").strip()
                 line = re.split(r"\s+-\s+(?:https?://|options)|\s{2,}|<?https?://", line)[0].strip(" -,.")

@@ -640,10 +640,11 @@ def _load_kb(skip: set[str]) -> tuple[JavaPackageEntry, ...]:
     for line in kb.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        prefix, ident, name, licence, source, homepage = (line.split("\t") + [""] * 6)[:6]
-        if prefix in skip or not all(part.isidentifier() for part in prefix.split(".")):
-            continue
-        out.append(JavaPackageEntry(prefix=prefix, name=name, license=licence, source=source, homepage=homepage or None, id=ident))
+        ident, name, licence, source, homepage, prefixes = (line.split("\t") + [""] * 6)[:6]
+        for prefix in prefixes.split():
+            if prefix in skip or not all(part.isidentifier() for part in prefix.split(".")):
+                continue
+            out.append(JavaPackageEntry(prefix=prefix, name=name, license=licence, source=source, homepage=homepage or None, id=ident))
     return tuple(out)
 
 

@@ -139,3 +139,18 @@ def test_java_copyleft_families_are_identified() -> None:
     for prefix, family in want["copyleft"].items():
         comps = [c for c in _covering(report, prefix) if c["origin"] == "identified"]
         assert comps and all(c["family"] == family for c in comps), (prefix, [(c["name"], c["license"]) for c in comps])
+
+
+def test_unlisted_package_of_a_found_library_joins_it() -> None:
+    code = CodeSet("", "dex")
+    code.add("io.netty.buffer", "classes.dex", 50)
+    code.add("io.netty.channel", "classes2.dex", 60)
+    code.add("io.netty.handler.pcap", "classes2.dex", 13)  # a newer version's package the table does not list
+    code.add("io.nettyx.other", "classes.dex", 11)
+    table = (JavaPackageEntry("io.netty.buffer", "Netty", "Apache-2.0", "test", id="netty"),
+             JavaPackageEntry("io.netty.channel", "Netty", "Apache-2.0", "test", id="netty"))
+    comps = {c.name: c for c in inventory(code, [], table).components}
+    netty = comps["Netty"]
+    assert netty.path == "classes2.dex!/io/netty/" and netty.details["classes"] == 123
+    assert netty.details["packages_not_in_knowledge_base"] == ["io.netty.handler.pcap"]
+    assert comps["io.nettyx"].origin == "unidentified"

@@ -138,8 +138,25 @@ def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ..
             left.append(package)
         else:
             claimed.setdefault(entry.id, (entry, []))[1].append(package)
-    for _id, (entry, pkgs) in sorted(claimed.items()):
-        components.append(_identified(code, entry, pkgs))
+    # A package the knowledge base does not list, under the owner package of a library found here (a newer version's
+    # io.netty.handler.pcap beside the rest of Netty), belongs to that library: one component, the package noted.
+    roots = {eid: _root(pkgs, _totals(code, pkgs)[0]) for eid, (_e, pkgs) in claimed.items()}
+    unlisted: dict[str, list[str]] = {}
+    rest_left: list[str] = []
+    for package in left:
+        fam = family_of(package)
+        owner = next((eid for eid, r in sorted(roots.items()) if r and _within(package, r) and _within(r, fam)), None)
+        if owner is None or is_obfuscated(package):
+            rest_left.append(package)
+        else:
+            claimed[owner][1].append(package)
+            unlisted.setdefault(owner, []).append(package)
+    left = rest_left
+    for eid, (entry, pkgs) in sorted(claimed.items()):
+        comp = _identified(code, entry, sorted(pkgs))
+        if eid in unlisted:
+            comp.details["packages_not_in_knowledge_base"] = sorted(unlisted[eid])
+        components.append(comp)
     obfuscated = [p for p in left if is_obfuscated(p)]
     if obfuscated:
         components.append(_unidentified(code, obfuscated, "obfuscated Java code", obfuscated=True))

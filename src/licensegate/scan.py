@@ -168,7 +168,7 @@ class Scanner:
                     self.progress(min(done, total), total)
         if walk is not None:
             self.problems[:0] = walk.problems
-        self._refuse_if_empty()
+        self._refuse_if_empty(lay.names)
         self._finish_models()
         self._finish_artifact(artifact)
         self._finish_java(artifact)
@@ -287,9 +287,12 @@ class Scanner:
         for comp in changed:
             _set_family(comp)
 
-    def _refuse_if_empty(self) -> None:
-        """An input with no app content at all is not a build: say so (exit 2) instead of passing it."""
+    def _refuse_if_empty(self, names: tuple[str, ...]) -> None:
+        """An input with no app content at all is not a build: say so (exit 2) instead of passing it. A manifest or
+        Info.plist that is there but unreadable still makes an app (the report then says what could not be read)."""
         if self.components or self.java_code or self.manifest or self.plists or self.bundle_config or self.model_dirs:
+            return
+        if any(n.rsplit("/", 1)[-1] in ("AndroidManifest.xml", "Info.plist") for n in names):
             return
         if any(p.problem != "skipped" for p in self.problems):
             return  # something was there but could not be read: the report says what

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -186,3 +187,174 @@ def test_garbage_and_lies_in_every_method_are_member_problems(player: dict[str, 
     probs = {x["path"]: x["problem"] for x in report["problems"]}
     for name in ("libgarbage.so", "libshort.so", "liblong.so", "libcut.so"):
         assert probs.get(f"lib/arm64-v8a/{name}") in ("unparsable", "corrupt"), (name, report["problems"])
+
+
+# -- 3. special files and folder inputs ------------------------------------------------------------------------
+
+
+def test_fifo_as_artifact_or_policy_is_refused_without_reading(player: dict[str, bytes], tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "app.apk"
+    os.mkfifo(fifo)  # nobody ever writes: a read would block forever
+    assert "fifo" in one_line_error(capsys, "scan", str(fifo)).lower()
+    apk = tmp_path / "real.apk"
+    apk.write_bytes(small_apk(player))
+    policy = tmp_path / "policy.toml"
+    os.mkfifo(policy)
+    assert "fifo" in one_line_error(capsys, "scan", str(apk), "--policy", str(policy)).lower()
+    assert "fifo" in one_line_error(capsys, "policy", "check", str(policy)).lower()
+
+
+def test_device_as_artifact_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "character device" in one_line_error(capsys, "scan", "/dev/zero")  # would never end
+
+
+def test_hostile_folder(player: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A FIFO, a socket, a link loop, a dangling link, a non-UTF-8 name: each reported, the real app still judged."""
+    import socket
+
+    app = tmp_path / "app"
+    (app / "lib" / "arm64-v8a").mkdir(parents=True)
+    for name, data in player.items():
+        (app / name).write_bytes(data)
+    os.mkfifo(app / "lib" / "arm64-v8a" / "libpipe.so")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(app / "lib" / "arm64-v8a" / "libsock.so"))
+    (app / "loop_a").symlink_to("loop_b")
+    (app / "loop_b").symlink_to("loop_a")
+    (app / "dangling.so").symlink_to("nowhere.so")
+    os.symlink(b"lib/arm64-v8a/libx264.so", os.fsencode(app) + b"/lib\xff\xfe.so")  # a name that is not UTF-8
+    try:
+        code, report = scan_json(capsys, app)
+        _, out, err = (main(["scan", str(app), "--no-progress"]), *capsys.readouterr())
+    finally:
+        sock.close()
+    assert code == 1  # x264 found, through the folder and through the link with the odd name
+    probs = {x["path"]: x["problem"] for x in report["problems"]}
+    assert probs["lib/arm64-v8a/libpipe.so"] == "special-file"
+    assert probs["lib/arm64-v8a/libsock.so"] == "special-file"
+    assert probs["loop_a"] == probs["loop_b"] == probs["dangling.so"] == "symlink"
+    assert any("\\udcff" in p or "\udcff" in p for p in probs)
+    assert "\\udcff" in out and "Traceback" not in err
+
+
+def test_file_deleted_during_the_scan(player: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from licensegate import archive
+
+    app = tmp_path / "app"
+    (app / "lib" / "arm64-v8a").mkdir(parents=True)
+    for name, data in player.items():
+        (app / name).write_bytes(data)
+    (app / "lib" / "arm64-v8a" / "libgone.so").write_bytes(player["lib/arm64-v8a/libapp.so"])
+    real = archive.Walk._folder_member
+
+    def vanish(self: archive.Walk, root_real: Path, full: Path, rel: str) -> archive.Member | None:
+        member = real(self, root_real, full, rel)
+        if rel.endswith("libgone.so"):
+            full.unlink()  # listed and stat'ed, then gone before it is read
+        return member
+
+    monkeypatch.setattr(archive.Walk, "_folder_member", vanish)
+    code, report = scan_json(capsys, app)
+    assert code == 1
+    assert ("lib/arm64-v8a/libgone.so", "unreadable") in {(x["path"], x["problem"]) for x in report["problems"]}
+
+
+# -- 5. clear answers, not exit 3 ------------------------------------------------------------------------------
+
+
+def test_empty_and_nul_member_names(player: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lib = player["lib/arm64-v8a/libx264.so"]
+    packed, crc, size = hz.compress(hz.DEFLATED, [lib])
+    entries = hz.app_entries({k: v for k, v in player.items() if k != "lib/arm64-v8a/libx264.so"}) + [
+        hz.RawEntry("", hz.DEFLATED, packed, crc, size),
+        hz.RawEntry("lib/arm64-v8a/libok.so\0.txt", hz.DEFLATED, packed, crc, size),
+    ]
+    code, report = scan_json(capsys, hz.write_zip(tmp_path / "names.apk", entries))
+    assert code == 1  # x264 under both names is still found
+    probs = {(x["path"], x["problem"]) for x in report["problems"]}
+    assert ("", "unsafe-name") in probs and ("lib/arm64-v8a/libok.so\0.txt", "unsafe-name") in probs
+    assert sum(c["family"] == "gpl" for c in report["components"]) == 2
+
+
+@pytest.mark.parametrize("entry", [
+    [], {"info": []}, {"info": {"format": "elf"}}, {"info": {"format": "elf", "kind": "native-library", "abi": None,
+                                                             "weak_needed": [], "needed": 5}, "matches": [], "generic": []},
+    {"info": {"format": "elf", "kind": "native-library", "abi": None, "weak_needed": []}, "matches": [{"id": 1}], "generic": []},
+    {"info": {"format": "elf", "kind": "native-library", "abi": None, "weak_needed": []}, "matches": [], "generic": [["MIT", 1]]},
+], ids=["list", "info-list", "missing-keys", "needed-int", "match-id-int", "generic-evidence-int"])
+def test_cache_entry_of_the_wrong_shape_is_a_miss(player: dict[str, bytes], tmp_path: Path, entry: object,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    apk = tmp_path / "a.apk"
+    apk.write_bytes(small_apk(player))
+    cache = tmp_path / "cache"
+    first_code, first = scan_json(capsys, apk, "--cache", str(cache))
+    files = sorted(cache.rglob("*.json"))
+    assert files
+    for f in files:
+        f.write_text(json.dumps(entry))
+    code, report = scan_json(capsys, apk, "--cache", str(cache))
+    assert code == first_code
+    assert [c["license"] for c in report["components"]] == [c["license"] for c in first["components"]]
+
+
+def test_diff_of_reports_of_the_wrong_shape(player: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    apk = tmp_path / "a.apk"
+    apk.write_bytes(small_apk(player))
+    main(["scan", str(apk), "--format", "json", "--output", str(tmp_path / "good.json"), "--no-progress"])
+    capsys.readouterr()
+    good = json.loads((tmp_path / "good.json").read_text())
+    bad = {
+        "components-dict": {**good, "components": {"a": 1}},
+        "component-path-int": {**good, "components": [{"path": 1, "name": "x", "kind": "y"}]},
+        "finding-chain-dict": {**good, "findings": [{"rule": "r", "severity": "error", "message": "m", "chain": [{}]}]},
+        "artifact-missing": {k: v for k, v in good.items() if k != "artifact"},
+    }
+    for name, data in bad.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+        assert "not a licensegate report" in one_line_error(capsys, "diff", str(tmp_path / "good.json"), str(tmp_path / f"{name}.json")).lower()
+    (tmp_path / "deep.json").write_text('{"schema": "x", "a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "report" in one_line_error(capsys, "diff", str(tmp_path / "good.json"), str(tmp_path / "deep.json")).lower()
+
+
+# -- 4 and 6. the policy loader: linear line numbers, every type checked, nesting and length bounded ---------------
+
+
+POLICY_CASES = {
+    "override-rule-array": ('[[override]]\nname = "x"\nrule = [["x"]]\nseverity = "info"\n', ":3:", "is not a rule"),
+    "waiver-rule-array": ('[[waiver]]\nname = "x"\nreason = "r"\nrule = [["x"]]\n', ":4:", "rule id"),
+    "licence-table": ('[app]\nlicense = {a = "b"}\n', ":2:", "spdx"),
+    "version-true": ("version = true\n", ":1:", "version"),
+    "waiver-reason-int": ('[[waiver]]\nname = "x"\nreason = 5\n', ":3:", "reason"),
+    "override-reason-table": ('[[override]]\nname = "x"\nrule = "nonfree"\nseverity = "info"\nreason = {a = 1}\n', ":5:", "reason"),
+    "model-licence-not-spdx": ('[[models.declare]]\npath = "*.tflite"\nlicence = "not a licence (("\n', ":1:", "spdx"),
+    "nested-100000": ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "line 1", "nested deeper"),
+    "long-value": ('[app]\nlicense = "' + "x" * 500_000 + '"\n', ":2:", "500,002 characters"),
+    "huge-file": ('[app]\nlicense = "' + "x" * 50_000_000 + '"\n', "", "larger than"),
+}
+
+
+@pytest.mark.parametrize("case", POLICY_CASES)
+def test_policy_values_of_the_wrong_type(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text, where, words = POLICY_CASES[case]
+    p = tmp_path / "licensegate.toml"
+    p.write_text(text)
+    code = main(["policy", "check", str(p)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err and "internal error" not in err, err
+    assert where in err and words in err.lower(), err
+    assert len(err) < 2000  # long values are cut, not repeated
+
+
+def test_policy_line_numbers_are_linear(tmp_path: Path) -> None:
+    """A line of `[` and spaces inside a multi-line string once backtracked cubically; now it is one pass (run in a
+    subprocess so a regression fails on the timeout instead of hanging the suite)."""
+    import subprocess
+    import sys
+
+    p = tmp_path / "licensegate.toml"
+    p.write_text('version = 1\n[app]\nnote = """\n[' + " " * 200_000 + '\n"""\n[' + " " * 200_000 + "x\n")
+    proc = subprocess.run([sys.executable, "-m", "licensegate", "policy", "check", str(p)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -108,8 +108,8 @@ class Member:
                 raise MemberError(f"cannot read member: {_reason(exc)}") from None
             if len(data) > self.size:
                 self.release()
-                raise MemberError(f"cannot read member: its data goes on past the {self.size} bytes its header "
-                                  "declares (a lying header); not analysed")
+                raise MemberError(f"cannot read member: its data goes on past the {self.size} bytes declared for it "
+                                  "(a lying header, or a file that grew during the scan); not analysed")
             self._data = data
             self._head = None
         return self._data
@@ -317,37 +317,56 @@ class Walk:
     # -- folders -------------------------------------------------------------------------------------------
 
     def _walk_folder(self, root: Path) -> Iterator[Member]:
+        """Every regular file under `root`. Links are followed only to files inside the folder; FIFOs, devices and
+        sockets are reported and never opened; what cannot be read (a dangling link, a loop, a file deleted or made
+        unreadable during the scan) is reported as such and the walk goes on."""
         root_real = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+        def unreadable_folder(exc: OSError) -> None:
+            where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "."
+            self._problem(where, "unreadable", f"folder cannot be listed: {_reason(exc)}")
+
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable_folder):
             dirnames.sort()
             rel_dir = Path(dirpath).relative_to(root).as_posix()
             for d in list(dirnames):
                 full = Path(dirpath, d)
                 if full.is_symlink():
-                    self._problem(_join(rel_dir, d), "symlink", f"symbolic link to {os.readlink(full)} not followed")
+                    self._problem(_join(rel_dir, d), "symlink", f"symbolic link to {_link_target(full)} not followed")
                     dirnames.remove(d)
             for fname in sorted(filenames):
-                full = Path(dirpath, fname)
-                rel = _join(rel_dir, fname)
-                try:
-                    st = full.lstat()
-                except OSError as exc:
-                    self._problem(rel, "unreadable", _reason(exc))
-                    continue
-                if stat.S_ISLNK(st.st_mode):
-                    target = os.readlink(full)
-                    resolved = full.resolve()
-                    if not str(resolved).startswith(str(root_real) + os.sep):
-                        self._problem(rel, "symlink", f"symbolic link to {target} points outside the artifact; not followed")
-                        continue
-                    self._problem(rel, "symlink", f"symbolic link to {target}; read through the link")
-                    st = resolved.stat()
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                if not self._admit(rel, st.st_size, None):
-                    continue
-                member = Member(rel, st.st_size, 0, _opener=lambda p=full: open(p, "rb"))  # type: ignore[misc]
-                yield from self._expand(member)
+                member = self._folder_member(root_real, Path(dirpath, fname), _join(rel_dir, fname))
+                if member is not None:
+                    yield from self._expand(member)
+
+    def _folder_member(self, root_real: Path, full: Path, rel: str) -> Member | None:
+        try:
+            st = full.lstat()
+        except OSError as exc:
+            self._problem(rel, "unreadable", _reason(exc))
+            return None
+        path = full
+        if stat.S_ISLNK(st.st_mode):
+            target = _link_target(full)
+            try:
+                path = full.resolve(strict=True)
+                st = path.stat()
+            except (OSError, RuntimeError) as exc:  # dangling, a loop (RuntimeError before Python 3.13)
+                self._problem(rel, "symlink", f"symbolic link to {target} leads nowhere ({_reason(exc)}); not followed")
+                return None
+            if not str(path).startswith(str(root_real) + os.sep):
+                self._problem(rel, "symlink", f"symbolic link to {target} points outside the artifact; not followed")
+                return None
+            self._problem(rel, "symlink", f"symbolic link to {target}; read through the link")
+        if not stat.S_ISREG(st.st_mode):
+            if not stat.S_ISDIR(st.st_mode):
+                from .fsutil import kind_of
+
+                self._problem(rel, "special-file", f"{kind_of(st.st_mode)}, not a regular file; not opened")
+            return None
+        if not self._admit(rel, st.st_size, None):
+            return None
+        return Member(rel, st.st_size, 0, _opener=functools.partial(_open_regular, path))
 
     # -- zips ----------------------------------------------------------------------------------------------
 
@@ -403,7 +422,9 @@ class Walk:
         try:
             head = member.head()
         except _CORRUPT as exc:
-            self._problem(member.path, "corrupt", _reason(exc))
+            # a file of a folder deleted or made unreadable meanwhile is not corrupt; bz2's bad data has no errno
+            unreadable = isinstance(exc, OSError) and exc.errno is not None
+            self._problem(member.path, "unreadable" if unreadable else "corrupt", _reason(exc))
             member.release()
             return
         yield member
@@ -486,6 +507,19 @@ class Walk:
 
 _ARCHIVE_SUFFIXES = (".apk", ".zip", ".jar", ".aar", ".ipa", ".aab", ".apks", ".xapk", ".dex", ".so", ".bin")
 _CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    from .fsutil import open_regular
+
+    return open_regular(path)
+
+
+def _link_target(link: Path) -> str:
+    try:
+        return os.readlink(link)
+    except OSError:
+        return "?"
 
 
 def _range_opener(path: Path, start: int, length: int) -> IO[bytes]:

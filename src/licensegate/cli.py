@@ -242,7 +242,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _write(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        # a non-UTF-8 file name (a lone surrogate) shows as \udcff rather than failing the write
+        sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
         sys.stdout.flush()
         return
     from .fsutil import atomic_write

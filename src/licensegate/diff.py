@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .escape import md_code, md_text
+from .escape import clip, md_code, md_text
 from .escape import text as esc
+from .fsutil import open_regular
 from .report import READABLE_SCHEMAS, SCHEMA_ID
 
 Json = dict[str, Any]
@@ -77,15 +78,46 @@ def load_side(path: Path, scan_report: Any = None) -> Json:
     """A report as JSON: read from a report file, or made by `scan_report(path)` for an artifact."""
     if path.is_file() and path.suffix.lower() == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            with open_regular(path) as fh:
+                data = json.loads(fh.read().decode("utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: not a readable JSON report ({exc})") from None
+            raise InputError(f"{path}: not a readable JSON report ({clip(exc, 160)})") from None
+        except RecursionError:
+            raise InputError(f"{path}: not a LicenseGate report (JSON nested too deep)") from None
         if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
             raise InputError(f"{path}: not a LicenseGate report (schema {SCHEMA_ID})")
+        problem = _shape_problem(data)
+        if problem is not None:
+            raise InputError(f"{path}: not a LicenseGate report of schema {SCHEMA_ID}: {problem}")
         return data
     if scan_report is None:
         raise InputError(f"{path}: not a JSON report")
     return dict(scan_report(path))
+
+
+def _shape_problem(data: Json) -> str | None:
+    """What `diff` needs of a report, checked before it is used: the reason it cannot be, or None."""
+    artifact = data.get("artifact")
+    if not isinstance(artifact, dict) or not isinstance(artifact.get("path"), str):
+        return "artifact.path must be a string"
+    for key in ("components", "findings"):
+        if not isinstance(data.get(key), list):
+            return f"{key} must be an array"
+    for i, c in enumerate(data["components"]):
+        if not isinstance(c, dict) or not all(isinstance(c.get(k), str) for k in ("path", "name", "kind")):
+            return f"components[{i}] needs string path, name and kind"
+        for k in ("version", "license", "family"):
+            if not isinstance(c.get(k), (str, type(None))):
+                return f"components[{i}].{k} must be a string or null"
+    for i, f in enumerate(data["findings"]):
+        if not isinstance(f, dict) or not all(isinstance(f.get(k), str) for k in ("rule", "severity", "message")):
+            return f"findings[{i}] needs string rule, severity and message"
+        if not isinstance(f.get("component"), (str, type(None))) or not isinstance(f.get("waived_by"), (str, type(None))):
+            return f"findings[{i}].component and .waived_by must be strings or null"
+        chain = f.get("chain") or []
+        if not isinstance(chain, list) or not all(isinstance(x, str) for x in chain):
+            return f"findings[{i}].chain must be an array of strings"
+    return None
 
 
 def diff(old: Json, new: Json, fail_on: str = "error") -> ReportDiff:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import InputError
+from .fsutil import NotARegularFile, open_regular
 
 ArtifactType = Literal["apk", "aab", "apks", "xapk", "ipa", "aar", "jar", "framework", "xcframework", "app", "zip", "folder", "file"]
 
@@ -37,10 +38,10 @@ def detect(path: Path) -> Layout:
         names = _folder_names(path)
         return _with_names(classify(names, folder=path), names)
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:  # a FIFO, device or socket is refused before anything reads from it
             head = fh.read(8)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})" if not isinstance(exc, NotARegularFile) else f"{path}: {exc}") from None
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             with zipfile.ZipFile(path) as zf:

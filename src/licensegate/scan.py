@@ -20,6 +20,7 @@ from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
 from .cache import ContentCache
 from .errors import InputError, MemberError
+from .fsutil import open_regular
 from .knowledge import homepage_key, norm_name
 from .model import Component, Evidence, LibraryMatch, LoadSite
 from .sniff import MemberKind, sniff
@@ -741,7 +742,7 @@ def _sha256(data: bytes) -> str:
 
 
 def _open_binary(path: Path) -> IO[bytes]:
-    return path.open("rb")
+    return open_regular(path)
 
 
 def _file_digest(path: Path) -> tuple[int, str]:
@@ -749,15 +750,19 @@ def _file_digest(path: Path) -> tuple[int, str]:
     h = hashlib.sha256()
     if path.is_dir():
         size = 0
-        for p in sorted(q for q in path.rglob("*") if q.is_file() and not q.is_symlink()):
-            rel = p.relative_to(path).as_posix().encode()
+        for p in sorted(q for q in path.rglob("*") if not q.is_symlink() and q.is_file()):
+            rel = p.relative_to(path).as_posix().encode("utf-8", "surrogateescape")  # names need not be UTF-8
+            try:
+                fh = open_regular(p)
+            except OSError:
+                continue  # deleted, unreadable or special: the walk reports it
             h.update(len(rel).to_bytes(4, "big") + rel)
-            with p.open("rb") as fh:
+            with fh:
                 while chunk := fh.read(1 << 20):
                     h.update(chunk)
                     size += len(chunk)
         return size, h.hexdigest()
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         size = 0
         while chunk := fh.read(1 << 20):
             h.update(chunk)

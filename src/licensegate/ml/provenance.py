@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from licensegate import spdx
+from licensegate import escape, spdx
 from licensegate.errors import UsageError
 from licensegate.ml.licences import UseRestriction, is_free, to_spdx, use_restrictions
 from licensegate.ml.modelfile import ModelFile
@@ -114,9 +114,15 @@ class Declared:
         bad = set(comps_raw) - KNOWN_COMPONENTS
         if bad:
             raise UsageError(f"{source}: unknown model components {sorted(bad)}; known: {sorted(KNOWN_COMPONENTS)}")
+        licence = opt_str("licence") or opt_str("license")
+        for what, value in (("licence", licence), ("training_data licence", training_data.licence if training_data else None)):
+            if value is not None and (len(value) > 2000 or (not spdx.is_valid(value) and to_spdx(value) is None)):
+                shown = value if len(value) <= 60 else value[:60] + "…"
+                raise UsageError(f"{source}: {what} {escape.text(repr(shown))} is neither a valid SPDX expression nor a "
+                                 "licence name LicenseGate knows; write an SPDX id, or LicenseRef-<name> for others")
         return cls(
             match=match,
-            licence=opt_str("licence") or opt_str("license"),
+            licence=licence,
             upstream=opt_str("upstream"),
             training_code=opt_str("training_code"),
             training_data=training_data,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .. import _toml
 from ..errors import UsageError
+from ..fsutil import open_regular
 from .rules import DEFAULT_RULES, SEVERITIES
 from .waivers import Override, Waiver
 
@@ -86,24 +87,87 @@ _WAIVER_KEYS = {"reason", "name", "path", "sha256", "rule", "expires"}
 _OVERRIDE_KEYS = {"rule", "severity", "name", "path", "sha256", "reason"}
 _OFFER_KEYS = {"organisation", "address", "email", "url", "years"}
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_MAX_POLICY_BYTES = 1024**2  # real policies are a few KiB; the TOML parser takes seconds per 10 MB
+_MAX_NESTING = 32  # arrays and inline tables inside each other; the parser recurses once per level
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A value as the policy wrote it, for a message: cut short (a 50 MB value is not repeated) and escaped."""
+    from ..escape import text as escape_text
+
+    shown = repr(value) if not isinstance(value, (list, dict)) or len(value) < 1000 else f"<{type(value).__name__} of {len(value)}>"
+    if len(shown) > limit:
+        shown = f"{shown[:limit]}… ({len(shown):,} characters)"
+    return escape_text(shown)
+
+
+def _show_text(message: str) -> str:
+    from ..escape import clip
+
+    return clip(message, 300)
+
+
+def _nesting_problem(text: str) -> str | None:
+    """Where arrays or inline tables nest deeper than _MAX_NESTING, by one pass over the text (strings and
+    comments skipped), before the parser recurses into them: `a = [[[[...` 100,000 deep is a one-line error."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif c in "\"'":
+            delim = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(delim)
+            while True:
+                k = text.find(delim, j)
+                if k < 0:
+                    return None  # an unterminated string: the parser says where
+                back = k
+                while c == '"' and back > j and text[back - 1] == "\\":
+                    back -= 1
+                if (k - back) % 2 == 0:  # not an escaped quote
+                    break
+                j = k + 1
+            line += text.count("\n", i, k)
+            i = k + len(delim)
+            continue
+        elif c in "[{":
+            depth += 1
+            if depth > _MAX_NESTING:
+                return f"line {line}: arrays or tables nested deeper than {_MAX_NESTING} levels"
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
 
 
 class _Lines:
-    """Line numbers of TOML keys by a simple scan of the text: tomllib/tomli report none for values that parse."""
+    """Line numbers of TOML keys by a simple scan of the text: tomllib/tomli report none for values that parse.
 
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=")
+    Linear in the text: headers are cut by hand (a regex with three space-eating groups backtracked cubically on a
+    line of `[` and thousands of spaces), and lines inside multi-line strings are skipped, not read as keys."""
+
+    _KEY = re.compile(r"[ \t]*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*)[ \t]*=")
 
     def __init__(self, text: str) -> None:
         self.keys: dict[tuple[str, int, str], int] = {}
         self.tables: dict[tuple[str, int], int] = {}
         counts: dict[str, int] = {}
         table, index = "", 0
+        in_string: str | None = None  # the delimiter of the multi-line string the scan is inside
         for n, line in enumerate(text.splitlines(), 1):
-            m = self._HEADER.match(line)
-            if m:
-                table = m.group(2).replace(" ", "").replace('"', "")
-                if m.group(1) == "[[":
+            if in_string is not None:
+                if in_string in line:
+                    in_string = None
+                continue
+            header = _header(line)
+            if header is not None:
+                double, table = header
+                if double:
                     index = counts.get(table, -1) + 1
                     counts[table] = index
                 else:
@@ -112,6 +176,10 @@ class _Lines:
                 continue
             k = self._KEY.match(line)
             if k:
+                value = line[k.end() :].lstrip()
+                for delim in ('"""', "'''"):
+                    if value.startswith(delim) and delim not in value[3:]:
+                        in_string = delim
                 key = k.group(1).replace(" ", "").strip("\"'")
                 full_table, full_key = table, key
                 if "." in key:  # dotted key: the last part is the key, the rest extends the table
@@ -123,6 +191,28 @@ class _Lines:
         if key is not None and (table, index, key) in self.keys:
             return self.keys[(table, index, key)]
         return self.tables.get((table, index))
+
+
+def _header(line: str) -> tuple[bool, str] | None:
+    """(is an array of tables, table name) when `line` is a `[table]` or `[[table]]` header, else None."""
+    s = line.lstrip()
+    if not s.startswith("["):
+        return None
+    double = s.startswith("[[")
+    body = s[2:] if double else s[1:]
+    close = body.find("]")
+    if close < 0:
+        return None
+    name = body[:close].strip()
+    rest = body[close + 1 :]
+    if double:
+        if not rest.startswith("]"):
+            return None
+        rest = rest[1:]
+    rest = rest.strip()
+    if not name or (rest and not rest.startswith("#")):
+        return None
+    return double, name.replace(" ", "").replace('"', "")
 
 
 class _Reader:
@@ -140,8 +230,8 @@ class _Reader:
     def spdx_id(self, value: object, what: str, table: str, key: str, index: int = 0) -> str | None:
         from .. import spdx
 
-        if not isinstance(value, str) or not spdx.is_valid(value):
-            self.error(f"{what} {value!r} is not a valid SPDX expression", table, key, index)
+        if not isinstance(value, str) or len(value) > 2000 or not spdx.is_valid(value):
+            self.error(f"{what} {_show(value)} is not a valid SPDX expression", table, key, index)
             return None
         return spdx.normalize(value)
 
@@ -155,7 +245,7 @@ class _Reader:
                 return datetime.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error(f"{what} {value!r} is not a date; write it as YYYY-MM-DD", table, key, index)
+        self.error(f"{what} {_show(value)} is not a date; write it as YYYY-MM-DD", table, key, index)
         return None
 
 
@@ -167,26 +257,36 @@ def load(path: Path | None) -> Policy:
     if path is None:
         return Policy()
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_regular(path) as fh:  # a FIFO given as the policy would block the read forever
+            data = fh.read(_MAX_POLICY_BYTES + 1)
+        if len(data) > _MAX_POLICY_BYTES:
+            raise UsageError(f"{path}: policy file larger than {_MAX_POLICY_BYTES // 1024**2} MiB; a policy is a few kilobytes of TOML")
+        text = data.decode("utf-8")
+        nesting = _nesting_problem(text)
+        if nesting is not None:
+            raise UsageError(f"{path}: invalid TOML ({nesting})")
         raw = _toml.loads(text)
     except FileNotFoundError:
         raise UsageError(f"{path}: policy file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read policy file ({exc})") from None
     except _toml.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: invalid TOML ({exc})") from None
+        raise UsageError(f"{path}: invalid TOML ({_show_text(str(exc))})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: invalid TOML (nested too deep)") from None
     r = _Reader(path, text)
     policy = Policy(source=str(path))
     for key in sorted(set(raw) - _KNOWN_TOP):
-        r.error(f"unknown key {key!r}; known: {', '.join(sorted(_KNOWN_TOP))}", key if isinstance(raw[key], dict) else "", key)
-    if raw.get("version", 1) != 1:
-        r.error(f"policy version {raw.get('version')!r} is not supported (this LicenseGate reads version 1)", "", "version")
+        r.error(f"unknown key {_show(key)}; known: {', '.join(sorted(_KNOWN_TOP))}", key if isinstance(raw[key], dict) else "", key)
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version != 1:
+        r.error(f"policy version {_show(version)} is not supported (this LicenseGate reads version 1, an integer)", "", "version")
     app = raw.get("app", {})
     if not isinstance(app, dict):
         r.error("[app] must be a table", "", "app")
     else:
         for key in sorted(set(app) - {"license"}):
-            r.error(f"unknown key {key!r} in [app]; [app] accepts only 'license'", "app", key)
+            r.error(f"unknown key {_show(key)} in [app]; [app] accepts only 'license'", "app", key)
         if "license" in app:
             policy.app_license = r.spdx_id(app["license"], "app.license", "app", "license")
     rules = raw.get("rules", {})
@@ -195,9 +295,9 @@ def load(path: Path | None) -> Policy:
     else:
         for rule, sev in rules.items():
             if rule not in DEFAULT_RULES:
-                r.error(f"unknown rule {rule!r}; known: {', '.join(DEFAULT_RULES)}", "rules", rule)
+                r.error(f"unknown rule {_show(rule)}; known: {', '.join(DEFAULT_RULES)}", "rules", rule)
             elif sev not in SEVERITIES:
-                r.error(f"rule {rule!r} has severity {sev!r}; use one of {', '.join(SEVERITIES)}", "rules", rule)
+                r.error(f"rule {_show(rule)} has severity {_show(sev)}; use one of {', '.join(SEVERITIES)}", "rules", rule)
             else:
                 policy.rules[rule] = sev
     _load_licenses(raw.get("licenses", {}), policy, r)
@@ -223,7 +323,7 @@ def _load_licenses(table: object, policy: Policy, r: _Reader) -> None:
         r.error("[licenses] must be a table with allow = [...] and deny = [...]", "", "licenses")
         return
     for key in sorted(set(table) - {"allow", "deny"}):
-        r.error(f"unknown key {key!r} in [licenses]; known: allow, deny", "licenses", key)
+        r.error(f"unknown key {_show(key)} in [licenses]; known: allow, deny", "licenses", key)
     for key in ("allow", "deny"):
         values = table.get(key, [])
         if not isinstance(values, list):
@@ -262,7 +362,7 @@ def _load_waivers(entries: object, policy: Policy, r: _Reader) -> None:
             r.error(f"waiver[{i}] must be a table", "waiver", None, i)
             continue
         for key in sorted(set(entry) - _WAIVER_KEYS):
-            r.error(f"unknown key {key!r} in [[waiver]]; known: {', '.join(sorted(_WAIVER_KEYS))}", "waiver", key, i)
+            r.error(f"unknown key {_show(key)} in [[waiver]]; known: {', '.join(sorted(_WAIVER_KEYS))}", "waiver", key, i)
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             r.error("every [[waiver]] needs a reason = \"why this is acceptable\"", "waiver", "reason", i)
@@ -271,7 +371,7 @@ def _load_waivers(entries: object, policy: Policy, r: _Reader) -> None:
         rules = entry.get("rule", [])
         if isinstance(rules, str):
             rules = [rules]
-        if not isinstance(rules, list) or any(x not in DEFAULT_RULES for x in rules):
+        if not isinstance(rules, list) or any(not isinstance(x, str) or x not in DEFAULT_RULES for x in rules):
             r.error(f"waiver[{i}].rule must be a rule id or a list of them; known: {', '.join(DEFAULT_RULES)}", "waiver", "rule", i)
             rules = []
         expires = r.date(entry["expires"], f"waiver[{i}].expires", "waiver", "expires", i) if "expires" in entry else None
@@ -287,14 +387,16 @@ def _load_overrides(entries: object, policy: Policy, r: _Reader) -> None:
             r.error(f"override[{i}] must be a table", "override", None, i)
             continue
         for key in sorted(set(entry) - _OVERRIDE_KEYS):
-            r.error(f"unknown key {key!r} in [[override]]; known: {', '.join(sorted(_OVERRIDE_KEYS))}", "override", key, i)
+            r.error(f"unknown key {_show(key)} in [[override]]; known: {', '.join(sorted(_OVERRIDE_KEYS))}", "override", key, i)
         rule, sev = entry.get("rule"), entry.get("severity")
-        if rule not in DEFAULT_RULES:
-            r.error(f"override[{i}].rule {rule!r} is not a rule; known: {', '.join(DEFAULT_RULES)}", "override", "rule", i)
-        if sev not in SEVERITIES:
-            r.error(f"override[{i}].severity {sev!r}; use one of {', '.join(SEVERITIES)}", "override", "severity", i)
+        if not isinstance(rule, str) or rule not in DEFAULT_RULES:
+            r.error(f"override[{i}].rule {_show(rule)} is not a rule; known: {', '.join(DEFAULT_RULES)}", "override", "rule", i)
+        if not isinstance(sev, str) or sev not in SEVERITIES:
+            r.error(f"override[{i}].severity {_show(sev)}; use one of {', '.join(SEVERITIES)}", "override", "severity", i)
         name, path, sha = _selectors(entry, "override", i, r)
         reason = entry.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            r.error(f"override[{i}].reason must be a string", "override", "reason", i)
         policy.overrides.append(Override(str(rule), str(sev), name, path, sha, reason if isinstance(reason, str) else None,
                                          r.lines.of("override", None, i)))
 
@@ -304,7 +406,7 @@ def _load_source_offer(table: object, policy: Policy, r: _Reader) -> None:
         r.error("[source_offer] must be a table", "", "source_offer")
         return
     for key in sorted(set(table) - _OFFER_KEYS):
-        r.error(f"unknown key {key!r} in [source_offer]; known: {', '.join(sorted(_OFFER_KEYS))}", "source_offer", key)
+        r.error(f"unknown key {_show(key)} in [source_offer]; known: {', '.join(sorted(_OFFER_KEYS))}", "source_offer", key)
     offer = policy.source_offer
     for key in ("organisation", "address", "email", "url"):
         v = table.get(key)
@@ -315,12 +417,12 @@ def _load_source_offer(table: object, policy: Policy, r: _Reader) -> None:
             continue
         setattr(offer, key, v.strip())
     if offer.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", offer.email):
-        r.error(f"source_offer.email {offer.email!r} is not an e-mail address", "source_offer", "email")
+        r.error(f"source_offer.email {_show(offer.email)} is not an e-mail address", "source_offer", "email")
     if offer.url is not None and not re.match(r"^https?://", offer.url):
-        r.error(f"source_offer.url {offer.url!r} must start with https:// or http://", "source_offer", "url")
+        r.error(f"source_offer.url {_show(offer.url)} must start with https:// or http://", "source_offer", "url")
     years = table.get("years", 3)
     if not isinstance(years, int) or isinstance(years, bool) or years < 3:
-        r.error(f"source_offer.years {years!r}: a written offer must be valid for at least 3 years "
+        r.error(f"source_offer.years {_show(years)}: a written offer must be valid for at least 3 years "
                 "(GPL-2.0 s.3(b), GPL-3.0 s.6(b))", "source_offer", "years")
     else:
         offer.years = years
@@ -337,7 +439,7 @@ def _load_models(table: object, policy: Policy, path: Path) -> None:
         raise UsageError(f"{path}: unknown key(s) in [models]: {', '.join(sorted(unknown))}; known: declare, source")
     stance = table.get("source", policy.model_stance)
     if stance not in STANCES:
-        raise UsageError(f"{path}: models.source must be one of {', '.join(STANCES)}; got {stance!r}")
+        raise UsageError(f"{path}: models.source must be one of {', '.join(STANCES)}; got {_show(stance)}")
     policy.model_stance = stance
     declared = table.get("declare", [])
     if not isinstance(declared, list):

@@ -9,9 +9,11 @@ see half a file, and an interrupted write leaves the previous file as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,6 +53,24 @@ def atomic_write(target: Path, data: str | bytes, *, durable: bool = True, make_
                 os.fsync(fh.fileno())
         if mode != 0o666:
             os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path) -> Iterator[BinaryIO]:
+    """`with atomic_writer(path) as fh:` for writers that stream (Parquet, large exports): the same exclusive random
+    temporary file, renamed over `target` when the block ends without an exception, removed otherwise."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_exclusive(target.parent, target.name, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
         os.replace(tmp, target)
     except BaseException:
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import zlib
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from .. import escape
 from ..errors import UsageError
+from ..fsutil import atomic_write, atomic_writer
 from .store import Store
 
 EXIT_PASS, EXIT_FAIL = 0, 1
@@ -109,17 +109,15 @@ def cmd_export(store: Store, args: argparse.Namespace) -> int:
     for table, cols in _COLUMNS.items():
         schema = pa.schema([(n, getattr(pa, t)()) for n, t in cols])
         target = out / f"{table}.parquet"
-        tmp = out / f".{table}.parquet.{os.getpid()}.tmp"
         cur = store.execute(f"SELECT {', '.join(n for n, _ in cols)} FROM {table}")
         n = 0
-        with pq.ParquetWriter(str(tmp), schema) as writer:
+        with atomic_writer(target) as fh, pq.ParquetWriter(fh, schema) as writer:
             while rows := cur.fetchmany(50_000):
                 columns = list(zip(*rows, strict=True))
                 arrays = [pa.array([bytes(v) if v is not None else None for v in col] if t == "binary" else list(col), type=getattr(pa, t)())
                           for col, (_, t) in zip(columns, cols, strict=True)]
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
                 n += len(rows)
-        os.replace(tmp, target)
         print(f"{target}: {n} row(s)", file=sys.stderr)
     if store.dialect == "postgresql":
         store.conn.commit()
@@ -127,7 +125,6 @@ def cmd_export(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_overview(store: Store, args: argparse.Namespace) -> int:
-    from ..fsutil import atomic_write
     from .overview import render
 
     html = render(store)

@@ -113,22 +113,29 @@ class Gradle:
         # several seconds more per run than one whose .gradle/ state is warm.
         self.project_dir = root / "project"
 
-    def env(self, path: str | None = None) -> dict[str, str]:
+    def env(self, path: str | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)
         env["GRADLE_USER_HOME"] = str(self.user_home)
         env.pop("GRADLE_OPTS", None)
+        env.pop("LICENSEGATE_EXECUTABLE", None)
         if path is not None:
             env["PATH"] = path
+        env.update(extra or {})
         return env
 
     def run(
-        self, project: Path, *args: str, daemon: bool = True, path: str | None = None
+        self,
+        project: Path,
+        *args: str,
+        daemon: bool = True,
+        path: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         command = ["gradle", "--offline", "--console=plain", "--daemon" if daemon else "--no-daemon", *args]
         result = subprocess.run(
             command,
             cwd=project,
-            env=self.env(path),
+            env=self.env(path, env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -490,6 +497,57 @@ def test_missing_executable_path_gives_install_hint(gradle: Gradle, project: Pat
     assert "pip install" in result.stdout
 
 
+def test_executable_from_the_gradle_property_unless_the_setting_names_one(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
+    from_property, property_log = fake_cli(tmp_path / "from-property", exit_code=0, report=CLEAN_REPORT)
+    # Another version, or the switch would rightly be UP-TO-DATE: where the CLI lives is not an input, its version is.
+    from_setting, setting_log = fake_cli(tmp_path / "from-setting", exit_code=0, report=CLEAN_REPORT, version="1.0.0")
+    (project / "app.apk").write_bytes(b"PK")
+    properties = f"licensegate.executable={from_property}\n"
+    write_build(project, "licenseGate { artifact = file('app.apk') }\n", properties=properties)
+
+    assert gradle.run(project, "licenseGate").returncode == 0
+    assert len(scans(property_log)) == 1
+
+    write_build(
+        project,
+        f"licenseGate {{ artifact = file('app.apk'); executable = '{groovy_path(from_setting)}' }}\n",
+        properties=properties,
+    )
+    assert gradle.run(project, "licenseGate").returncode == 0
+    assert len(scans(setting_log)) == 1
+    assert len(scans(property_log)) == 1
+
+
+def test_executable_from_the_environment_variable(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
+    (project / "app.apk").write_bytes(b"PK")
+    write_build(project, "licenseGate { artifact = file('app.apk') }\n")
+
+    # No daemon: a running daemon keeps the environment it started with.
+    result = gradle.run(project, "licenseGate", daemon=False, env={"LICENSEGATE_EXECUTABLE": str(exe)})
+
+    assert result.returncode == 0, result.stdout
+    assert len(scans(log)) == 1
+
+
+def test_a_pass_is_restored_from_the_build_cache(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
+    (project / "app.apk").write_bytes(b"PK cacheable")
+    write_build(project, f"licenseGate {{ executable = '{groovy_path(exe)}'; artifact = file('app.apk') }}\n")
+
+    first = gradle.run(project, "licenseGate", "--build-cache")
+    shutil.rmtree(project / "build")
+    second = gradle.run(project, "licenseGate", "--build-cache")
+
+    assert first.returncode == 0 and second.returncode == 0, second.stdout
+    assert ":licenseGate FROM-CACHE" in second.stdout, second.stdout
+    assert len(scans(log)) == 1
+    assert (project / "build/reports/licensegate/licensegate.json").is_file()
+    assert (project / "build/reports/licensegate/notices/SOURCE_OFFER.txt").is_file()
+
+
 def test_sync_notices_into_app_sources_is_a_checked_second_pass(gradle: Gradle, project: Path, tmp_path: Path) -> None:
     exe, _ = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
     (project / "app.apk").write_bytes(b"PK")
@@ -786,6 +844,31 @@ def test_gate_tasks_hold_no_project_or_other_configuration_time_state(gradle: Gr
         ), (task, name, type_name)
 
 
+def test_publications_carry_the_plugin_marker_and_what_maven_central_requires(gradle: Gradle) -> None:
+    # Nothing is published; the POMs maven-publish would upload are generated and read.
+    result = gradle.run(
+        gradle.plugin_dir,
+        "generatePomFileForPluginMavenPublication",
+        "generatePomFileForLicenseGatePluginMarkerMavenPublication",
+    )
+
+    assert result.returncode == 0, result.stdout
+    publications = gradle.plugin_dir / "build/publications"
+    pom = (publications / "pluginMaven/pom-default.xml").read_text()
+    for required in (
+        "<artifactId>licensegate-gradle-plugin</artifactId>",
+        "<groupId>io.github.licensegate</groupId>",
+        "<name>Apache-2.0</name>",
+        "<scm>",
+        "<developers>",
+        "<description>",
+    ):
+        assert required in pom, required
+    marker = (publications / "licenseGatePluginMarkerMaven/pom-default.xml").read_text()
+    assert "<artifactId>io.github.licensegate.gradle.plugin</artifactId>" in marker
+    assert "<artifactId>licensegate-gradle-plugin</artifactId>" in marker
+
+
 # ---- compiled against current Gradle ------------------------------------------------------------------
 
 
@@ -981,3 +1064,6 @@ def test_real_cli_gates_gpl_and_clean_fixture_apks(gradle: Gradle, project: Path
     result = _gate_with_real_cli(gradle, project, corpus_dir() / "clean-app.apk")
     assert result.returncode == 0, result.stdout
     assert "clean-app.apk passes the licence policy" in result.stdout
+    again = gradle.run(project, "licenseGate")
+    assert again.returncode == 0, again.stdout
+    assert ":licenseGate UP-TO-DATE" in again.stdout, again.stdout

@@ -1,0 +1,5 @@
+package com.android.build.api.variant;
+
+/** Mirrors AGP's DynamicFeatureVariant. */
+public interface DynamicFeatureVariant extends Variant {
+}

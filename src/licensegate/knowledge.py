@@ -278,7 +278,7 @@ def _vocabulary(s: str) -> bool:
     if _IDENTIFIER.fullmatch(s):
         return True
     if len(s) >= 16:
-        rising = sum(1 for a, b in zip(s, s[1:]) if b > a)
+        rising = sum(1 for a, b in zip(s, s[1:], strict=False) if b > a)
         if rising >= 0.75 * (len(s) - 1):
             return True
     return False

@@ -6,11 +6,13 @@ Exit codes: 0 no policy violation, 1 policy violation, 2 usage error or unreadab
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, escape
@@ -34,8 +36,45 @@ def _size(text: str) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (main() adds the single `licensegate: error:` prefix) and did-you-mean hints."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("licensegate").strip()
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2))
+            message += _suggest(m.group(1), choices)
+            message = re.sub(r"^argument (?:command|policy_command): invalid choice: ", "unknown command ", message)
+        elif "the following arguments are required" in message:
+            message += f"; see licensegate {command + ' ' if command else ''}--help"
+        raise UsageError(f"{command}: {message}" if command else message)
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None) -> argparse.Namespace:  # type: ignore[override]
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = self._chosen(ns)
+            options = [s for a in parser._actions for s in a.option_strings]
+            unknown = next((x for x in extras if x.startswith("-")), None)
+            if unknown is None:
+                parser.error(f"unexpected argument {extras[0]!r}")
+            flag = unknown.split("=", 1)[0]
+            parser.error(f"unknown option {flag}" + _suggest(flag, options))
+        return ns
+
+    def _chosen(self, ns: argparse.Namespace) -> _Parser:
+        """The (sub)command parser the arguments selected: the one whose options an unknown flag was meant for."""
+        parser = self
+        while True:
+            sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+            name = getattr(ns, sub.dest, None) if sub is not None else None
+            if sub is None or name not in sub.choices:
+                return parser
+            parser = sub.choices[name]
+
+
+def _suggest(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:

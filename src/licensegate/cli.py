@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__, escape
 from .errors import LicenseGateError, UsageError
@@ -38,7 +39,7 @@ def _size(text: str) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (main() adds the single `licensegate: error:` prefix) and did-you-mean hints."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("licensegate").strip()
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:

@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--templates", type=Path, metavar="DIR", help="Jinja2 templates that override the built-in ones")
     s.add_argument("--fail-on", choices=("error", "warning", "never"), default="error", help="which findings make the exit code 1")
     s.add_argument("--verbose", "-v", action="store_true", help="show all evidence and obligations in the text report")
+    s.add_argument("--summary", action="store_true",
+                   help="print a short text report: the verdict, the failing findings with what to do, the counts")
     s.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     s.add_argument("--cache", type=Path, metavar="DIR",
                    help="reuse the analysis of unchanged binaries from earlier scans, keyed by their sha256 (docs/performance.md)")
@@ -209,7 +211,7 @@ def _scan(args: argparse.Namespace) -> int:
 
         write_notices(report, args.notices, args.templates)
     for fmt, output in outputs:
-        _write(render(report, fmt, verbose=args.verbose, templates=args.templates), output)
+        _write(render(report, fmt, verbose=args.verbose, templates=args.templates, summary=args.summary and output is None), output)
     return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
 
 

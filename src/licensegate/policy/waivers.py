@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import re
 from dataclasses import dataclass, field
 
 from ..model import Component, Finding
@@ -15,7 +16,7 @@ class Waiver:
 
     reason: str
     name: str | None = None  # component name, glob, case-insensitive ("FFmpeg *")
-    path: str | None = None  # component path glob ("lib/*/libx264.so")
+    path: str | None = None  # component path glob ("**/lib/*/libx264.so"; `**/` may match no folder)
     sha256: str | None = None
     rules: list[str] = field(default_factory=list)  # empty: every rule
     expires: datetime.date | None = None
@@ -55,12 +56,26 @@ class Override:
                 "sha256": self.sha256, "reason": self.reason, "line": self.line}
 
 
+def path_matches(pattern: str, path: str) -> bool:
+    """A case-insensitive glob where `*` also crosses folders and `**/` matches no folder as well as any, so
+    `**/lib/*/libx264.so` fits an APK (`lib/...`), an AAB module (`base/lib/...`) and nested archives alike."""
+    pattern, path = pattern.lower(), path.lower()
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    # each `**/` may also stand for nothing: try the pattern with it removed (at the start or after a slash)
+    for m in re.finditer(r"(?:^|/)\*\*/", pattern):
+        start = m.start() + (1 if pattern[m.start()] == "/" else 0)
+        if path_matches(pattern[:start] + pattern[start + 3:], path):
+            return True
+    return False
+
+
 def selects(name: str | None, path: str | None, sha256: str | None, comp: Component | None, finding_path: str | None) -> bool:
     """True when every selector given matches (name and path are case-insensitive globs)."""
     if name is not None and (comp is None or not fnmatch.fnmatchcase(comp.name.lower(), name.lower())):
         return False
     target = comp.path if comp is not None else finding_path
-    if path is not None and (target is None or not fnmatch.fnmatchcase(target.lower(), path.lower())):
+    if path is not None and (target is None or not path_matches(path, target)):
         return False
     if sha256 is not None and (comp is None or (comp.sha256 or "").lower() != sha256):
         return False

@@ -13,12 +13,13 @@ SUFFIXES = {"text": ".txt", "json": ".json", "sarif": ".sarif", "cyclonedx": ".c
             "markdown": ".md", "junit": ".junit.xml", "html": ".html"}
 
 
-def render(report: Report, fmt: str, *, verbose: bool = False, templates: Path | None = None) -> str:
+def render(report: Report, fmt: str, *, verbose: bool = False, templates: Path | None = None, summary: bool = False) -> str:
     if fmt == "text":
         from ..escape import terminal
         from .text import render as text
+        from .text import render_summary
 
-        return terminal(text(report, verbose=verbose))
+        return terminal(render_summary(report) if summary else text(report, verbose=verbose))
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2) + "\n"
     if fmt == "sarif":

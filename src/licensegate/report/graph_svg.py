@@ -1,6 +1,8 @@
 """The link graph as an inline SVG: a simple layered layout computed here, no JavaScript, no network.
 
-Nodes are components plus one node per DEX file that loads native code (the app's Java/Kotlin code). Layers follow
+Nodes are components plus one node per DEX file that loads native code (the app's Java/Kotlin code); permissive
+components that are not linked at all (most Java libraries) are one collapsed node, so the graph shows the chains.
+Nodes are classified as in every report's tables (`view.role`). Layers follow
 the longest path from a node nothing links; within a layer nodes are ordered by the mean position of their
 predecessors. Nodes are coloured by licence family; edges on an app-code -> copyleft chain are drawn thick and red.
 """
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 
 from ..model import Component, Finding
+from .view import role, role_label
 
 FAMILY_COLOURS = {
     "nonfree": "#6a1b9a", "agpl": "#b71c1c", "gpl": "#e53935", "lgpl": "#fb8c00", "weak-copyleft": "#fdd835",
@@ -36,36 +39,44 @@ def _app_node(origin: str) -> str:
     return origin.split(" (", 1)[0]
 
 
-def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[str, Node], list[tuple[str, str]], set[tuple[str, str]]]:
-    """Nodes placed in layers (longest path from app code), the edges, and the edges on a copyleft chain."""
-    nodes = {c.path: _node(c) for c in sorted(components, key=lambda c: c.path)}
-    edges = _edges(components, nodes)
-    _assign_layers(nodes, edges)
-    _place(nodes, edges)
-    return nodes, edges, _hot_edges(findings)
+COLLAPSED = "(not linked)"
 
 
-def _node(c: Component) -> Node:
-    fam = "app" if c.origin == "unidentified" and c.kind != "model" else c.family
-    sub = (c.license or "licence unknown") if fam != "app" else "app code (unidentified)"
-    return Node(c.path, "/".join(c.path.split("/")[-2:]), sub, fam)
-
-
-def _edges(components: list[Component], nodes: dict[str, Node]) -> list[tuple[str, str]]:
-    """Links between components, and from each DEX or class file that loads one (added as an app node)."""
+def _nodes_and_edges(components: list[Component]) -> tuple[dict[str, Node], list[tuple[str, str]]]:
+    """One node per component (classified as every report classifies it, view.role) and per DEX file that loads
+    native code; permissive components that nothing links and that link nothing collapse into one node."""
+    nodes: dict[str, Node] = {}
+    for c in sorted(components, key=lambda c: c.path):
+        nodes[c.path] = Node(c.path, "/".join(c.path.rstrip("/").split("/")[-2:]), role_label(c), role(c))
     edges: list[tuple[str, str]] = []
     for c in components:
-        edges.extend((c.path, t) for t in c.links if t in nodes)
+        edges += [(c.path, t) for t in c.links if t in nodes]
         for site in c.load_sites:
             src = site.member
             if src not in nodes:
                 nodes[src] = Node(src, src, "app code (DEX)", "app")
             if (src, c.path) not in edges:
                 edges.append((src, c.path))
-    return edges
+    _collapse_loose(nodes, edges, components)
+    return nodes, edges
 
 
-def _hot_edges(findings: list[Finding]) -> set[tuple[str, str]]:
+def _collapse_loose(nodes: dict[str, Node], edges: list[tuple[str, str]], components: list[Component]) -> None:
+    """Permissive nodes without any edge (most Java libraries) become one node naming them."""
+    linked = {n for e in edges for n in e}
+    loose = [n for n in nodes.values() if n.id not in linked and n.family == "permissive"]
+    if len(loose) < 2:
+        return
+    name_of = {c.path: c.name for c in components}
+    names = sorted({name_of[n.id] for n in loose})
+    for n in loose:
+        del nodes[n.id]
+    listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    nodes[COLLAPSED] = Node(COLLAPSED, f"{len(names)} permissive, not linked", listed, "permissive")
+
+
+def _hot(findings: list[Finding]) -> set[tuple[str, str]]:
+    """Edges on an app-code -> copyleft chain."""
     hot: set[tuple[str, str]] = set()
     for f in findings:
         if f.rule == "app-links-copyleft" and len(f.chain) > 1:
@@ -87,7 +98,7 @@ def _assign_layers(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> None
 
 
 def _place(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> None:
-    """Order each layer by its nodes' predecessors (the barycentre heuristic) and give every node its x and y."""
+    """Order each layer by the mean position of a node's predecessors, then give every node its x and y."""
     preds: dict[str, list[str]] = {n: [] for n in nodes}
     for a, b in edges:
         preds[b].append(a)
@@ -105,6 +116,13 @@ def _place(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> None:
             n.order = i
             n.x = _PAD + li * (_W + _GX)
             n.y = _PAD + i * (_H + _GY)
+
+
+def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[str, Node], list[tuple[str, str]], set[tuple[str, str]]]:
+    nodes, edges = _nodes_and_edges(components)
+    _assign_layers(nodes, edges)
+    _place(nodes, edges)
+    return nodes, edges, _hot(findings)
 
 
 def render_svg(components: list[Component], findings: list[Finding]) -> str:

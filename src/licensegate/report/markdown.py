@@ -1,56 +1,121 @@
-"""Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: verdict first, failing findings, then details."""
+"""Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the verdict first, then what to fix (each failing
+component with what to do and a `[[waiver]]` to paste), warnings, waivers, and the details collapsed."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..escape import md_code, md_text
 from ..model import Finding
 from . import Report
+from .view import Action, actions, counts, message_for, printable, role, shown, what_to_do
 
 _ICON = {"pass": "✅", "fail": "❌"}
 _MAX_ROWS = 50
 
 
 def _cell(text: object) -> str:
-    return md_text(text if text is not None else "")
+    """Plain text for a table cell or a line (licensegate.escape.md_text: nothing in it renders as Markdown or HTML)."""
+    return md_text(printable(text, 2000))
+
+
+def _code(text: object) -> str:
+    """A code span holding `text` literally (licensegate.escape.md_code)."""
+    return md_code(printable(text, 2000))
 
 
 def _findings_table(findings: list[Finding], report: Report) -> list[str]:
-    out = ["| severity | rule | component | licence | message |", "|---|---|---|---|---|"]
+    out = ["| severity | rule | component | licence | message | what to do |", "|---|---|---|---|---|---|"]
     for f in findings[:_MAX_ROWS]:
         comp = report.component(f.component)
         lic = comp.license if comp else ""
-        out.append(f"| {f.severity} | `{f.rule}` | {md_code(f.component) if f.component else ''} | "
-                   f"{_cell(lic)} | {_cell(f.message)} |")
+        out.append(f"| {f.severity} | `{f.rule}` | {_code(f.component) if f.component else ''} | "
+                   f"{_cell(lic)} | {_cell(f.message)} | {_cell(what_to_do(f.rule))} |")
     if len(findings) > _MAX_ROWS:
         out.append(f"\n… and {len(findings) - _MAX_ROWS} more (see the full report).")
     return out
 
 
-def render(report: Report) -> str:
+def _headline(report: Report) -> list[str]:
     a = report.scan.artifact
     name = a.app_id or Path(a.path).name
     version = f" {a.version}" if a.version else ""
-    failing = report.failing
-    out = [f"## {_ICON[report.verdict]} LicenseGate: {report.verdict.upper()}: {md_text(name)}{md_text(version)} ({a.type}, {a.platform})", ""]
     fams: dict[str, int] = {}
-    for c in report.components:
-        fams[c.family] = fams.get(c.family, 0) + 1
-    sevs: dict[str, int] = {}
-    for f in report.findings:
-        sevs[f.severity] = sevs.get(f.severity, 0) + 1
-    waived = [f for f in report.findings if f.waived_by]
-    out.append(f"{len(report.components)} components ({', '.join(f'{v} {k}' for k, v in sorted(fams.items()))}); "
-               f"findings: {', '.join(f'{v} {k}' for k, v in sorted(sevs.items())) or 'none'}"
-               + (f"; {len(waived)} waived" if waived else "") + f". Policy: {report.policy.source}.")
-    out.append("")
+    for row in shown(report.components):
+        fams[role(row.first)] = fams.get(role(row.first), 0) + 1
+    n = counts(report)
+    sevs = ", ".join(f"{n[k]} {k}" for k in ("error", "warning", "info") if n[k]) or "none"
+    return [f"## {_ICON[report.verdict]} LicenseGate: {report.verdict.upper()}: {_cell(name)}{_cell(version)} "
+            f"({a.type}, {a.platform})", "",
+            f"{sum(fams.values())} components ({', '.join(f'{v} {k}' for k, v in sorted(fams.items()))}); "
+            f"findings: {sevs}" + (f"; {n['waived']} waived" if n["waived"] else "")
+            + f". Policy: {_cell(report.policy.source)}.", ""]
+
+
+def _action(report: Report, act: Action) -> list[str]:
+    c = act.component
+    if c is None:
+        f = act.findings[0]
+        return [f"- **{f.severity}** `{f.rule}`: {_cell(f.message)}"] + (
+            [f"  - **What to do:** {_cell(what_to_do(f.rule))}"] if what_to_do(f.rule) else []) + [""]
+    version = f" {c.version}" if c.version else ""
+    out = [f"#### {', '.join(_code(p) for p in act.paths)}: {_cell(c.name)}{_cell(version)} ({_cell(c.license or 'licence unknown')})", ""]
+    for f in act.findings:
+        at = f" {_code(f.component)}" if len(act.paths) > 1 else ""
+        out.append(f"- **{f.severity}** `{f.rule}`{at}: {_cell(message_for(f))}")
+    for rule_id, todo in act.steps():
+        out.append(f"- **What to do** (`{rule_id}`): {_cell(todo)}")
+    if act.obligations:
+        out.append(f"- Obligations: {', '.join(o.id for o in act.obligations)}")
+    snippet = act.snippet(report.generated)
+    if snippet:
+        fence = "`" * max(3, 1 + max((len(r) for line in snippet for r in re.findall(r"`+", line)), default=0))
+        out += ["", "<details><summary>Accept it instead: paste this into the policy file</summary>", "",
+                f"{fence}toml", *snippet, fence, "", "</details>"]
+    return out + [""]
+
+
+def _components(report: Report) -> list[str]:
+    out = ["<details><summary>Components</summary>", "", "| component | name | version | licence | family | confidence |",
+           "|---|---|---|---|---|---|"]
+    for row in sorted(shown(report.components), key=lambda r: r.first.path):
+        c = row.first
+        out.append(f"| {_code(row.label)} | {_cell(c.name)} | {_cell(c.version)} | {_cell(c.license)} | {role(c)} | "
+                   f"{_cell(c.confidence)} |")
+    return out + ["", "</details>", ""]
+
+
+def _models(report: Report) -> list[str]:
+    from .text import _provenance
+
+    if not report.models:
+        return []
+    out = ["<details><summary>Models</summary>", "", "| model | format | licence | Debian ML | MOF | missing for the stance |",
+           "|---|---|---|---|---|---|"]
+    for m in report.models:
+        prov = _provenance(report, m)
+        deb = (prov.get("debian_ml_policy") or {}).get("class")
+        mof = (prov.get("model_openness_framework") or {}).get("class")
+        missing = [r.get("key") for r in prov.get("requirements") or [] if not r.get("present")]
+        out.append(f"| {_code(m.path)} | {m.format} | {_cell(m.license)} | {_cell(deb)} | {_cell(mof)} | "
+                   f"{_cell(', '.join(str(x) for x in missing) or 'nothing')} |")
+    return out + ["", "</details>", ""]
+
+
+def render(report: Report) -> str:
+    failing = report.failing
+    out = _headline(report)
     if failing:
-        out += ["### Failing findings", ""] + _findings_table(failing, report) + [""]
+        out += [f"### What to fix ({len(failing)} failing finding(s))", ""]
+        for act in actions(report, failing):
+            out += _action(report, act)
     warnings = [f for f in report.findings if f.severity == "warning" and f not in failing and not f.waived_by]
     if warnings:
         out += ["### Warnings", ""] + _findings_table(warnings, report) + [""]
+    waived = [f for f in report.findings if f.waived_by]
     if waived:
+<<<<<<< HEAD
         out += ["### Waived", ""] + [f"- `{f.rule}` {md_code(f.component, in_table=False)}: {_cell(f.waived_by)}" for f in waived] + [""]
     out += ["<details><summary>Components</summary>", "", "| component | name | version | licence | family | confidence |",
             "|---|---|---|---|---|---|"]
@@ -75,4 +140,8 @@ def render(report: Report) -> str:
             out.append(f"| `{_cell(lf.path)}` | {lf.kind} | {_cell(', '.join(lf.licences) or lf.version or '')} | "
                        f"{_cell(', '.join(lf.tied_to))} |")
         out += ["", "</details>", ""]
+=======
+        out += ["### Waived", ""] + [f"- `{f.rule}` {_code(f.component)}: {_cell(f.waived_by)}" for f in waived] + [""]
+    out += _components(report) + _models(report)
+>>>>>>> 4517fa0 (Reports a person acts on: verdict and what to fix first, a waiver to paste for every failing finding, scan --summary, evidence and Java libraries once, one classification for tables and graph, sortable and filterable HTML; **/ in waiver globs matches no folder too)
     return "\n".join(out) + "\n"

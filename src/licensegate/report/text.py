@@ -1,109 +1,245 @@
-"""The human-readable report printed by `licensegate scan` by default."""
+"""The human-readable report printed by `licensegate scan` by default, and the short `--summary`.
+
+The full report reads top-down as a person acts on it: the verdict, what to fix (each failing component once, with
+its findings, what to do, its obligations and a `[[waiver]]` to paste), the other findings, then what ships
+(components, models, load sites). `--summary` keeps the verdict, the failing findings with what to do, and the counts.
+"""
 
 from __future__ import annotations
 
-from ..escape import text as esc
-from . import Report
+from collections.abc import Callable
+from typing import Any
 
-_FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 4, "unknown": 5, "permissive": 6}
+from ..escape import clip
+from ..escape import text as esc
+from ..model import Component, Finding
+from . import Report
+from .view import (
+    Action,
+    Shown,
+    actions,
+    chosen_licence,
+    counts,
+    message_for,
+    printable,
+    role,
+    shown,
+    verdict_line,
+    what_to_do,
+)
+
+_INDENT = " " * 18
 
 
 def render(report: Report, verbose: bool = False) -> str:
-    a = report.scan.artifact
     out: list[str] = []
-    title = f"LicenseGate report: {esc(a.path)}"
-    out += [title, "=" * len(title)]
-    ident = ", ".join(
-        f"{k} {v}" for k, v in (("app", a.app_id), ("version", a.version), ("build", a.version_code), ("min SDK/OS", a.min_sdk)) if v
-    )
-    out.append(f"{a.type.upper()} ({a.platform}), {a.size:,} bytes, sha256 {a.sha256[:16]}…" + (f"; {ident}" if ident else ""))
-    if a.extract_native_libs is not None:
-        out.append(f"extractNativeLibs: {str(a.extract_native_libs).lower()}")
-    out.append(f"policy: {report.policy.source}; {report.scan.members_scanned} members scanned in {report.duration_s:.2f} s")
-    out.append("")
-
-    comps = sorted(report.components, key=lambda c: (_FAMILY_ORDER.get(c.family, 9), c.path))
-    out.append(f"Components ({len(comps)})")
-    out.append("-" * 12)
-    for c in comps:
-        version = f" {c.version}" if c.version else ""
-        lic = c.license or "licence unknown"
-        conf = f", {c.confidence} confidence" if c.confidence else ""
-        # The kind matters when it surprises: an executable shipped under a library's name, a static archive.
-        kind = f"  ({c.kind})" if c.kind not in ("native-library", "java-library", "model") else ""
-        out.append(f"  [{c.family.upper():>13}] {esc(c.path)}{kind}")
-        out.append(f"                  {esc(c.name)}{esc(version)} — {esc(lic)}{conf}" + (f"; may choose {c.license_choice}" if c.license_choice else ""))
-        for m in c.embedded:
-            mv = f" {m.version}" if m.version else ""
-            out.append(f"                  contains {m.name}{mv} — {m.license} ({m.confidence})")
-        if c.links:
-            out.append(f"                  links: {', '.join(c.links)}")
-        if c.loaded_by:
-            out.append(f"                  loaded by: {', '.join(c.loaded_by)}")
-        shown = c.evidence[:2] if not verbose else c.evidence
-        for e in shown:
-            at = f" @0x{e.offset:x}" if e.offset is not None else ""
-            out.append(f"                  evidence ({e.kind}{at}): {_clip(e.text)}")
-    out.append("")
-
-    if report.models:
-        out.append(f"Models ({len(report.models)})")
-        out.append("-" * 10)
-        for model in report.models:
-            prov = report.assessment(model.path)
-            deb = prov.debian_ml_policy.klass if prov else None
-            mof = prov.model_openness_framework.klass if prov else None
-            source = " (declared)" if model.origin == "declared" else ""
-            out.append(f"  {esc(model.path)}")
-            out.append(f"                  {model.name} — {model.format}, licence {model.license or 'none'}{source}")
-            out.append(f"                  Debian ML Policy: {deb or 'n/a'}; MOF: {mof or 'no class reached'}; "
-                       f"stance: {prov.stance if prov else report.policy.model_stance}")
-            for r in prov.requirements if prov else ():
-                state = f"present ({r.source}: {r.where})" if r.present else "MISSING"
-                out.append(f"                  requires {r.what}: {state}")
-        out.append("")
-
-    if report.scan.load_sites:
-        out.append("Native library load sites (DEX)")
-        out.append("-" * 31)
-        for s in report.scan.load_sites:
-            arg = f'"{s.argument}"' if s.argument is not None else "<not a constant>"
-            out.append(f"  {s.member}: {s.class_name}.{s.method} calls System.{s.call}({arg})")
-        out.append("")
-
-    not_models = report.scan.artifact.details.get("not_models") or []
-    if isinstance(not_models, list) and not_models:
-        out.append("Named like models, but not models")
-        out.append("-" * 33)
-        for entry in not_models:
-            out.append(f"  {esc(entry['path'])}: {esc(entry['what'])}")
-        out.append("")
-
-    out += _licence_files(report)
-    if report.findings:
-        out.append(f"Findings ({len(report.findings)})")
-        out.append("-" * 10)
-        for sev in ("error", "warning", "info"):
-            for f in (f for f in report.findings if f.severity == sev):
-                waived = f" [waived: {f.waived_by}]" if f.waived_by else ""
-                out.append(f"  {sev.upper():7} {f.rule}: {esc(f.message)}{waived}")
-                if verbose:
-                    for o in f.obligations:
-                        out.append(f"          - {o.id}: {o.text}")
-                elif f.obligations and sev != "info":
-                    out.append(f"          obligations: {', '.join(o.id for o in f.obligations)} (--verbose for the text)")
-        out.append("")
-
-    errors = sum(1 for f in report.findings if f.severity == "error" and not f.waived_by)
-    n_warnings = sum(1 for f in report.findings if f.severity == "warning" and not f.waived_by)
-    n_waived = sum(1 for f in report.findings if f.waived_by)
-    unknown = sum(1 for f in report.findings if f.rule == "unidentified-native")
-    out.append(f"Verdict: {report.verdict.upper()} ({errors} error(s), {n_warnings} warning(s)" + (f", {n_waived} waived" if n_waived else "")
-               + (f"; {unknown} native binar{'y' if unknown == 1 else 'ies'} not identified" if unknown else "") + ")")
+    for section in _SECTIONS:
+        lines = section(report, verbose)
+        if lines:
+            out += lines + [""]
+    out.append(verdict_line(report))
     return "\n".join(out) + "\n"
 
 
-def _licence_files(report: Report) -> list[str]:
+def render_summary(report: Report) -> str:
+    """The verdict, the failing findings grouped by rule with what to do once per rule, and the counts."""
+    out = _header(report, False) + [verdict_line(report), ""]
+    failing = report.failing
+    by_rule: dict[str, list[Finding]] = {}
+    for f in failing:
+        by_rule.setdefault(f.rule, []).append(f)
+    for rule_id, group in by_rule.items():
+        out.append(f"{group[0].severity.upper()} {rule_id} ({len(group)})")
+        todo = what_to_do(rule_id)
+        if todo:
+            out.append(f"  What to do: {todo}")
+        for f in group:
+            out.append(f"  - {_summary_line(report, f)}")
+        out.append("")
+    n = counts(report)
+    comps = len(shown(report.components))
+    out.append(f"{comps} components; findings: {n['error']} error, {n['warning']} warning, {n['info']} info"
+               + (f", {n['waived']} waived" if n["waived"] else "") + ".")
+    if failing:
+        out.append("The full report (`licensegate scan` without --summary) has each finding's evidence and a [[waiver]] "
+                   "to paste for it.")
+    return "\n".join(out) + "\n"
+
+
+def _summary_line(report: Report, f: Finding) -> str:
+    c = report.component(f.component)
+    if c is None:
+        return printable(f.message, 300)
+    version = f" {c.version}" if c.version else ""
+    return f"{printable(c.path)}: {printable(c.name)}{printable(version)} ({c.license or 'licence unknown'})"
+
+
+# ---- sections -------------------------------------------------------------------------------------------------
+
+
+def _header(report: Report, verbose: bool) -> list[str]:
+    a = report.scan.artifact
+    title = f"LicenseGate report: {printable(a.path, 300)}"
+    ident = ", ".join(
+        f"{k} {printable(str(v))}" for k, v in (("app", a.app_id), ("version", a.version), ("build", a.version_code),
+                                                ("min SDK/OS", a.min_sdk)) if v
+    )
+    out = [title, "=" * len(title),
+           f"{a.type.upper()} ({a.platform}), {a.size:,} bytes, sha256 {a.sha256[:16]}…" + (f"; {ident}" if ident else "")]
+    if a.extract_native_libs is not None:
+        out.append(f"extractNativeLibs: {str(a.extract_native_libs).lower()}")
+    out.append(f"policy: {printable(report.policy.source, 300)}; {report.scan.members_scanned} members scanned in "
+               f"{report.duration_s:.2f} s")
+    return out
+
+
+def _verdict(report: Report, verbose: bool) -> list[str]:
+    return [verdict_line(report)]
+
+
+def _to_fix(report: Report, verbose: bool) -> list[str]:
+    acts = actions(report, report.failing)
+    if not acts:
+        return []
+    n = len(report.failing)
+    title = f"What to fix ({n} failing finding(s), {sum(1 for a in acts if a.component)} component(s))"
+    out = [title, "-" * len(title)]
+    for act in acts:
+        out += _action(report, act, verbose)
+    return out[:-1] if out[-1] == "" else out
+
+
+def _action(report: Report, act: Action, verbose: bool) -> list[str]:
+    out = []
+    c = act.component
+    if c is not None:
+        version = f" {c.version}" if c.version else ""
+        where = ", ".join(printable(p, 300) for p in act.paths)
+        out.append(f"  {where}: {printable(c.name)}{printable(version)}, {c.license or 'licence unknown'}")
+    for f in act.findings:
+        at = f" [{printable(f.component)}]" if len(act.paths) > 1 else ""
+        out.append(f"    {f.severity.upper():7} {f.rule}{at}: {message_for(f)}")
+    for rule_id, todo in act.steps():
+        out.append(f"    What to do ({rule_id}): {todo}")
+    out += _obligations(act, verbose, "    ")
+    snippet = act.snippet(report.generated)
+    if snippet:
+        out.append("    To accept it instead, add to the policy file:")
+        out += [f"      {line}" for line in snippet]
+    return out + [""]
+
+
+def _obligations(act: Action, verbose: bool, indent: str) -> list[str]:
+    if not act.obligations:
+        return []
+    if verbose:
+        return [f"{indent}Obligation {o.id}: {o.text}" for o in act.obligations]
+    return [f"{indent}Obligations: {', '.join(o.id for o in act.obligations)} (--verbose for the text)"]
+
+
+def _other_findings(report: Report, verbose: bool) -> list[str]:
+    failing = {id(f) for f in report.failing}
+    rest = [f for f in report.findings if id(f) not in failing]
+    if not rest:
+        return []
+    title = f"Other findings ({len(rest)})"
+    out = [title, "-" * len(title)]
+    order = {"error": 0, "warning": 1, "info": 2}
+    for f in sorted(rest, key=lambda f: (f.waived_by is not None, order.get(f.severity, 3))):
+        waived = f" [waived: {printable(f.waived_by, 300)}]" if f.waived_by else ""
+        out.append(f"  {f.severity.upper():7} {f.rule}: {printable(f.message, 2000)}{waived}")
+        if f.severity == "warning" and not f.waived_by and what_to_do(f.rule):
+            out.append(f"          What to do: {what_to_do(f.rule)}")
+    return out
+
+
+def _components(report: Report, verbose: bool) -> list[str]:
+    rows = shown(report.components)
+    title = f"Components ({len(rows)})"
+    out = [title, "-" * len(title)]
+    for row in rows:
+        out += _component(row, verbose)
+    return out if rows else out + ["  none found"]
+
+
+def _component(row: Shown, verbose: bool) -> list[str]:
+    c = row.first
+    version = f" {c.version}" if c.version else ""
+    conf = f", {c.confidence} confidence" if c.confidence else ""
+    # The kind matters when it surprises: an executable shipped under a library's name, a static archive.
+    kind = f"  ({c.kind})" if c.kind not in ("native-library", "java-library", "model") else ""
+    chosen = chosen_licence(c)
+    out = [f"  [{role(c).upper():>13}] {printable(row.label, 300)}{kind}",
+           f"{_INDENT}{printable(c.name)}{printable(version)} — {c.license or 'licence unknown'}{conf}"
+           + (f"; used under {chosen}" if chosen else "")]
+    for m in c.embedded:
+        mv = f" {m.version}" if m.version else ""
+        out.append(f"{_INDENT}contains {printable(m.name)}{printable(mv)} — {m.license} ({m.confidence})")
+    if row.links:
+        out.append(f"{_INDENT}links: {', '.join(printable(p, 300) for p in row.links)}")
+    if row.loaded_by:
+        out.append(f"{_INDENT}loaded by: {', '.join(printable(p, 300) for p in row.loaded_by)}")
+    lines = row.evidence
+    for e in lines if verbose else lines[:2]:
+        out.append(f"{_INDENT}evidence ({e.where()}): {printable(e.text, 120)}")
+    return out
+
+
+def _models(report: Report, verbose: bool) -> list[str]:
+    if not report.models:
+        return []
+    out = [f"Models ({len(report.models)})", "-" * 10]
+    for model in report.models:
+        out += _model(report, model)
+    return out
+
+
+def _model(report: Report, model: Component) -> list[str]:
+    prov = _provenance(report, model)
+    deb, mof = _table(prov.get("debian_ml_policy")), _table(prov.get("model_openness_framework"))
+    source = " (declared)" if model.origin == "declared" else ""
+    out = [f"  {printable(model.path, 300)}",
+           f"{_INDENT}{printable(model.name)} — {model.format}, licence {model.license or 'none'}{source}",
+           f"{_INDENT}Debian ML Policy: {deb.get('class') or 'n/a'}; MOF: {mof.get('class') or 'no class reached'}; "
+           f"stance: {prov.get('stance') or report.policy.model_stance}"]
+    for r in prov.get("requirements") or []:
+        if isinstance(r, dict):
+            state = f"present ({r.get('source')}: {printable(str(r.get('where')))})" if r.get("present") else "MISSING"
+            out.append(f"{_INDENT}requires {r.get('what')}: {state}")
+    return out
+
+
+def _provenance(report: Report, model: Component) -> dict[str, Any]:
+    """A model's provenance under the policy's stance, as JSON-shaped data ({} when it has none)."""
+    found = report.assessment(model.path)
+    return found.to_json() if found is not None else {}
+
+
+def _load_sites(report: Report, verbose: bool) -> list[str]:
+    sites = report.scan.load_sites
+    if not sites:
+        return []
+    out = ["Native library load sites (DEX)", "-" * 31]
+    for s in sites:
+        arg = f'"{printable(s.argument)}"' if s.argument is not None else "<not a constant>"
+        out.append(f"  {printable(s.member)}: {printable(s.class_name)}.{printable(s.method)} calls System.{s.call}({arg})")
+    return out
+
+
+def _not_models(report: Report, verbose: bool) -> list[str]:
+    entries = report.scan.artifact.details.get("not_models") or []
+    if not isinstance(entries, list) or not entries:
+        return []
+    out = ["Named like models, but not models", "-" * 33]
+    out += [f"  {printable(str(e['path']), 300)}: {printable(str(e['what']))}" for e in entries]
+    return out
+
+
+def _table(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _licence_files(report: Report, verbose: bool) -> list[str]:
     files = report.scan.licence_files
     if not files:
         return []
@@ -112,10 +248,10 @@ def _licence_files(report: Report) -> list[str]:
     for lf in files:
         what = ", ".join(lf.licences) or (f"version {lf.version}" if lf.version else "no licence text recognised")
         tied = f"; tied to {', '.join(lf.tied_to)}" if lf.tied_to else ""
-        out.append(f"  {lf.path} ({lf.kind}): {_clip(what)}{_clip(tied)}")
-    return out + [""]
+        out.append(f"  {esc(lf.path)} ({lf.kind}): {esc(clip(what + tied, 240))}")
+    return out
 
 
-def _clip(text: str, n: int = 120) -> str:
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= n else text[: n - 1] + "…"
+_SECTIONS: list[Callable[[Report, bool], list[str]]] = [
+    _header, _verdict, _to_fix, _other_findings, _components, _models, _load_sites, _not_models, _licence_files,
+]

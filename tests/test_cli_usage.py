@@ -10,7 +10,8 @@ from licensegate.cli import main
 @pytest.mark.parametrize(("argv", "expected"), [
     (["scan", "app.apk", "--polcy", "x.toml"], "licensegate: error: scan: unknown option --polcy; did you mean --policy?"),
     (["scan", "app.apk", "--fail-on=warnings"], "did you mean warning?"),
-    (["scna", "app.apk"], "licensegate: error: unknown command 'scna' (choose from 'scan', 'policy', 'diff'); did you mean scan?"),
+    (["scna", "app.apk"], "licensegate: error: unknown command 'scna' (choose from 'scan', 'policy', 'diff',"),
+    (["scna", "app.apk"], "; did you mean scan?"),
     (["policy", "chek", "x.toml"], "licensegate: error: policy: unknown command 'chek'"),
     (["policy", "init", "--forse"], "licensegate: error: policy init: unknown option --forse; did you mean --force?"),
     (["diff", "a.json", "b.json", "--fromat", "json"], "diff: unknown option --fromat; did you mean --format?"),

@@ -115,33 +115,16 @@ def render(report: Report) -> str:
         out += ["### Warnings", ""] + _findings_table(warnings, report) + [""]
     waived = [f for f in report.findings if f.waived_by]
     if waived:
-<<<<<<< HEAD
-        out += ["### Waived", ""] + [f"- `{f.rule}` {md_code(f.component, in_table=False)}: {_cell(f.waived_by)}" for f in waived] + [""]
-    out += ["<details><summary>Components</summary>", "", "| component | name | version | licence | family | confidence |",
-            "|---|---|---|---|---|---|"]
-    for c in sorted(report.components, key=lambda c: c.path):
-        out.append(f"| {md_code(c.path)} | {_cell(c.name)} | {_cell(c.version)} | {_cell(c.license)} | {c.family} | "
-                   f"{_cell(c.confidence)} |")
-    out += ["", "</details>", ""]
-    if report.models:
-        out += ["<details><summary>Models</summary>", "", "| model | format | licence | Debian ML | MOF | missing for the stance |",
-                "|---|---|---|---|---|---|"]
-        for m in report.models:
-            prov = report.assessment(m.path)
-            deb = prov.debian_ml_policy.klass if prov else None
-            mof = prov.model_openness_framework.klass if prov else None
-            missing = [r.key for r in prov.missing] if prov else []
-            out.append(f"| {md_code(m.path)} | {m.format} | {_cell(m.license)} | {_cell(deb)} | {_cell(mof)} | "
-                       f"{_cell(', '.join(str(x) for x in missing) or 'nothing')} |")
-        out += ["", "</details>", ""]
-    if report.scan.licence_files:
-        out += ["<details><summary>Licence files shipped</summary>", "", "| file | kind | licences | tied to |", "|---|---|---|---|"]
-        for lf in report.scan.licence_files:
-            out.append(f"| `{_cell(lf.path)}` | {lf.kind} | {_cell(', '.join(lf.licences) or lf.version or '')} | "
-                       f"{_cell(', '.join(lf.tied_to))} |")
-        out += ["", "</details>", ""]
-=======
         out += ["### Waived", ""] + [f"- `{f.rule}` {_code(f.component)}: {_cell(f.waived_by)}" for f in waived] + [""]
-    out += _components(report) + _models(report)
->>>>>>> 4517fa0 (Reports a person acts on: verdict and what to fix first, a waiver to paste for every failing finding, scan --summary, evidence and Java libraries once, one classification for tables and graph, sortable and filterable HTML; **/ in waiver globs matches no folder too)
+    out += _components(report) + _models(report) + _licence_files(report)
     return "\n".join(out) + "\n"
+
+
+def _licence_files(report: Report) -> list[str]:
+    if not report.scan.licence_files:
+        return []
+    out = ["<details><summary>Licence files shipped</summary>", "", "| file | kind | licences | tied to |", "|---|---|---|---|"]
+    for lf in report.scan.licence_files:
+        out.append(f"| {_code(lf.path)} | {lf.kind} | {_cell(', '.join(lf.licences) or lf.version or '')} | "
+                   f"{_cell(', '.join(lf.tied_to))} |")
+    return out + ["", "</details>", ""]

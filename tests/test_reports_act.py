@@ -85,7 +85,7 @@ def test_text_report_leads_with_what_to_fix(corpus: Path, capsys: pytest.Capture
     code, out = run(["scan", str(corpus / "gpl-player.apk")], capsys)
     assert code == 1
     lines = out.splitlines()
-    assert lines.index("Verdict: FAIL (18 error(s), 0 warning(s))") < 10
+    assert lines.index("Verdict: FAIL (18 error(s), 3 warning(s))") < 10
     assert out.index("What to fix (18 failing finding(s), 8 component(s))") < out.index("Components (")
     # every failing finding sits in a group that says what to do and offers a waiver
     groups = out.split("What to fix", 1)[1].split("Other findings", 1)[0].split("\n\n")
@@ -121,10 +121,10 @@ def test_summary_is_short(corpus: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1
     lines = out.splitlines()
     assert len(lines) <= 40, len(lines)
-    assert "Verdict: FAIL (18 error(s), 0 warning(s))" in lines
+    assert "Verdict: FAIL (18 error(s), 3 warning(s))" in lines
     assert "ERROR copyleft-gpl (9)" in lines and "ERROR app-links-copyleft (9)" in lines
     assert sum(1 for line in lines if line.startswith("  What to do: ")) == 2
-    assert "16 components; findings: 18 error, 0 warning, 5 info." in lines
+    assert "16 components; findings: 18 error, 3 warning, 2 info." in lines
     code, out = run(["scan", str(corpus / "clean-app.apk"), "--summary"], capsys)
     assert code == 0 and "Verdict: PASS" in out and len(out.splitlines()) <= 12
 
@@ -176,7 +176,8 @@ def test_waiver_glob_fits_every_layout(path: str, glob: str) -> None:
 def test_java_library_once_across_dex_files(multidex: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out = run(["scan", str(multidex)], capsys)
     rows = [line for line in out.splitlines() if line.startswith("  [") and "androidx/" in line]
-    assert rows == ["  [   PERMISSIVE] androidx/ in classes2.dex, classes3.dex"], rows
+    # one component for AndroidX however many DEX files hold it (the Java inventory merges them)
+    assert len(rows) == 1 and rows[0].startswith("  [   PERMISSIVE] "), rows
     _, md = run(["scan", str(multidex), "--format", "markdown"], capsys)
     assert md.count("| AndroidX (Jetpack) |") == 1
 

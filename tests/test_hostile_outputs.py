@@ -176,3 +176,14 @@ def test_output_to_a_device_writes_to_it(tmp_path: Path) -> None:
     atomic_write(fifo_free, "discarded")
     after = os.stat(fifo_free)
     assert (before.st_mode, before.st_rdev, before.st_ino) == (after.st_mode, after.st_rdev, after.st_ino)
+
+
+def test_streamed_output_to_a_device_writes_to_it() -> None:
+    # the streaming writer (Parquet export) is the same mechanism: a device is written to, never replaced
+    from licensegate.fsutil import atomic_writer
+
+    before = os.stat(os.devnull)
+    with atomic_writer(Path(os.devnull)) as fh:
+        fh.write(b"discarded")
+    after = os.stat(os.devnull)
+    assert (before.st_mode, before.st_rdev, before.st_ino) == (after.st_mode, after.st_rdev, after.st_ino)

@@ -28,11 +28,20 @@ def atomic_write(target: Path, data: str | bytes, *, durable: bool = True, make_
     file's permission bits are kept; a new file gets 0666 less the umask, as `open` would give it.
     """
     payload = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
+    with atomic_writer(target, durable=durable, make_parents=make_parents) as fh:
+        fh.write(payload)
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path, *, durable: bool = False, make_parents: bool = True) -> Iterator[BinaryIO]:
+    """`with atomic_writer(path) as fh:` for writers that stream (Parquet, large exports), and the one mechanism under
+    `atomic_write`: the exclusive random temporary file, renamed over `target` when the block ends without an
+    exception, removed otherwise."""
     if _is_special(target):
         # `--output /dev/null`, `/dev/stdout`, a FIFO the user set up: written to, never replaced by a file
         # (renaming over a device node would take it away from every other program on the machine).
-        with open(target, "wb") as fh:
-            fh.write(payload)
+        with open(target, "wb") as special:
+            yield special
         return
     folder = target.parent
     if make_parents:
@@ -47,30 +56,12 @@ def atomic_write(target: Path, data: str | bytes, *, durable: bool = True, make_
     fd, tmp = _create_exclusive(folder, target.name, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            yield fh
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
         if mode != 0o666:
             os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-@contextlib.contextmanager
-def atomic_writer(target: Path) -> Iterator[BinaryIO]:
-    """`with atomic_writer(path) as fh:` for writers that stream (Parquet, large exports): the same exclusive random
-    temporary file, renamed over `target` when the block ends without an exception, removed otherwise."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_exclusive(target.parent, target.name, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
         os.replace(tmp, target)
     except BaseException:
         try:

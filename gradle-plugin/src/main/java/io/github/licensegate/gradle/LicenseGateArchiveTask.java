@@ -2,7 +2,6 @@ package io.github.licensegate.gradle;
 
 import org.gradle.api.file.RegularFileProperty;
 import org.gradle.api.tasks.InputFiles;
-import org.gradle.api.tasks.Internal;
 import org.gradle.api.tasks.OutputFile;
 import org.gradle.api.tasks.PathSensitive;
 import org.gradle.api.tasks.PathSensitivity;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,10 +22,13 @@ ArtifactType = Literal["apk", "aab", "apks", "xapk", "ipa", "aar", "jar", "frame
 _IPA_APP = re.compile(r"^Payload/[^/]+\.app/")
 
 
+Platform = Literal["android", "ios", "unknown"]
+
+
 @dataclass(frozen=True)
 class Layout:
     type: ArtifactType
-    platform: Literal["android", "ios", "unknown"]
+    platform: Platform
     names: tuple[str, ...] = ()  # member names of the artifact itself (not of nested archives)
     prefix: int = 0  # bytes before the zip's first entry (an ELF stub, a DEX header): scanned and reported too
 
@@ -87,35 +90,46 @@ def _with_names(lay: Layout, names: list[str]) -> Layout:
     return Layout(lay.type, lay.platform, tuple(names))
 
 
+class _Names:
+    """The member names of an artifact (and its folder, when it is one), asked the questions `_KINDS` asks."""
+
+    def __init__(self, names: list[str], folder: Path | None) -> None:
+        self.names = names
+        self.set = set(names)
+        self.top = {n.split("/", 1)[0] for n in names}
+        self.folder = folder.name if folder is not None else ""
+
+    def any_endswith(self, suffix: str) -> bool:
+        return any(n.endswith(suffix) for n in self.names)
+
+    def only_apks(self) -> bool:
+        """A bare split set: .apk files, nothing else but top-level files."""
+        return self.any_endswith(".apk") and all(n.endswith(".apk") or "/" not in n for n in self.names)
+
+
+# (type, platform, test) in order: the first test that holds names the artifact's kind.
+_KINDS: tuple[tuple[ArtifactType, Platform, Callable[[_Names], bool]], ...] = (
+    ("ipa", "ios", lambda n: any(_IPA_APP.match(x) for x in n.names)),
+    ("aab", "android", lambda n: "BundleConfig.pb" in n.set or "base/manifest/AndroidManifest.xml" in n.set),
+    ("apks", "android", lambda n: "toc.pb" in n.set and n.any_endswith(".apk")),
+    ("xapk", "android", lambda n: "manifest.json" in n.set and n.any_endswith(".apk")),
+    ("aar", "android", lambda n: "AndroidManifest.xml" in n.set and "classes.jar" in n.set),
+    ("apk", "android", lambda n: "AndroidManifest.xml" in n.set),
+    ("xcframework", "ios", lambda n: any(x.endswith(".xcframework") for x in n.top) or n.folder.endswith(".xcframework")),
+    ("framework", "ios", lambda n: n.folder.endswith(".framework")),
+    ("app", "ios", lambda n: n.folder.endswith(".app")),
+    ("apks", "android", _Names.only_apks),
+    ("jar", "android", lambda n: "META-INF/MANIFEST.MF" in n.set),
+)
+
+
 def classify(names: Iterable[str], folder: Path | None = None) -> Layout:
-    names = list(names)
-    top = {n.split("/", 1)[0] for n in names}
-    nameset = set(names)
-    if any(_IPA_APP.match(n) for n in names):
-        return Layout("ipa", "ios")
-    if "BundleConfig.pb" in nameset or "base/manifest/AndroidManifest.xml" in nameset:
-        return Layout("aab", "android")
-    if "toc.pb" in nameset and any(n.endswith(".apk") for n in names):
-        return Layout("apks", "android")
-    if "manifest.json" in nameset and any(n.endswith(".apk") for n in names):
-        return Layout("xapk", "android")
-    if "AndroidManifest.xml" in nameset and "classes.jar" in nameset:
-        return Layout("aar", "android")
-    if "AndroidManifest.xml" in nameset:
-        return Layout("apk", "android")
-    if any(n.endswith(".xcframework") for n in top) or (folder is not None and folder.name.endswith(".xcframework")):
-        return Layout("xcframework", "ios")
-    if folder is not None and folder.name.endswith(".framework"):
-        return Layout("framework", "ios")
-    if folder is not None and folder.name.endswith(".app"):
-        return Layout("app", "ios")
-    if any(n.endswith(".apk") for n in names) and all(n.endswith(".apk") or "/" not in n for n in names):
-        return Layout("apks", "android")
-    if "META-INF/MANIFEST.MF" in nameset:
-        return Layout("jar", "android")
-    if folder is not None:
-        return Layout("folder", "unknown")
-    return Layout("zip", "unknown")
+    """The kind of build from its member names (the first of `_KINDS` that applies); a plain zip or folder else."""
+    n = _Names(list(names), folder)
+    for type_, platform, applies in _KINDS:
+        if applies(n):
+            return Layout(type_, platform)
+    return Layout("folder" if folder is not None else "zip", "unknown")
 
 
 def _folder_names(root: Path) -> list[str]:

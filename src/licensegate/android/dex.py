@@ -476,28 +476,14 @@ class _DexReader:
                     register = _argument_register(op, unit, units[pc + 2], loader)
                     found.append((pc, loader, None if register is None else consts.get(register)))
             elif op in (0x07, 0x08, 0x09):  # move-object: the constant travels with the reference
-                if op == 0x07:
-                    dst, src = (unit >> 8) & 0xF, unit >> 12
-                elif op == 0x08:
-                    dst, src = unit >> 8, units[pc + 1]
-                else:
-                    dst, src = units[pc + 1], units[pc + 2]
-                if src in consts:
-                    consts[dst] = consts[src]
-                else:
-                    consts.pop(dst, None)
-            elif consts:
-                dest = _DESTINATIONS.get(op)
-                if dest is not None:
-                    where, wide = dest
-                    reg = (unit >> 8) & 0xF if where == "a4" else unit >> 8 if where == "aa" else units[pc + 1]
-                    consts.pop(reg, None)
-                    if wide:
-                        consts.pop(reg + 1, None)
+                _move_object(op, unit, units, pc, consts)
+            elif consts and op in _DESTINATIONS:
+                _overwrite(op, unit, units, pc, consts)
             pc += width
+        return self._sites(class_def_idx, method_idx, insns_off, found) if found else []
 
-        if not found:
-            return []
+    def _sites(self, class_def_idx: int, method_idx: int, insns_off: int,
+               found: list[tuple[int, _Loader, int | None]]) -> list[LoadSite]:
         class_name = _dotted(self.type_name(self.class_def(class_def_idx)[0]))
         method_name = self.string(self.method_id(method_idx)[2])
         return [
@@ -511,6 +497,29 @@ class _DexReader:
             )
             for pc, loader, string_idx in found
         ]
+
+
+def _move_object(op: int, unit: int, units: tuple[int, ...], pc: int, consts: dict[int, int]) -> None:
+    """move-object, /from16, /16: the destination register holds what the source held."""
+    if op == 0x07:
+        dst, src = (unit >> 8) & 0xF, unit >> 12
+    elif op == 0x08:
+        dst, src = unit >> 8, units[pc + 1]
+    else:
+        dst, src = units[pc + 1], units[pc + 2]
+    if src in consts:
+        consts[dst] = consts[src]
+    else:
+        consts.pop(dst, None)
+
+
+def _overwrite(op: int, unit: int, units: tuple[int, ...], pc: int, consts: dict[int, int]) -> None:
+    """Any other instruction writing a register (a pair for wide values) forgets the string it held."""
+    where, wide = _DESTINATIONS[op]
+    reg = (unit >> 8) & 0xF if where == "a4" else unit >> 8 if where == "aa" else units[pc + 1]
+    consts.pop(reg, None)
+    if wide:
+        consts.pop(reg + 1, None)
 
 
 def _payload_width(units: tuple[int, ...], pc: int, limit: int) -> int:

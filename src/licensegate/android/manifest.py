@@ -134,22 +134,7 @@ def _read_axml(raw: bytes, member: str) -> _Element:
         elif ctype == 0x0180:
             res_ids = [v for (v,) in struct.iter_unpack("<I", raw[pos + hsize : pos + csize - (csize - hsize) % 4])]
         elif ctype == 0x0102:
-            ext = pos + hsize
-            if ext + 20 > pos + csize:
-                raise MemberError(f"{member}: truncated start-element chunk at offset {pos}")
-            _ns, name_i, attr_start, attr_size, attr_count = struct.unpack_from("<IIHHH", raw, ext)
-            element = _Element(name=_str_at(strings, name_i))
-            at = ext + attr_start
-            if attr_size < 20 or at + attr_count * attr_size > pos + csize:
-                raise MemberError(f"{member}: attributes of <{element.name}> run past their chunk")
-            for i in range(attr_count):
-                a_ns, a_name, a_raw, _vsize, _res0, vtype, vdata = struct.unpack_from("<IIIHBBI", raw, at + i * attr_size)
-                name = _str_at(strings, a_name)
-                if not name and a_name < len(res_ids):
-                    name = _ATTR_IDS.get(res_ids[a_name], "")
-                if not name:
-                    continue
-                element.attributes[name] = _typed_value(strings, a_raw, vtype, vdata)
+            element = _start_element(raw, pos, hsize, csize, strings, res_ids, member)
             if stack:
                 stack[-1].children.append(element)
             elif root is None:
@@ -164,6 +149,27 @@ def _read_axml(raw: bytes, member: str) -> _Element:
     if root is None:
         raise MemberError(f"{member}: AXML document has no root element")
     return root
+
+
+def _start_element(raw: bytes, pos: int, hsize: int, csize: int, strings: list[str], res_ids: list[int],
+                   member: str) -> _Element:
+    """A start-element chunk: the element's name and attributes (named by the string pool, else by resource id)."""
+    ext = pos + hsize
+    if ext + 20 > pos + csize:
+        raise MemberError(f"{member}: truncated start-element chunk at offset {pos}")
+    _ns, name_i, attr_start, attr_size, attr_count = struct.unpack_from("<IIHHH", raw, ext)
+    element = _Element(name=_str_at(strings, name_i))
+    at = ext + attr_start
+    if attr_size < 20 or at + attr_count * attr_size > pos + csize:
+        raise MemberError(f"{member}: attributes of <{element.name}> run past their chunk")
+    for i in range(attr_count):
+        _a_ns, a_name, a_raw, _vsize, _res0, vtype, vdata = struct.unpack_from("<IIIHBBI", raw, at + i * attr_size)
+        name = _str_at(strings, a_name)
+        if not name and a_name < len(res_ids):
+            name = _ATTR_IDS.get(res_ids[a_name], "")
+        if name:
+            element.attributes[name] = _typed_value(strings, a_raw, vtype, vdata)
+    return element
 
 
 def _string_pool(raw: bytes, pos: int, csize: int, member: str) -> list[str]:

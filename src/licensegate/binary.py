@@ -408,22 +408,7 @@ def _read_ar(data: bytes, start: int = 0, end: int | None = None) -> BinaryInfo:
     size = len(data) if end is None else end
     abis: set[str] = set()
     while pos + 60 <= size:
-        hdr = data[pos : pos + 60]
-        if hdr[58:60] != b"`\n":
-            raise MemberError(f"bad member header at offset {pos}")
-        name = hdr[0:16].rstrip(b" ")
-        try:
-            length = int(hdr[48:58].strip() or b"0")
-        except ValueError:
-            raise MemberError(f"bad member size at offset {pos}") from None
-        body = pos + 60
-        if length < 0 or body + length > size:
-            raise MemberError(f"member at offset {pos} runs past the end of the archive (truncated)")
-        payload_off, payload_len = body, length
-        if name.startswith(b"#1/"):  # BSD long name stored before the payload
-            n = int(name[3:])
-            name = data[body : body + n].rstrip(b"\0")
-            payload_off, payload_len = body + n, length - n
+        name, payload_off, payload_len, next_pos = _ar_member(data, pos, size)
         if name in (b"/", b"/SYM64/"):
             info.symbols.extend(_gnu_ar_symbols(data[payload_off : payload_off + payload_len], name == b"/SYM64/"))
         elif name in (b"__.SYMDEF", b"__.SYMDEF SORTED", b"__.SYMDEF_64"):
@@ -433,18 +418,47 @@ def _read_ar(data: bytes, start: int = 0, end: int | None = None) -> BinaryInfo:
             members += 1
             if payload[:4] in _OBJECT_MAGICS:
                 objects += 1
-            if payload.startswith(b"\x7fELF") and len(payload) >= 20:
-                machine = struct.unpack_from("<H" if payload[5] == 1 else ">H", payload, 18)[0]
-                abis.add({183: "arm64-v8a", 40: "armeabi-v7a", 3: "x86", 62: "x86_64", 243: "riscv64"}.get(machine, str(machine)))
-            elif payload[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") and len(payload) >= 8:  # little-endian Mach-O object
-                abis.add(_MACHO_CPU.get(struct.unpack_from("<I", payload, 4)[0], "?"))
+            abi = _object_abi(payload)
+            if abi is not None:
+                abis.add(abi)
             info.strings.append((payload_off, view[payload_off : payload_off + payload_len]))
-        pos = body + length + (length & 1)
+        pos = next_pos
     if members and not objects:
         raise MemberError("an ar archive without object files: not a static library")
     info.symbols = [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in info.symbols]
     info.abi = ",".join(sorted(abis)) or None
     return info
+
+
+def _ar_member(data: bytes, pos: int, size: int) -> tuple[bytes, int, int, int]:
+    """(name, payload offset, payload length, offset of the next member) of the ar member header at `pos`."""
+    hdr = data[pos : pos + 60]
+    if hdr[58:60] != b"`\n":
+        raise MemberError(f"bad member header at offset {pos}")
+    name = hdr[0:16].rstrip(b" ")
+    try:
+        length = int(hdr[48:58].strip() or b"0")
+    except ValueError:
+        raise MemberError(f"bad member size at offset {pos}") from None
+    body = pos + 60
+    if length < 0 or body + length > size:
+        raise MemberError(f"member at offset {pos} runs past the end of the archive (truncated)")
+    payload_off, payload_len = body, length
+    if name.startswith(b"#1/"):  # BSD long name stored before the payload
+        n = int(name[3:])
+        name = data[body : body + n].rstrip(b"\0")
+        payload_off, payload_len = body + n, length - n
+    return name, payload_off, payload_len, body + length + (length & 1)
+
+
+def _object_abi(payload: bytes) -> str | None:
+    """The ABI of an object file from its first 20 bytes: ELF e_machine, or a little-endian Mach-O's CPU type."""
+    if payload.startswith(b"\x7fELF") and len(payload) >= 20:
+        machine = struct.unpack_from("<H" if payload[5] == 1 else ">H", payload, 18)[0]
+        return {183: "arm64-v8a", 40: "armeabi-v7a", 3: "x86", 62: "x86_64", 243: "riscv64"}.get(machine, str(machine))
+    if payload[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") and len(payload) >= 8:
+        return _MACHO_CPU.get(struct.unpack_from("<I", payload, 4)[0], "?")
+    return None
 
 
 _MACHO_CPU = {7: "x86", 0x01000007: "x86_64", 12: "armv7", 0x0100000C: "arm64", 0x0200000C: "arm64_32"}

@@ -121,8 +121,21 @@ def _shape_problem(data: Json) -> str | None:
 
 
 def diff(old: Json, new: Json, fail_on: str = "error") -> ReportDiff:
+    """Components added, removed or changed, and findings new or resolved, between two JSON reports."""
     out = ReportDiff(str(old["artifact"]["path"]), str(new["artifact"]["path"]),
                      verdicts=(str(old.get("verdict")), str(new.get("verdict"))))
+    _diff_components(old, new, out)
+    old_keys = {_key(f) for f in old["findings"]}
+    new_keys = {_key(f) for f in new["findings"]}
+    out.new_findings = [f for f in new["findings"] if _key(f) not in old_keys]
+    out.resolved_findings = [f for f in old["findings"] if _key(f) not in new_keys]
+    failing = set() if fail_on == "never" else {"error"} if fail_on == "error" else {"error", "warning"}
+    out.new_violations = [f for f in out.new_findings if f["severity"] in failing and not f.get("waived_by")]
+    return out
+
+
+def _diff_components(old: Json, new: Json, out: ReportDiff) -> None:
+    """Components by member path: added, removed, and the licence and version changes of those in both."""
     before = {c["path"]: c for c in old["components"]}
     after = {c["path"]: c for c in new["components"]}
     out.added = [after[p] for p in sorted(set(after) - set(before))]
@@ -134,13 +147,6 @@ def diff(old: Json, new: Json, fail_on: str = "error") -> ReportDiff:
                                                      a.get("family", "unknown"), b.get("family", "unknown")))
         if a.get("version") != b.get("version"):
             out.version_changes.append((p, a.get("version"), b.get("version")))
-    old_keys = {_key(f) for f in old["findings"]}
-    new_keys = {_key(f) for f in new["findings"]}
-    out.new_findings = [f for f in new["findings"] if _key(f) not in old_keys]
-    out.resolved_findings = [f for f in old["findings"] if _key(f) not in new_keys]
-    failing = set() if fail_on == "never" else {"error"} if fail_on == "error" else {"error", "warning"}
-    out.new_violations = [f for f in out.new_findings if f["severity"] in failing and not f.get("waived_by")]
-    return out
 
 
 def render_text(d: ReportDiff) -> str:

@@ -458,43 +458,38 @@ class SignatureDB:
     def __init__(self, libraries: Sequence[LibrarySignature], generic: Sequence[GenericLicence] = ()) -> None:
         # Identifies the data a result came from (the content cache keys results by it); set by the loader.
         self.fingerprint = "custom"
-        self.libraries: dict[str, LibrarySignature] = {}
-        for lib in libraries:
-            if lib.id in self.libraries:
-                raise _fail(lib.origin, f"library {lib.id!r}", f"duplicate id (also in {self.libraries[lib.id].origin})")
-            self.libraries[lib.id] = lib
-        for lib in libraries:
-            for other in lib.gpl_if_embedded:
-                if other not in self.libraries:
-                    raise _fail(lib.origin, f"library {lib.id!r}", f"gpl_if_embedded names unknown id {other!r}")
+        self.libraries = _by_id(libraries)
         self.generic = tuple(generic)
         ids = [g.id for g in self.generic]
         if len(set(ids)) != len(ids):
             raise _fail("generic_licences.toml", "licence", "duplicate ids")
-        # One automaton over every literal; value = (literal, rules, generic entries).
-        by_literal: dict[str, tuple[list[Rule], list[GenericLicence]]] = {}
         self._symbol_exact: dict[str, list[Rule]] = {}
         self._symbol_prefix: dict[str, list[Rule]] = {}
         self._name_rules: list[Rule] = []
+        by_literal: dict[str, tuple[list[Rule], list[GenericLicence]]] = {}
         for lib in libraries:
             for rule in lib.rules:
-                if rule.kind in STRING_KINDS:
-                    assert rule.literal is not None
-                    by_literal.setdefault(rule.literal, ([], []))[0].append(rule)
-                elif rule.kind == "symbol":
-                    if rule.exact is not None:
-                        self._symbol_exact.setdefault(rule.exact, []).append(rule)
-                    else:
-                        assert rule.prefix is not None
-                        self._symbol_prefix.setdefault(rule.prefix, []).append(rule)
-                else:
-                    self._name_rules.append(rule)
+                self._index_rule(rule, by_literal)
         for g in self.generic:
             by_literal.setdefault(g.literal, ([], []))[1].append(g)
+        # One automaton over every literal; value = (literal, rules, generic entries).
         self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
         for literal, (rules, gens) in by_literal.items():
             self._automaton.add_word(literal, (literal, tuple(rules), tuple(gens)))
         self._automaton.make_automaton()
+
+    def _index_rule(self, rule: Rule, by_literal: dict[str, tuple[list[Rule], list[GenericLicence]]]) -> None:
+        """String rules go into the automaton, symbol rules into the exact and prefix tables, name rules to a list."""
+        if rule.kind in STRING_KINDS:
+            assert rule.literal is not None
+            by_literal.setdefault(rule.literal, ([], []))[0].append(rule)
+        elif rule.kind == "symbol" and rule.exact is not None:
+            self._symbol_exact.setdefault(rule.exact, []).append(rule)
+        elif rule.kind == "symbol":
+            assert rule.prefix is not None
+            self._symbol_prefix.setdefault(rule.prefix, []).append(rule)
+        else:
+            self._name_rules.append(rule)
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -673,6 +668,20 @@ class SignatureDB:
 
 _EVIDENCE_ORDER = {"licence-string": 0, "identity-string": 1, "symbol": 2, "soname": 3, "filename": 4}
 _Result = tuple[_Found, LibraryMatch, tuple[int, int]]  # (hits, match, ranking score: confidence, content hits)
+
+
+def _by_id(libraries: Sequence[LibrarySignature]) -> dict[str, LibrarySignature]:
+    """Libraries by id: ids unique across files, every gpl_if_embedded id known."""
+    by_id: dict[str, LibrarySignature] = {}
+    for lib in libraries:
+        if lib.id in by_id:
+            raise _fail(lib.origin, f"library {lib.id!r}", f"duplicate id (also in {by_id[lib.id].origin})")
+        by_id[lib.id] = lib
+    for lib in libraries:
+        for other in lib.gpl_if_embedded:
+            if other not in by_id:
+                raise _fail(lib.origin, f"library {lib.id!r}", f"gpl_if_embedded names unknown id {other!r}")
+    return by_id
 
 
 def _library_match(f: _Found, member: str) -> _Result | None:

@@ -389,6 +389,19 @@ class _ClassReader:
 
     # -- code -------------------------------------------------------------------------------------------
 
+    def _exception_table(self, off: int, end: int, n_handlers: int, lengths: dict[int, int], code_length: int
+                         ) -> list[tuple[int, int, int]]:
+        """(start, end, handler pc) of each exception handler, each on an instruction boundary."""
+        handlers: list[tuple[int, int, int]] = []
+        for k in range(n_handlers):
+            h_start, h_end, h_pc = struct.unpack_from(">3H", self.data, end + 2 + 8 * k)
+            if h_start not in lengths or h_pc not in lengths or not (h_start < h_end <= code_length):
+                self._fail(f"Code attribute at 0x{off:x}: bad exception table entry {k}")
+            if h_end != code_length and h_end not in lengths:
+                self._fail(f"Code attribute at 0x{off:x}: exception table entry {k} ends inside an instruction")
+            handlers.append((h_start, h_end, h_pc))
+        return handlers
+
     def _method_sites(
         self,
         class_name: str,
@@ -413,20 +426,12 @@ class _ClassReader:
         if end + 2 + 8 * n_handlers + 2 > off + length:
             self._fail(f"Code attribute at 0x{off:x}: exception table ({n_handlers} entries) does not fit")
         lengths = self._instruction_lengths(code, start)
-        handlers: list[tuple[int, int, int]] = []
-        for k in range(n_handlers):
-            h_start, h_end, h_pc = struct.unpack_from(">3H", data, end + 2 + 8 * k)
-            if h_start not in lengths or h_pc not in lengths or not (h_start < h_end <= code_length):
-                self._fail(f"Code attribute at 0x{off:x}: bad exception table entry {k}")
-            if h_end != code_length and h_end not in lengths:
-                self._fail(f"Code attribute at 0x{off:x}: exception table entry {k} ends inside an instruction")
-            handlers.append((h_start, h_end, h_pc))
+        handlers = self._exception_table(off, end, n_handlers, lengths, code_length)
         invokes: dict[int, _Loader] = {}
         for pc in lengths:
-            if code[pc] in _LOADER_INVOKES:
-                loader = loaders.get(_U2.unpack_from(code, pc + 1)[0])
-                if loader is not None:
-                    invokes[pc] = loader
+            loader = loaders.get(_U2.unpack_from(code, pc + 1)[0]) if code[pc] in _LOADER_INVOKES else None
+            if loader is not None:
+                invokes[pc] = loader
         if not invokes:
             return []
         try:

@@ -535,21 +535,8 @@ class SignatureDB:
                 if not todo_rules and not todo_gens:
                     done.add(literal)
                     continue
-                needle = literal.encode("ascii")
-                pos = raw.find(needle)
-                if pos < 0:
+                if not _record_literal(raw, base, literal, todo_rules, todo_gens, hits, generic):
                     continue  # a false candidate joined across deleted bytes
-                if any(g.word for g in todo_gens):
-                    bounded = _word_bounded(raw, needle, pos)
-                    todo_gens = [g for g in todo_gens if not g.word or bounded >= 0]
-                    if bounded >= 0 and not todo_rules:
-                        pos = bounded
-                s, s_start = _string_at(raw, pos, pos + len(needle))
-                shown = _trim(s, pos - s_start, len(needle))
-                for rule in todo_rules:
-                    hits[rule.qualified_id] = _string_hit(rule, raw, needle, pos, (s, s_start), base)
-                for g in todo_gens:
-                    generic[g.id] = (g.spdx, Evidence("licence-string", shown, base + pos, f"generic/{g.id}"))
                 if all(r.qualified_id in hits for r in rules) and all(g.id in generic for g in gens):
                     done.add(literal)
         return hits, list(generic.values())
@@ -754,6 +741,29 @@ def _choose_primary(results: list[_Result]) -> None:
         top = [m for _, m, s in results if s == best]
         if len(top) == 1:
             top[0].role = "primary"
+
+
+def _record_literal(raw: bytes, base: int, literal: str, rules: list[Rule], gens: list[GenericLicence],
+                    hits: dict[str, _Hit], generic: dict[str, tuple[str, Evidence]]) -> bool:
+    """Locate `literal` in the section's bytes and record the hits of `rules` and `gens` there; False when the
+    automaton's candidate is not in the original bytes. Generic texts marked `word` need non-word characters
+    around them."""
+    needle = literal.encode("ascii")
+    pos = raw.find(needle)
+    if pos < 0:
+        return False
+    if any(g.word for g in gens):
+        bounded = _word_bounded(raw, needle, pos)
+        gens = [g for g in gens if not g.word or bounded >= 0]
+        if bounded >= 0 and not rules:
+            pos = bounded
+    s, s_start = _string_at(raw, pos, pos + len(needle))
+    shown = _trim(s, pos - s_start, len(needle))
+    for rule in rules:
+        hits[rule.qualified_id] = _string_hit(rule, raw, needle, pos, (s, s_start), base)
+    for g in gens:
+        generic[g.id] = (g.spdx, Evidence("licence-string", shown, base + pos, f"generic/{g.id}"))
+    return True
 
 
 def _word_bounded(raw: bytes, needle: bytes, pos: int) -> int:

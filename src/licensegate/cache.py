@@ -8,6 +8,7 @@ stale answer. Entries are small JSON files written atomically; a damaged entry i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -62,48 +63,83 @@ class ContentCache:
 
 
 _MAX_ENTRY = 64 * 1024 * 1024
-_OPT_STR = (str, type(None))
-_INFO_FIELDS: dict[str, object] = {
-    "format": str, "kind": str, "abi": _OPT_STR, "soname": _OPT_STR, "interpreter": _OPT_STR, "encrypted": bool,
-    "needed": list, "weak_needed": list, "rpaths": list, "symbols": list, "slices": list, "dlopen_names": dict,
+# Each cached value's shape, as a table: field -> check, and the fields an entry must have.
+_Check = Callable[[object], bool]
+
+
+def _is_str(v: object) -> bool:
+    return isinstance(v, str)
+
+
+def _is_opt_str(v: object) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _is_bool(v: object) -> bool:
+    return isinstance(v, bool)
+
+
+def _is_count(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_names(v: object) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _is_counts(v: object) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and _is_count(n) for k, n in v.items())
+
+
+def _anything(v: object) -> bool:
+    return True
+
+
+def _list_of(check: _Check) -> _Check:
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _record(fields: dict[str, _Check], required: set[str]) -> _Check:
+    """A check for a dict holding only the given fields, each of its shape, the required ones present."""
+    def check(v: object) -> bool:
+        return (isinstance(v, dict) and set(v) <= set(fields) and required <= set(v)
+                and all(fields[k](x) for k, x in v.items()))
+    return check
+
+
+_INFO_FIELDS: dict[str, _Check] = {
+    "format": _is_str, "kind": _is_str, "abi": _is_opt_str, "soname": _is_opt_str, "interpreter": _is_opt_str,
+    "encrypted": _is_bool, "needed": _is_names, "weak_needed": _is_names, "rpaths": _is_names, "symbols": _is_names,
+    "slices": _is_names, "dlopen_names": _is_counts,
 }
+_info_ok = _record(_INFO_FIELDS, {"format", "kind", "abi", "weak_needed"})
+_evidence_ok = _record(
+    {"kind": _is_str, "text": _is_str, "rule": _is_str, "member": _anything,
+     "offset": lambda v: v is None or _is_count(v)},
+    {"kind", "text", "rule"},
+)
+_match_ok = _record(
+    {"id": _is_str, "name": _is_str, "project": _is_str, "confidence": _is_str, "license": _is_opt_str,
+     "version": _is_opt_str, "homepage": _is_opt_str, "ml_runtime": _is_bool,
+     "role": lambda v: v in ("primary", "embedded"), "evidence": _list_of(_evidence_ok)},
+    {"id", "name", "project", "confidence", "evidence"},
+)
 
 
-def _evidence_ok(e: object) -> bool:
-    return (isinstance(e, dict) and set(e) <= {"kind", "text", "offset", "rule", "member"}
-            and all(isinstance(e.get(k), str) for k in ("kind", "text", "rule"))
-            and (e.get("offset") is None or (isinstance(e["offset"], int) and not isinstance(e["offset"], bool))))
+def _generic_ok(g: object) -> bool:
+    return isinstance(g, list) and len(g) == 2 and isinstance(g[0], str) and _evidence_ok(g[1])
 
 
-def _match_ok(m: object) -> bool:
-    return (isinstance(m, dict) and set(m) <= {"id", "name", "project", "license", "version", "confidence", "evidence",
-                                               "ml_runtime", "homepage", "role"}
-            and all(isinstance(m.get(k), str) for k in ("id", "name", "project", "confidence"))
-            and all(isinstance(m.get(k), _OPT_STR) for k in ("license", "version", "homepage"))
-            and isinstance(m.get("ml_runtime", False), bool) and m.get("role", "embedded") in ("primary", "embedded")
-            and isinstance(m.get("evidence"), list) and all(_evidence_ok(e) for e in m["evidence"]))
+_entry_ok = _record(
+    {"info": _info_ok, "matches": _list_of(_match_ok), "generic": _list_of(_generic_ok)},
+    {"info", "matches", "generic"},
+)
 
 
 def _entry_shape_ok(raw: object) -> bool:
     """An entry is used only when every value has the type the analysis gives it: a damaged or planted entry of
     another shape is a miss (and rewritten), never a crash later in the scan."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("info"), dict):
-        return False
-    info = raw["info"]
-    if not set(info) <= set(_INFO_FIELDS) or not {"format", "kind", "abi", "weak_needed"} <= set(info):
-        return False
-    for key, value in info.items():
-        want = _INFO_FIELDS[key]
-        if not isinstance(value, want) or (want is int and isinstance(value, bool)):  # type: ignore[arg-type]
-            return False
-        if isinstance(value, list) and not all(isinstance(x, str) for x in value):
-            return False
-        if isinstance(value, dict) and not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-                                               for k, v in value.items()):
-            return False
-    matches, generic = raw.get("matches"), raw.get("generic")
-    return (isinstance(matches, list) and all(_match_ok(m) for m in matches) and isinstance(generic, list)
-            and all(isinstance(g, list) and len(g) == 2 and isinstance(g[0], str) and _evidence_ok(g[1]) for g in generic))
+    return isinstance(raw, dict) and _entry_ok({k: raw.get(k) for k in ("info", "matches", "generic")})
 
 
 def _match(raw: dict[str, Any], member: str) -> LibraryMatch:

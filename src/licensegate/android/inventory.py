@@ -116,6 +116,28 @@ def _within(package: str, prefix: str) -> bool:
 
 
 def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ...] | None = None) -> Inventory:
+    app_code, stubs, rest = _partition(code, app)
+    claimed, left = _claim(rest, entries)
+    unlisted, left = _adopt_unlisted(code, claimed, left)
+    components: list[Component] = []
+    for eid, (entry, pkgs) in sorted(claimed.items()):
+        comp = _identified(code, entry, sorted(pkgs))
+        if eid in unlisted:
+            comp.details["packages_not_in_knowledge_base"] = sorted(unlisted[eid])
+        components.append(comp)
+    components += _unidentified_families(code, left)
+    _distinct_paths(components)
+    return Inventory(components, app_code, stubs)
+
+
+def _is_platform(package: str) -> bool:
+    return (package.startswith(_PLATFORM) or package in ("android", "java", "dalvik")) and not package.startswith(
+        _NOT_PLATFORM
+    )
+
+
+def _partition(code: CodeSet, app: list[str]) -> tuple[dict[str, int], dict[str, int], set[str]]:
+    """(the app's own code, platform stubs, third-party packages): package -> classes for the first two."""
     app_code: dict[str, int] = {}
     stubs: dict[str, int] = {}
     rest: set[str] = set()
@@ -123,14 +145,22 @@ def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ..
         n = sum(per.values())
         if any(_within(package, p) for p in app):
             app_code[package] = n
-        elif (package.startswith(_PLATFORM) or package in ("android", "java", "dalvik")) and not package.startswith(_NOT_PLATFORM):
+        elif _is_platform(package):
             stubs[package] = n
         else:
             rest.add(package)
-    components: list[Component] = []
-    # One component per library: the knowledge base lists a library once per root package (netty's io.netty.buffer,
-    # io.netty.channel, ...), all under one id.
-    claimed: dict[str, tuple[JavaPackageEntry, list[str]]] = {}
+    return app_code, stubs, rest
+
+
+_Claims = dict[str, tuple[JavaPackageEntry, list[str]]]
+
+
+def _claim(rest: set[str], entries: tuple[JavaPackageEntry, ...] | None) -> tuple[_Claims, list[str]]:
+    """Packages the knowledge base lists, grouped by library id, and the packages left over.
+
+    One component per library: the knowledge base lists a library once per root package (netty's io.netty.buffer,
+    io.netty.channel, ...), all under one id."""
+    claimed: _Claims = {}
     left: list[str] = []
     for package in sorted(rest):
         entry = java_owner(package, entries)
@@ -138,25 +168,30 @@ def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ..
             left.append(package)
         else:
             claimed.setdefault(entry.id, (entry, []))[1].append(package)
-    # A package the knowledge base does not list, under the owner package of a library found here (a newer version's
-    # io.netty.handler.pcap beside the rest of Netty), belongs to that library: one component, the package noted.
+    return claimed, left
+
+
+def _adopt_unlisted(code: CodeSet, claimed: _Claims, left: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """A package the knowledge base does not list, under the owner package of a library found here (a newer
+    version's io.netty.handler.pcap beside the rest of Netty), belongs to that library: one component, the package
+    noted. Returns (library id -> adopted packages, packages still left)."""
     roots = {eid: _root(pkgs, _totals(code, pkgs)[0]) for eid, (_e, pkgs) in claimed.items()}
     unlisted: dict[str, list[str]] = {}
-    rest_left: list[str] = []
+    still_left: list[str] = []
     for package in left:
         fam = family_of(package)
         owner = next((eid for eid, r in sorted(roots.items()) if r and _within(package, r) and _within(r, fam)), None)
         if owner is None or is_obfuscated(package):
-            rest_left.append(package)
+            still_left.append(package)
         else:
             claimed[owner][1].append(package)
             unlisted.setdefault(owner, []).append(package)
-    left = rest_left
-    for eid, (entry, pkgs) in sorted(claimed.items()):
-        comp = _identified(code, entry, sorted(pkgs))
-        if eid in unlisted:
-            comp.details["packages_not_in_knowledge_base"] = sorted(unlisted[eid])
-        components.append(comp)
+    return unlisted, still_left
+
+
+def _unidentified_families(code: CodeSet, left: list[str]) -> list[Component]:
+    """Obfuscated code as one component, then one unidentified component per owner family."""
+    components: list[Component] = []
     obfuscated = [p for p in left if is_obfuscated(p)]
     if obfuscated:
         components.append(_unidentified(code, obfuscated, "obfuscated Java code", obfuscated=True))
@@ -166,12 +201,16 @@ def inventory(code: CodeSet, app: list[str], entries: tuple[JavaPackageEntry, ..
             families.setdefault(family_of(p), []).append(p)
     for fam, pkgs in sorted(families.items()):
         components.append(_unidentified(code, pkgs, fam))
+    return components
+
+
+def _distinct_paths(components: list[Component]) -> None:
+    """Paths name components: two libraries under one package each get their own."""
     seen: set[str] = set()
-    for comp in components:  # paths name components: two libraries under one package each get their own
+    for comp in components:
         if comp.path in seen:
             comp.path += f"({comp.identified_as or comp.name})/"
         seen.add(comp.path)
-    return Inventory(components, app_code, stubs)
 
 
 def _totals(code: CodeSet, packages: list[str]) -> tuple[dict[str, int], dict[str, int]]:

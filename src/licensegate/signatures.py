@@ -128,11 +128,21 @@ class LazyPattern:
 
 
 _LITERAL_ESCAPES = frozenset("./+-_ ")
+_GROUP_DEPTH = {"(": 1, ")": -1}
 
 
 def _required_literal(pattern: str) -> tuple[bool, str]:
     """(anchored, literal): the plain characters a pattern starts with (after an optional ^), which every match
     must contain; (False, "") when unsure (a top-level alternation, flags, or no literal start)."""
+    if _has_top_level_alternation(pattern):
+        return False, ""
+    anchored = pattern.startswith("^")
+    literal = _literal_start(pattern, 1 if anchored else 0)
+    return (anchored, literal) if len(literal) >= 2 else (False, "")
+
+
+def _has_top_level_alternation(pattern: str) -> bool:
+    """True when a `|` outside any group or character class splits the whole pattern."""
     depth, in_class, escaped = 0, False, False
     for c in pattern:
         if escaped:
@@ -141,16 +151,17 @@ def _required_literal(pattern: str) -> tuple[bool, str]:
             escaped = True
         elif in_class:
             in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
         elif c == "|" and depth == 0:
-            return False, ""
-    anchored = pattern.startswith("^")
-    i = 1 if anchored else 0
+            return True
+        else:
+            in_class = c == "["
+            depth += _GROUP_DEPTH.get(c, 0)
+    return False
+
+
+def _literal_start(pattern: str, i: int) -> str:
+    """The plain characters (letters, digits, `_`, `-`, escaped punctuation) of the pattern from index i on, less
+    the last one when a quantifier makes it optional."""
     out: list[str] = []
     while i < len(pattern):
         c = pattern[i]
@@ -164,8 +175,7 @@ def _required_literal(pattern: str) -> tuple[bool, str]:
             break
     if i < len(pattern) and pattern[i] in "?*{" and out:
         out.pop()  # the quantifier makes the last character optional
-    literal = "".join(out)
-    return (anchored, literal) if len(literal) >= 2 else (False, "")
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -524,20 +534,11 @@ class SignatureDB:
         matcher, values = self._fast_matcher()
         for base, data in strings:
             raw = bytes(data)
-            seen_here: set[str] = set()
-            for index, _start, _end in matcher.find_matches_as_indexes(raw, overlapping=True):
+            # Each literal once per section, in the order the automaton first reports it.
+            for index in dict.fromkeys(i for i, _start, _end in matcher.find_matches_as_indexes(raw, overlapping=True)):
                 literal, rules, gens = values[index]
-                if literal in done or literal in seen_here:
-                    continue
-                seen_here.add(literal)
-                todo_rules = [r for r in rules if r.qualified_id not in hits]
-                todo_gens = [g for g in gens if want_generic and g.id not in generic]
-                if not todo_rules and not todo_gens:
-                    done.add(literal)
-                    continue
-                if not _record_literal(raw, base, literal, todo_rules, todo_gens, hits, generic):
-                    continue  # a false candidate joined across deleted bytes
-                if all(r.qualified_id in hits for r in rules) and all(g.id in generic for g in gens):
+                if literal not in done and _record_pending(raw, base, literal, rules, gens if want_generic else (),
+                                                           hits, generic):
                     done.add(literal)
         return hits, list(generic.values())
 
@@ -558,37 +559,31 @@ class SignatureDB:
     def _symbol_hits(self, symbols: Iterable[str]) -> dict[str, _Hit]:
         hits: dict[str, _Hit] = {}
         exact = self._symbol_exact
-        by_prefix = self._symbol_prefix
-        remaining = tuple(by_prefix)
+        remaining = tuple(self._symbol_prefix)  # prefixes not yet seen: each rule's first symbol is its evidence
         for sym in symbols:
-            rules = exact.get(sym)
-            if rules:
-                for r in rules:
-                    if r.qualified_id not in hits:
-                        hits[r.qualified_id] = _symbol_hit(r, sym)
+            for r in exact.get(sym, ()):
+                if r.qualified_id not in hits:
+                    hits[r.qualified_id] = _symbol_hit(r, sym)
             if remaining and sym.startswith(remaining):
-                matched = [p for p in remaining if sym.startswith(p)]
-                for p in matched:
-                    for r in by_prefix[p]:
-                        hits.setdefault(r.qualified_id, _symbol_hit(r, sym))
-                remaining = tuple(p for p in remaining if p not in matched)
+                remaining = self._prefix_hits(sym, remaining, hits)
         return hits
+
+    def _prefix_hits(self, sym: str, remaining: tuple[str, ...], hits: dict[str, _Hit]) -> tuple[str, ...]:
+        """Record the hits of the prefix rules `sym` starts with; the prefixes still to be seen."""
+        matched = [p for p in remaining if sym.startswith(p)]
+        for p in matched:
+            for r in self._symbol_prefix[p]:
+                hits.setdefault(r.qualified_id, _symbol_hit(r, sym))
+        return tuple(p for p in remaining if p not in matched)
 
     def _name_hits(self, names: Iterable[str], filename: str) -> dict[str, _Hit]:
         hits: dict[str, _Hit] = {}
         name_list = [n for n in names if n]
         base = filename.replace("\\", "/").rsplit("/", 1)[-1]
         for rule in self._name_rules:
-            assert rule.regex is not None
-            candidates = name_list if rule.kind == "soname" else ([base] if base else [])
-            for name in candidates:
-                if rule.regex.search(name):
-                    version = None
-                    if rule.version is not None:
-                        m = rule.version.search(name)
-                        version = m.group(1) if m else None
-                    hits[rule.qualified_id] = _Hit(rule, Evidence(rule.kind, name, None, rule.qualified_id), version)
-                    break
+            hit = _name_hit(rule, name_list if rule.kind == "soname" else ([base] if base else []))
+            if hit is not None:
+                hits[rule.qualified_id] = hit
         return hits
 
     def match(
@@ -679,22 +674,31 @@ def _library_match(f: _Found, member: str) -> _Result | None:
     content = [h for h in hits if h.rule.kind in CONTENT_KINDS and not h.rule.supporting]
     named = [h for h in hits if h.rule.kind in NAME_KINDS]
     conf = _confidence(content, named)
-    licence_hits = sorted((h for h in hits if h.rule.kind == "licence-string"), key=lambda h: -h.rule.priority)
-    version = next((h.version for h in sorted(hits, key=lambda h: h.rule.kind not in STRING_KINDS) if h.version), None)
     evidence = [_with_member(h.evidence, member)
                 for h in sorted(hits, key=lambda h: (_EVIDENCE_ORDER[h.rule.kind], -h.rule.priority, h.rule.id))]
     m = LibraryMatch(
         id=f.lib.id,
         name=f.lib.name,
         project=f.lib.project,
-        license=licence_hits[0].rule.license if licence_hits else f.lib.license,
-        version=version,
+        license=_hit_licence(hits, f.lib.license),
+        version=_hit_version(hits),
         confidence=conf,
         evidence=evidence,
         ml_runtime=f.lib.ml_runtime,
         homepage=f.lib.homepage,
     )
     return f, m, (_CONF_RANK[conf], len(content))
+
+
+def _hit_licence(hits: list[_Hit], default: str) -> str | None:
+    """The licence of the highest-priority licence string that hit, else the library's own."""
+    licence_hits = sorted((h for h in hits if h.rule.kind == "licence-string"), key=lambda h: -h.rule.priority)
+    return licence_hits[0].rule.license if licence_hits else default
+
+
+def _hit_version(hits: list[_Hit]) -> str | None:
+    """The version a hit read, string rules first."""
+    return next((h.version for h in sorted(hits, key=lambda h: h.rule.kind not in STRING_KINDS) if h.version), None)
 
 
 def _confidence(content: list[_Hit], named: list[_Hit]) -> Confidence:
@@ -711,12 +715,9 @@ def _apply_gpl_if_embedded(results: list[_Result], member: str) -> None:
     same binary with at least medium confidence, unless its own licence string says otherwise."""
     by_id = {m.id: m for _, m, _ in results}
     for f, m, _ in results:
-        if not f.lib.gpl_if_embedded or any(h.rule.kind == "licence-string" for h in f.hits.values()):
-            continue
-        for other_id in f.lib.gpl_if_embedded:
-            other = by_id.get(other_id)
-            if other is None or other.confidence == "low":
-                continue
+        if any(h.rule.kind == "licence-string" for h in f.hits.values()):
+            continue  # its own licence string says what it is
+        for other in _embedded_with(f.lib, by_id):
             if spdx.family(m.license) in ("lgpl", "weak-copyleft", "permissive", "unknown"):
                 m.license = "GPL-2.0-or-later"
             m.evidence.append(Evidence(
@@ -728,19 +729,54 @@ def _apply_gpl_if_embedded(results: list[_Result], member: str) -> None:
             ))
 
 
+def _embedded_with(lib: LibrarySignature, by_id: dict[str, LibraryMatch]) -> list[LibraryMatch]:
+    """The matches, of at least medium confidence, of the libraries that make `lib` GPL when built in."""
+    found = (by_id.get(other_id) for other_id in lib.gpl_if_embedded)
+    return [m for m in found if m is not None and m.confidence != "low"]
+
+
 def _choose_primary(results: list[_Result]) -> None:
     """The primary match is what the binary is: a library named by soname or file name with content behind it (or
     the only match); without any name, the single best-evidenced library. The others are embedded in it."""
-    named_results = [(f, m) for f, m, _ in results if any(h.rule.kind in NAME_KINDS for h in f.hits.values())]
-    if named_results:
-        for f, m in named_results:
-            if any(h.rule.kind in CONTENT_KINDS for h in f.hits.values()) or len(results) == 1:
-                m.role = "primary"
-    elif results:
+    named_results = [(f, m) for f, m, _ in results if _hit_kind(f, NAME_KINDS)]
+    for f, m in named_results:
+        if _hit_kind(f, CONTENT_KINDS) or len(results) == 1:
+            m.role = "primary"
+    if results and not named_results:
         best = max(s for _, _, s in results)
         top = [m for _, m, s in results if s == best]
         if len(top) == 1:
             top[0].role = "primary"
+
+
+def _hit_kind(f: _Found, kinds: frozenset[str]) -> bool:
+    return any(h.rule.kind in kinds for h in f.hits.values())
+
+
+def _record_pending(raw: bytes, base: int, literal: str, rules: Sequence[Rule], gens: Sequence[GenericLicence],
+                    hits: dict[str, _Hit], generic: dict[str, tuple[str, Evidence]]) -> bool:
+    """Record the hits of the literal's rules and generic texts not yet found; True when all of them are found (the
+    literal needs no more looking at), False too for a false candidate joined across deleted bytes."""
+    todo_rules = [r for r in rules if r.qualified_id not in hits]
+    todo_gens = [g for g in gens if g.id not in generic]
+    if not todo_rules and not todo_gens:
+        return True
+    if not _record_literal(raw, base, literal, todo_rules, todo_gens, hits, generic):
+        return False
+    return all(r.qualified_id in hits for r in rules) and all(g.id in generic for g in gens)
+
+
+def _name_hit(rule: Rule, candidates: list[str]) -> _Hit | None:
+    """A name rule's hit on the first candidate name (soname, install name or file name) its regex accepts."""
+    assert rule.regex is not None
+    for name in candidates:
+        if rule.regex.search(name):
+            version = None
+            if rule.version is not None:
+                m = rule.version.search(name)
+                version = m.group(1) if m else None
+            return _Hit(rule, Evidence(rule.kind, name, None, rule.qualified_id), version)
+    return None
 
 
 def _record_literal(raw: bytes, base: int, literal: str, rules: list[Rule], gens: list[GenericLicence],

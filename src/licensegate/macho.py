@@ -12,6 +12,7 @@ the facts of a fat file are the union of its slices, with offsets true to the me
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .binary import _MACHO_CPU as CPU
@@ -91,6 +92,23 @@ def fat_slices(data: bytes) -> list[tuple[int, int, int]]:
 def parse_slice(data: bytes, base: int = 0, length: int | None = None) -> MachOSlice:
     """Header, load commands, sections and the defined external symbols of the thin Mach-O at data[base:base+length]."""
     end = len(data) if length is None else base + length
+    mo, ncmds, cmds_end = _read_header(data, base, end)
+    reader = _LoadCommands(data, "<" if mo.little else ">", base, end, mo)
+    pos = base + (32 if mo.is64 else 28)
+    for i in range(ncmds):
+        cmd, cmdsize = struct.unpack_from(reader.e + "II", data, pos)
+        if cmdsize < 8 or pos + cmdsize > cmds_end:
+            raise MemberError(f"load command {i} (size {cmdsize}) runs past the load commands")
+        mo.commands.append((cmd, pos, cmdsize))
+        reader.read(cmd, pos, cmdsize)
+        pos += cmdsize
+    if reader.symtab is not None:
+        mo.symbols = _defined_symbols(data, base, end, reader.symtab, mo.is64, reader.e)
+    return mo
+
+
+def _read_header(data: bytes, base: int, end: int) -> tuple[MachOSlice, int, int]:
+    """The slice's mach_header: (the slice without its load commands, ncmds, where the load commands end)."""
     magic = data[base : base + 4]
     if magic not in _THIN_MAGICS:
         raise MemberError("not a Mach-O header")
@@ -105,34 +123,60 @@ def parse_slice(data: bytes, base: int = 0, length: int | None = None) -> MachOS
         raise MemberError(f"load commands ({sizeofcmds} bytes) run past the end of the file (truncated)")
     if ncmds * 8 > sizeofcmds:
         raise MemberError(f"{ncmds} load commands cannot fit in {sizeofcmds} bytes")
-    mo = MachOSlice(base, cputype, filetype, is64, e == "<")
-    pos = base + header
-    symtab = None
-    for i in range(ncmds):
-        cmd, cmdsize = struct.unpack_from(e + "II", data, pos)
-        if cmdsize < 8 or pos + cmdsize > cmds_end:
-            raise MemberError(f"load command {i} (size {cmdsize}) runs past the load commands")
-        mo.commands.append((cmd, pos, cmdsize))
-        if cmd in (LC_SEGMENT_64, LC_SEGMENT):
-            _segment(data, pos, cmdsize, cmd == LC_SEGMENT_64, e, base, end, mo)
-        elif cmd == LC_SYMTAB:
-            if cmdsize < 24:
-                raise MemberError("LC_SYMTAB too short")
-            symtab = struct.unpack_from(e + "IIII", data, pos + 8)
-        elif cmd == LC_ID_DYLIB:
-            mo.install_name = _lc_str(data, pos, cmdsize, e)
-        elif cmd in LINKED_DYLIB:
-            mo.dylibs.append((LINKED_DYLIB[cmd], _lc_str(data, pos, cmdsize, e)))
-        elif cmd == LC_RPATH:
-            mo.rpaths.append(_lc_str(data, pos, cmdsize, e))
-        elif cmd in (LC_ENCRYPTION_INFO, LC_ENCRYPTION_INFO_64):
-            if cmdsize < 20:
-                raise MemberError("LC_ENCRYPTION_INFO too short")
-            mo.crypt_id = mo.crypt_id or struct.unpack_from(e + "I", data, pos + 16)[0]
-        pos += cmdsize
-    if symtab is not None:
-        mo.symbols = _defined_symbols(data, base, end, symtab, is64, e)
-    return mo
+    return MachOSlice(base, cputype, filetype, is64, e == "<"), ncmds, cmds_end
+
+
+@dataclass
+class _LoadCommands:
+    """Reads the load commands the scan needs into a slice; one method per command."""
+
+    data: bytes
+    e: str  # struct byte order
+    base: int
+    end: int
+    mo: MachOSlice
+    symtab: tuple[int, int, int, int] | None = None  # (symoff, nsyms, stroff, strsize) of LC_SYMTAB
+
+    def read(self, cmd: int, pos: int, cmdsize: int) -> None:
+        if cmd in LINKED_DYLIB:
+            self.mo.dylibs.append((LINKED_DYLIB[cmd], _lc_str(self.data, pos, cmdsize, self.e)))
+            return
+        method = _COMMAND_READERS.get(cmd)
+        if method is not None:
+            method(self, pos, cmdsize)
+
+    def segment_32(self, pos: int, cmdsize: int) -> None:
+        _segment(self.data, pos, cmdsize, False, self.e, self.base, self.end, self.mo)
+
+    def segment_64(self, pos: int, cmdsize: int) -> None:
+        _segment(self.data, pos, cmdsize, True, self.e, self.base, self.end, self.mo)
+
+    def symtab_command(self, pos: int, cmdsize: int) -> None:
+        if cmdsize < 24:
+            raise MemberError("LC_SYMTAB too short")
+        self.symtab = struct.unpack_from(self.e + "IIII", self.data, pos + 8)
+
+    def id_dylib(self, pos: int, cmdsize: int) -> None:
+        self.mo.install_name = _lc_str(self.data, pos, cmdsize, self.e)
+
+    def rpath(self, pos: int, cmdsize: int) -> None:
+        self.mo.rpaths.append(_lc_str(self.data, pos, cmdsize, self.e))
+
+    def encryption_info(self, pos: int, cmdsize: int) -> None:
+        if cmdsize < 20:
+            raise MemberError("LC_ENCRYPTION_INFO too short")
+        self.mo.crypt_id = self.mo.crypt_id or struct.unpack_from(self.e + "I", self.data, pos + 16)[0]
+
+
+_COMMAND_READERS: dict[int, Callable[[_LoadCommands, int, int], None]] = {
+    LC_SEGMENT: _LoadCommands.segment_32,
+    LC_SEGMENT_64: _LoadCommands.segment_64,
+    LC_SYMTAB: _LoadCommands.symtab_command,
+    LC_ID_DYLIB: _LoadCommands.id_dylib,
+    LC_RPATH: _LoadCommands.rpath,
+    LC_ENCRYPTION_INFO: _LoadCommands.encryption_info,
+    LC_ENCRYPTION_INFO_64: _LoadCommands.encryption_info,
+}
 
 
 def _lc_str(data: bytes, pos: int, cmdsize: int, e: str) -> str:
@@ -217,11 +261,7 @@ def _slice_info(data: bytes, base: int, length: int, fat_cputype: int | None) ->
     mo = parse_slice(data, base, length)
     info = BinaryInfo(format="macho", kind=_FILETYPE.get(mo.filetype, "native-library"), abi=mo.arch)  # type: ignore[arg-type]
     info.soname = mo.install_name
-    for how, name in mo.dylibs:
-        if name not in info.needed:
-            info.needed.append(name)
-        if how == "weak":
-            info.weak_needed.add(name)
+    _linked_dylibs(info, mo.dylibs)
     info.rpaths = list(mo.rpaths)
     info.encrypted = mo.crypt_id != 0
     view = memoryview(data)
@@ -231,24 +271,36 @@ def _slice_info(data: bytes, base: int, length: int, fat_cputype: int | None) ->
     return info
 
 
+def _linked_dylibs(info: BinaryInfo, dylibs: list[tuple[str, str]]) -> None:
+    """The dylibs a slice links, each once, in load-command order; weak ones noted."""
+    for how, name in dylibs:
+        if name not in info.needed:
+            info.needed.append(name)
+        if how == "weak":
+            info.weak_needed.add(name)
+
+
 def _union(infos: list[BinaryInfo]) -> BinaryInfo:
     first = infos[0]
     if len(infos) == 1:
         return first
     symbols = set(first.symbols)
     for other in infos[1:]:
-        for name in other.needed:
-            if name not in first.needed:
-                first.needed.append(name)
-        first.weak_needed |= other.weak_needed
-        first.rpaths.extend(r for r in other.rpaths if r not in first.rpaths)
-        for s in other.symbols:
-            if s not in symbols:
-                symbols.add(s)
-                first.symbols.append(s)
-        first.strings.extend(other.strings)
-        first.encrypted = first.encrypted or other.encrypted
-        first.soname = first.soname or other.soname
+        _add_slice(first, other, symbols)
     first.slices = [i.abi or "?" for i in infos]
     first.abi = ",".join(first.slices)
     return first
+
+
+def _add_slice(first: BinaryInfo, other: BinaryInfo, symbols: set[str]) -> None:
+    """Merge another slice's facts into the first's: names and symbols once each, in order; strings all."""
+    first.needed.extend(n for n in dict.fromkeys(other.needed) if n not in first.needed)
+    first.weak_needed |= other.weak_needed
+    first.rpaths.extend(r for r in other.rpaths if r not in first.rpaths)
+    for s in other.symbols:
+        if s not in symbols:
+            symbols.add(s)
+            first.symbols.append(s)
+    first.strings.extend(other.strings)
+    first.encrypted = first.encrypted or other.encrypted
+    first.soname = first.soname or other.soname

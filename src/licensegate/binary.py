@@ -12,7 +12,7 @@ import array
 import itertools
 import struct
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -279,52 +279,76 @@ def _library_names(regions: list[StringRegion]) -> dict[str, int]:
         data = bytes(view)
         pos = data.find(b".so")
         while pos >= 0:
-            end = pos + 3
-            while end < len(data) and data[end] in _DIGITS_DOTS:
-                end += 1
-            if end < len(data) and data[end] == 0:
-                start = pos
-                while start > 0 and data[start - 1] in _NAME_CHARS and pos - start < 120:
-                    start -= 1
-                if data.startswith(b"lib", start) and pos - start > 3:
-                    names.setdefault(data[start:end].decode("ascii"), base + start)
+            start, end = _so_name_around(data, pos)
+            if start >= 0:
+                names.setdefault(data[start:end].decode("ascii"), base + start)
             pos = data.find(b".so", pos + 3)
     return names
+
+
+def _so_name_around(data: bytes, pos: int) -> tuple[int, int]:
+    """(start, end) of the C string "lib….so[.N]" whose ".so" is at pos, or (-1, -1) when there is none."""
+    end = pos + 3
+    while end < len(data) and data[end] in _DIGITS_DOTS:
+        end += 1
+    if end >= len(data) or data[end] != 0:
+        return -1, -1
+    start = pos
+    while start > 0 and data[start - 1] in _NAME_CHARS and pos - start < 120:
+        start -= 1
+    if data.startswith(b"lib", start) and pos - start > 3:
+        return start, end
+    return -1, -1
 
 
 def _read_dynamic(data: bytes, dynamic: tuple[int, int, tuple[int, int] | None], is64: bool, e: str,
                   segments: list[tuple[int, int, int, int, int]], info: BinaryInfo) -> None:
     off, length, strtab = dynamic
+    entries = _dynamic_entries(data, off, length, is64, e)
+    if strtab is None:
+        strtab = _mapped_strtab(entries, segments, len(data))
+        if strtab is None:
+            return
+    s_off, s_len = strtab
+    table = data[s_off : s_off + s_len]
+    for tag, value in entries:
+        if tag == _DT_NEEDED:
+            info.needed.append(_dynamic_text(table, value))
+        elif tag == _DT_SONAME:
+            info.soname = _dynamic_text(table, value)
+        elif tag in (_DT_RPATH, _DT_RUNPATH):
+            info.rpaths.extend(p for p in _dynamic_text(table, value).split(":") if p)
+
+
+def _dynamic_entries(data: bytes, off: int, length: int, is64: bool, e: str) -> list[tuple[int, int]]:
+    """The (d_tag, d_val) entries of the dynamic section, up to DT_NULL."""
     fmt, entsize = (e + "qQ", 16) if is64 else (e + "iI", 8)
     entries = []
     for tag, value in struct.iter_unpack(fmt, data[off : off + (length // entsize) * entsize]):
         if tag == 0:
             break
         entries.append((tag, value))
-    if strtab is None:
-        addr = next((v for t, v in entries if t == _DT_STRTAB), None)
-        for p_type, _, p_offset, p_vaddr, p_filesz in segments:
-            if addr is not None and p_type == 1 and p_vaddr <= addr < p_vaddr + p_filesz:
-                start = addr - p_vaddr + p_offset
-                strtab = (start, max(len(data) - start, 0))
-        if strtab is None:
-            return
-    s_off, s_len = strtab
-    table = data[s_off : s_off + s_len]
+    return entries
 
-    def text(v: int) -> str:
-        if v >= len(table):
-            raise MemberError(f"dynamic string offset {v} outside the string table")
-        end = table.find(b"\0", v)
-        return table[v : end if end >= 0 else None].decode("utf-8", "replace")
 
-    for tag, value in entries:
-        if tag == _DT_NEEDED:
-            info.needed.append(text(value))
-        elif tag == _DT_SONAME:
-            info.soname = text(value)
-        elif tag in (_DT_RPATH, _DT_RUNPATH):
-            info.rpaths.extend(p for p in text(value).split(":") if p)
+def _mapped_strtab(entries: list[tuple[int, int]], segments: list[tuple[int, int, int, int, int]],
+                   size: int) -> tuple[int, int] | None:
+    """DT_STRTAB is an address: the file offset of the PT_LOAD that maps it (the last such segment wins)."""
+    addr = next((v for t, v in entries if t == _DT_STRTAB), None)
+    found = None
+    for p_type, _, p_offset, p_vaddr, p_filesz in segments:
+        if addr is not None and p_type == 1 and p_vaddr <= addr < p_vaddr + p_filesz:
+            start = addr - p_vaddr + p_offset
+            found = (start, max(size - start, 0))
+    return found
+
+
+def _dynamic_text(table: bytes, v: int) -> str:
+    """The NUL-terminated string at offset v of the dynamic string table."""
+    if v >= len(table):
+        raise MemberError(f"dynamic string offset {v} outside the string table")
+    end = table.find(b"\0", v)
+    return table[v : end if end >= 0 else None].decode("utf-8", "replace")
 
 
 def _defined_symbols(view: memoryview, off: int, length: int, strtab: tuple[int, int], is64: bool, little: bool) -> list[str]:
@@ -409,25 +433,28 @@ def _read_ar(data: bytes, start: int = 0, end: int | None = None) -> BinaryInfo:
     abis: set[str] = set()
     while pos + 60 <= size:
         name, payload_off, payload_len, next_pos = _ar_member(data, pos, size)
-        if name in (b"/", b"/SYM64/"):
-            info.symbols.extend(_gnu_ar_symbols(data[payload_off : payload_off + payload_len], name == b"/SYM64/"))
-        elif name in (b"__.SYMDEF", b"__.SYMDEF SORTED", b"__.SYMDEF_64"):
-            info.symbols.extend(_bsd_ar_symbols(data[payload_off : payload_off + payload_len]))
+        index_reader = _SYMBOL_INDEXES.get(name)
+        if index_reader is not None:
+            info.symbols.extend(index_reader(data[payload_off : payload_off + payload_len]))
         elif name != b"//":  # "//" holds GNU long member names, not needed
-            payload = data[payload_off : payload_off + min(payload_len, 20)]
             members += 1
-            if payload[:4] in _OBJECT_MAGICS:
-                objects += 1
-            abi = _object_abi(payload)
-            if abi is not None:
-                abis.add(abi)
-            info.strings.append((payload_off, view[payload_off : payload_off + payload_len]))
+            objects += _add_object(info, view, payload_off, payload_len, abis)
         pos = next_pos
     if members and not objects:
         raise MemberError("an ar archive without object files: not a static library")
     info.symbols = [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in info.symbols]
     info.abi = ",".join(sorted(abis)) or None
     return info
+
+
+def _add_object(info: BinaryInfo, view: memoryview, off: int, length: int, abis: set[str]) -> int:
+    """Take an archive member's bytes as strings and its ABI; 1 when it is an object file (or bitcode), else 0."""
+    head = bytes(view[off : off + min(length, 20)])
+    abi = _object_abi(head)
+    if abi is not None:
+        abis.add(abi)
+    info.strings.append((off, view[off : off + length]))
+    return 1 if head[:4] in _OBJECT_MAGICS else 0
 
 
 def _ar_member(data: bytes, pos: int, size: int) -> tuple[bytes, int, int, int]:
@@ -466,7 +493,7 @@ _MACHO_CPU = {7: "x86", 0x01000007: "x86_64", 12: "armv7", 0x0100000C: "arm64", 
 _OBJECT_MAGICS = {b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe", b"BC\xc0\xde", b"\xde\xc0\x17\x0b"}
 
 
-def _gnu_ar_symbols(payload: bytes, is64: bool) -> list[str]:
+def _gnu_ar_symbols(payload: bytes, is64: bool = False) -> list[str]:
     width = 8 if is64 else 4
     if len(payload) < width:
         return []
@@ -492,6 +519,16 @@ def _bsd_ar_symbols(payload: bytes) -> list[str]:
             end = strtab.find(b"\0", strx)
             names.append(strtab[strx : end if end >= 0 else None].decode("latin-1"))
     return names
+
+
+# Archive symbol indexes by member name: GNU ("/", "/SYM64/" with 64-bit offsets) and BSD ("__.SYMDEF" variants).
+_SYMBOL_INDEXES: dict[bytes, Callable[[bytes], list[str]]] = {
+    b"/": _gnu_ar_symbols,
+    b"/SYM64/": lambda payload: _gnu_ar_symbols(payload, is64=True),
+    b"__.SYMDEF": _bsd_ar_symbols,
+    b"__.SYMDEF SORTED": _bsd_ar_symbols,
+    b"__.SYMDEF_64": _bsd_ar_symbols,
+}
 
 
 def _reason(exc: BaseException) -> str:

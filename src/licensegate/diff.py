@@ -52,10 +52,10 @@ class ReportDiff:
         return {
             "schema": "licensegate.diff/1",
             "old": self.old, "new": self.new, "verdicts": {"old": self.verdicts[0], "new": self.verdicts[1]},
-            "components_added": [_brief(c) for c in self.added if c["kind"] != "model"],
-            "components_removed": [_brief(c) for c in self.removed if c["kind"] != "model"],
-            "models_added": [_brief(c) for c in self.added if c["kind"] == "model"],
-            "models_removed": [_brief(c) for c in self.removed if c["kind"] == "model"],
+            "components_added": [_brief(c) for c in _code(self.added)],
+            "components_removed": [_brief(c) for c in _code(self.removed)],
+            "models_added": [_brief(c) for c in _models(self.added)],
+            "models_removed": [_brief(c) for c in _models(self.removed)],
             "licence_changes": [vars(x) for x in self.licence_changes],
             "version_changes": [{"path": p, "old": o, "new": n} for p, o, n in self.version_changes],
             "new_findings": self.new_findings,
@@ -63,6 +63,14 @@ class ReportDiff:
             "new_violations": self.new_violations,
             "adds_violation": self.adds_violation,
         }
+
+
+def _code(components: list[Json]) -> list[Json]:
+    return [c for c in components if c["kind"] != "model"]
+
+
+def _models(components: list[Json]) -> list[Json]:
+    return [c for c in components if c["kind"] == "model"]
 
 
 def _brief(c: Json) -> Json:
@@ -103,20 +111,36 @@ def _shape_problem(data: Json) -> str | None:
     for key in ("components", "findings"):
         if not isinstance(data.get(key), list):
             return f"{key} must be an array"
-    for i, c in enumerate(data["components"]):
-        if not isinstance(c, dict) or not all(isinstance(c.get(k), str) for k in ("path", "name", "kind")):
-            return f"components[{i}] needs string path, name and kind"
-        for k in ("version", "license", "family"):
-            if not isinstance(c.get(k), (str, type(None))):
-                return f"components[{i}].{k} must be a string or null"
-    for i, f in enumerate(data["findings"]):
-        if not isinstance(f, dict) or not all(isinstance(f.get(k), str) for k in ("rule", "severity", "message")):
-            return f"findings[{i}] needs string rule, severity and message"
-        if not isinstance(f.get("component"), (str, type(None))) or not isinstance(f.get("waived_by"), (str, type(None))):
-            return f"findings[{i}].component and .waived_by must be strings or null"
-        chain = f.get("chain") or []
-        if not isinstance(chain, list) or not all(isinstance(x, str) for x in chain):
-            return f"findings[{i}].chain must be an array of strings"
+    problems = [_component_problem(i, c) for i, c in enumerate(data["components"])]
+    problems += [_finding_problem(i, f) for i, f in enumerate(data["findings"])]
+    return next((p for p in problems if p is not None), None)
+
+
+def _strings(obj: object, keys: tuple[str, ...]) -> bool:
+    return isinstance(obj, dict) and all(isinstance(obj.get(k), str) for k in keys)
+
+
+def _optional_strings(obj: Json, keys: tuple[str, ...]) -> bool:
+    return all(isinstance(obj.get(k), (str, type(None))) for k in keys)
+
+
+def _component_problem(i: int, c: object) -> str | None:
+    if not _strings(c, ("path", "name", "kind")):
+        return f"components[{i}] needs string path, name and kind"
+    assert isinstance(c, dict)
+    bad = next((k for k in ("version", "license", "family") if not _optional_strings(c, (k,))), None)
+    return None if bad is None else f"components[{i}].{bad} must be a string or null"
+
+
+def _finding_problem(i: int, f: object) -> str | None:
+    if not _strings(f, ("rule", "severity", "message")):
+        return f"findings[{i}] needs string rule, severity and message"
+    assert isinstance(f, dict)
+    if not _optional_strings(f, ("component", "waived_by")):
+        return f"findings[{i}].component and .waived_by must be strings or null"
+    chain = f.get("chain") or []
+    if not isinstance(chain, list) or not all(isinstance(x, str) for x in chain):
+        return f"findings[{i}].chain must be an array of strings"
     return None
 
 
@@ -129,9 +153,13 @@ def diff(old: Json, new: Json, fail_on: str = "error") -> ReportDiff:
     new_keys = {_key(f) for f in new["findings"]}
     out.new_findings = [f for f in new["findings"] if _key(f) not in old_keys]
     out.resolved_findings = [f for f in old["findings"] if _key(f) not in new_keys]
-    failing = set() if fail_on == "never" else {"error"} if fail_on == "error" else {"error", "warning"}
+    failing = _FAILING.get(fail_on, {"error", "warning"})
     out.new_violations = [f for f in out.new_findings if f["severity"] in failing and not f.get("waived_by")]
     return out
+
+
+# The severities that fail the gate for each --fail-on level ("warning" and anything else: errors and warnings).
+_FAILING: dict[str, set[str]] = {"never": set(), "error": {"error"}}
 
 
 def _diff_components(old: Json, new: Json, out: ReportDiff) -> None:
@@ -151,30 +179,40 @@ def _diff_components(old: Json, new: Json, out: ReportDiff) -> None:
 
 def render_text(d: ReportDiff) -> str:
     lines = [f"LicenseGate diff: {esc(d.old)} -> {esc(d.new)}", f"verdict: {esc(d.verdicts[0])} -> {esc(d.verdicts[1])}", ""]
-
-    def section(title: str, items: list[str]) -> None:
+    for title, items in _text_sections(d):
         if items:
             lines.append(f"{title} ({len(items)})")
             lines.extend(f"  {esc(x)}" for x in items)
             lines.append("")
-
-    def comp(c: Json) -> str:
-        return f"{c['path']}: {c['name']}{' ' + c['version'] if c.get('version') else ''} ({c.get('license') or 'licence unknown'}, {c.get('family')})"
-
-    section("Components added", [comp(c) for c in d.added if c["kind"] != "model"])
-    section("Components removed", [comp(c) for c in d.removed if c["kind"] != "model"])
-    section("Models added", [comp(c) for c in d.added if c["kind"] == "model"])
-    section("Models removed", [comp(c) for c in d.removed if c["kind"] == "model"])
-    section("Licence changes", [f"{x.path}: {x.name}: {x.old} ({x.old_family}) -> {x.new} ({x.new_family})" for x in d.licence_changes])
-    section("Version changes", [f"{p}: {o} -> {n}" for p, o, n in d.version_changes])
-    section("New findings", [f"{f['severity'].upper()} {f['rule']}: {f['message']}" + (" [waived]" if f.get("waived_by") else "")
-                             for f in d.new_findings])
-    section("Resolved findings", [f"{f['severity'].upper()} {f['rule']}: {f['message']}" for f in d.resolved_findings])
     if d.adds_violation:
         lines.append(f"The new build adds {len(d.new_violations)} violation(s).")
     else:
         lines.append("The new build adds no violation.")
     return "\n".join(lines) + "\n"
+
+
+def _text_sections(d: ReportDiff) -> list[tuple[str, list[str]]]:
+    """The text report's sections, in order, with their lines (unescaped)."""
+    return [
+        ("Components added", [_component_line(c) for c in _code(d.added)]),
+        ("Components removed", [_component_line(c) for c in _code(d.removed)]),
+        ("Models added", [_component_line(c) for c in _models(d.added)]),
+        ("Models removed", [_component_line(c) for c in _models(d.removed)]),
+        ("Licence changes", [f"{x.path}: {x.name}: {x.old} ({x.old_family}) -> {x.new} ({x.new_family})"
+                             for x in d.licence_changes]),
+        ("Version changes", [f"{p}: {o} -> {n}" for p, o, n in d.version_changes]),
+        ("New findings", [_finding_line(f) + (" [waived]" if f.get("waived_by") else "") for f in d.new_findings]),
+        ("Resolved findings", [_finding_line(f) for f in d.resolved_findings]),
+    ]
+
+
+def _component_line(c: Json) -> str:
+    version = " " + c["version"] if c.get("version") else ""
+    return f"{c['path']}: {c['name']}{version} ({c.get('license') or 'licence unknown'}, {c.get('family')})"
+
+
+def _finding_line(f: Json) -> str:
+    return f"{f['severity'].upper()} {f['rule']}: {f['message']}"
 
 
 def render_markdown(d: ReportDiff) -> str:

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -106,27 +107,34 @@ def read_licence_file(path: str, kind: str, data: bytes) -> LicenceFile:
     lf = LicenceFile(path, kind, hashlib.sha256(data).hexdigest(), len(data))
     if kind == "version":
         lf.version = text.strip()[:64] or None
-        return lf
-    if _is_licensegate_notices(text):
+    elif _is_licensegate_notices(text):
         lf.kind = "licensegate-notices"  # our own output packed into the app: never read back into the notices
-        return lf
-    if kind == "oss-licenses-metadata":
-        return lf
-    if kind == "pom":
-        lf.licences = pom_licences(text)
-        m = _POM.search(path)
-        if m:
-            version = re.search(r"<version>\s*([^<\s]{1,64})\s*</version>", re.sub(r"(?s)<parent>.*?</parent>", "", text))
-            lf.version = f"{m.group(1)}:{m.group(2)}" + (f":{version.group(1)}" if version else "")
-        return lf
+    elif kind == "pom":
+        _read_pom(lf, text)
+    elif kind != "oss-licenses-metadata":
+        _read_licence_text(lf, text)
+    return lf
+
+
+def _read_pom(lf: LicenceFile, text: str) -> None:
+    """A Maven POM: its licences, and groupId:artifactId[:version] from its path and <version> (not the parent's)."""
+    lf.licences = pom_licences(text)
+    m = _POM.search(lf.path)
+    if m:
+        version = re.search(r"<version>\s*([^<\s]{1,64})\s*</version>", re.sub(r"(?s)<parent>.*?</parent>", "", text))
+        lf.version = f"{m.group(1)}:{m.group(2)}" + (f":{version.group(1)}" if version else "")
+
+
+def _read_licence_text(lf: LicenceFile, text: str) -> None:
+    """A licence, notice or oss-licenses text: copyright lines, and (but for oss-licenses, split into entries once
+    the metadata is known: finish_oss_licenses) the licences it contains; a NOTICE keeps its text."""
     lf.copyrights = copyright_lines([text])
-    if kind == "oss-licenses":
-        return lf  # split into entries once the metadata is known (finish_oss_licenses)
+    if lf.kind == "oss-licenses":
+        return
     lf.licences, lf.scores = classify(text)
-    if kind == "notice" or (not lf.licences and re.search(r"(?i)this product includes software developed", text)):
+    if lf.kind == "notice" or (not lf.licences and re.search(r"(?i)this product includes software developed", text)):
         lf.kind = "notice"
         lf.text = text[:NOTICE_TEXT_LIMIT].replace("\r\n", "\n").strip("\n")
-    return lf
 
 
 _POM_NAMES = [
@@ -144,18 +152,21 @@ def pom_licences(xml: str) -> list[str]:
     out: list[str] = []
     block = re.search(r"(?s)<licenses>(.*?)</licenses>", xml)
     for lic in re.findall(r"(?s)<license>(.*?)</license>", block.group(1) if block else "")[:10]:
-        name = re.search(r"(?s)<name>(.*?)</name>", lic)
-        url = re.search(r"(?s)<url>(.*?)</url>", lic)
-        found = None
-        for pattern, ident in _URL_TELLS:
-            if url and re.search(pattern, url.group(1), re.I):
-                found = ident
-                break
-        if found is None and name:
-            found = next((i for pat, i in _POM_NAMES if re.search(pat, name.group(1), re.I)), None)
+        found = _pom_licence(lic)
         if found and found not in out:
             out.append(found)
     return out
+
+
+def _pom_licence(lic: str) -> str | None:
+    """The SPDX id of one <license> element: by its <url>, else by its <name>."""
+    name = re.search(r"(?s)<name>(.*?)</name>", lic)
+    url = re.search(r"(?s)<url>(.*?)</url>", lic)
+    if url:
+        found = next((i for pat, i in _URL_TELLS if re.search(pat, url.group(1), re.I)), None)
+        if found:
+            return found
+    return next((i for pat, i in _POM_NAMES if re.search(pat, name.group(1), re.I)), None) if name else None
 
 
 def finish_oss_licenses(texts: LicenceFile, raw: bytes, metadata: bytes) -> None:
@@ -193,7 +204,18 @@ class Bundle:
 
 
 def read_bundle_manifest(path: str, data: bytes) -> Bundle | None:
-    text = _decode(data).replace("\r\n", "\n")
+    headers = _main_section(_decode(data).replace("\r\n", "\n"))
+    name = headers.get("Bundle-SymbolicName", "").split(";")[0].strip()
+    if not name:
+        return None
+    unquoted = re.sub(r'"[^"]*"', '""', headers.get("Export-Package", ""))  # version ranges hold commas
+    exports = [e.split(";")[0].strip() for e in unquoted.split(",")]
+    return Bundle(path, name, [e for e in exports if re.fullmatch(r"[A-Za-z_][\w.]*", e)],
+                  headers.get("Bundle-Localization") or "OSGI-INF/l10n/bundle", headers.get("Bundle-License"))
+
+
+def _main_section(text: str) -> dict[str, str]:
+    """The headers of a JAR manifest's main section, continuation lines joined."""
     headers: dict[str, str] = {}
     key = None
     for line in text.split("\n"):
@@ -204,13 +226,7 @@ def read_bundle_manifest(path: str, data: bytes) -> Bundle | None:
             headers[key.strip()] = value.strip()
         elif not line.strip():
             break  # the main section ends at the first blank line; per-entry sections follow
-    name = headers.get("Bundle-SymbolicName", "").split(";")[0].strip()
-    if not name:
-        return None
-    unquoted = re.sub(r'"[^"]*"', '""', headers.get("Export-Package", ""))  # version ranges hold commas
-    exports = [e.split(";")[0].strip() for e in unquoted.split(",")]
-    return Bundle(path, name, [e for e in exports if re.fullmatch(r"[A-Za-z_][\w.]*", e)],
-                  headers.get("Bundle-Localization") or "OSGI-INF/l10n/bundle", headers.get("Bundle-License"))
+    return headers
 
 
 def bundle_licence_files(bundles: list[Bundle], properties: dict[str, bytes], components: list[Component]) -> tuple[list[LicenceFile], list[Component]]:
@@ -219,39 +235,52 @@ def bundle_licence_files(bundles: list[Bundle], properties: dict[str, bytes], co
     files: list[LicenceFile] = []
     changed: list[Component] = []
     for b in bundles:
-        folder = b.manifest.rsplit("/", 1)[0] + "/" if "/" in b.manifest else ""
-        if folder.endswith("META-INF/"):
-            folder = folder[: -len("META-INF/")]
-        loc = f"{folder}{b.localization}.properties" if b.localization else None
-        raw = properties.get(loc) if loc else None
-        lf: LicenceFile | None = None
-        if raw is not None:
-            lf = LicenceFile(loc or "", "licence", hashlib.sha256(raw).hexdigest(), len(raw))
-            text = _decode(raw)
-            lf.licences, lf.scores = classify(text)
-            lf.copyrights = copyright_lines([text])
-        elif b.license_header:
-            data = b.license_header.encode()
-            lf = LicenceFile(b.manifest, "licence", hashlib.sha256(data).hexdigest(), len(data))
-            lf.licences, lf.scores = classify(b.license_header)
-        if lf is None:
-            continue
-        exported = set(b.exports)
-        for c in _java(components):
-            if exported & set(_packages(c)):
-                lf.tied_to.append(c.path)
-                _add_copyrights(c, lf.copyrights)
-                from .model import Evidence
-
-                c.evidence.append(Evidence("licence-file", f"OSGi bundle {b.name} ({b.manifest}) exports its packages; {lf.path} states "
-                                           f"{', '.join(lf.licences) or 'no recognised licence'}", None, "licence-file/osgi-bundle", lf.path))
-                if len(lf.licences) == 1 and c.license is None:
-                    if c.origin == "unidentified":
-                        c.name = f"{b.name} (OSGi bundle)"
-                    _set_licence(c, lf.licences[0], f"OSGi bundle {b.name}: {lf.path} shipped in the artifact")
-                    changed.append(c)
-        files.append(lf)
+        lf = _bundle_licence(b, properties)
+        if lf is not None:
+            changed += _tie_bundle(b, lf, components)
+            files.append(lf)
     return files, changed
+
+
+def _bundle_licence(b: Bundle, properties: dict[str, bytes]) -> LicenceFile | None:
+    """The licence a bundle states: its localization file (classified as a licence text), else Bundle-License."""
+    folder = b.manifest.rsplit("/", 1)[0] + "/" if "/" in b.manifest else ""
+    folder = folder.removesuffix("META-INF/")
+    loc = f"{folder}{b.localization}.properties" if b.localization else None
+    raw = properties.get(loc) if loc else None
+    if raw is not None:
+        lf = LicenceFile(loc or "", "licence", hashlib.sha256(raw).hexdigest(), len(raw))
+        text = _decode(raw)
+        lf.licences, lf.scores = classify(text)
+        lf.copyrights = copyright_lines([text])
+        return lf
+    if b.license_header:
+        data = b.license_header.encode()
+        lf = LicenceFile(b.manifest, "licence", hashlib.sha256(data).hexdigest(), len(data))
+        lf.licences, lf.scores = classify(b.license_header)
+        return lf
+    return None
+
+
+def _tie_bundle(b: Bundle, lf: LicenceFile, components: list[Component]) -> list[Component]:
+    """Tie a bundle's licence to the Java components defining the packages it exports; those it set a licence on."""
+    from .model import Evidence
+
+    changed: list[Component] = []
+    exported = set(b.exports)
+    for c in _java(components):
+        if not exported & set(_packages(c)):
+            continue
+        lf.tied_to.append(c.path)
+        _add_copyrights(c, lf.copyrights)
+        c.evidence.append(Evidence("licence-file", f"OSGi bundle {b.name} ({b.manifest}) exports its packages; {lf.path} states "
+                                   f"{', '.join(lf.licences) or 'no recognised licence'}", None, "licence-file/osgi-bundle", lf.path))
+        if len(lf.licences) == 1 and c.license is None:
+            if c.origin == "unidentified":
+                c.name = f"{b.name} (OSGi bundle)"
+            _set_licence(c, lf.licences[0], f"OSGi bundle {b.name}: {lf.path} shipped in the artifact")
+            changed.append(c)
+    return changed
 
 
 # -- tying files to code ---------------------------------------------------------------------------------------
@@ -298,35 +327,31 @@ def _same_level(lf_path: str, comp: Component) -> bool:
 def tie(files: list[LicenceFile], components: list[Component]) -> list[Component]:
     """Tie licence, NOTICE and version files to the Java components they name; returns the components whose
     licence a shipped licence file set (unidentified code whose licence file names exactly one licence)."""
-    from .model import Evidence
-
     java = _java(components)
     changed: list[Component] = []
     for lf in files:
-        if lf.kind == "version":
-            _tie_version(lf, java)
+        tie_kind = _TIES.get(lf.kind)
+        if tie_kind is not None:
+            changed += tie_kind(lf, java)
+    return changed
+
+
+def _tie_by_name(lf: LicenceFile, java: list[Component]) -> list[Component]:
+    """A licence or NOTICE file whose name (or folder) names a component's package or name, at the same level."""
+    from .model import Evidence
+
+    words = _tokens(lf.path)
+    changed: list[Component] = []
+    for c in java if words else []:
+        if not _same_level(lf.path, c) or not (words & _root_segments(c) or words & set(re.split(r"[^a-z0-9]+", c.name.lower()))):
             continue
-        if lf.kind == "oss-licenses":
-            changed += _tie_oss(lf, java)
-            continue
-        if lf.kind == "pom":
-            changed += _tie_pom(lf, java)
-            continue
-        if lf.kind not in ("licence", "notice"):
-            continue
-        words = _tokens(lf.path)
-        if not words:
-            continue
-        for c in java:
-            if not _same_level(lf.path, c) or not (words & _root_segments(c) or words & set(re.split(r"[^a-z0-9]+", c.name.lower()))):
-                continue
-            lf.tied_to.append(c.path)
-            _add_copyrights(c, lf.copyrights)
-            c.evidence.append(Evidence("licence-file", f"{lf.kind} file {lf.path}" + (f" ({', '.join(lf.licences)})" if lf.licences else ""),
-                                       None, "licence-file/name", lf.path))
-            if lf.kind == "licence" and len(lf.licences) == 1 and c.license is None:
-                _set_licence(c, lf.licences[0], f"licence file {lf.path} shipped in the artifact (text matched {lf.licences[0]})")
-                changed.append(c)
+        lf.tied_to.append(c.path)
+        _add_copyrights(c, lf.copyrights)
+        c.evidence.append(Evidence("licence-file", f"{lf.kind} file {lf.path}" + (f" ({', '.join(lf.licences)})" if lf.licences else ""),
+                                   None, "licence-file/name", lf.path))
+        if lf.kind == "licence" and len(lf.licences) == 1 and c.license is None:
+            _set_licence(c, lf.licences[0], f"licence file {lf.path} shipped in the artifact (text matched {lf.licences[0]})")
+            changed.append(c)
     return changed
 
 
@@ -343,7 +368,7 @@ def _add_copyrights(c: Component, lines: list[str]) -> None:
         have += [x for x in lines if x not in have]
 
 
-def _tie_version(lf: LicenceFile, java: list[Component]) -> None:
+def _tie_version(lf: LicenceFile, java: list[Component]) -> list[Component]:
     stem = lf.path.rsplit("/", 1)[-1].removesuffix(".version")
     group, _, _artifact = stem.partition("_")
     probe = group if "." in group else stem.replace("_", ".")
@@ -354,7 +379,7 @@ def _tie_version(lf: LicenceFile, java: list[Component]) -> None:
             if isinstance(versions, dict) and lf.version:
                 versions[stem] = lf.version
             break
-
+    return []  # a version file sets no licence
 
 def _tie_pom(lf: LicenceFile, java: list[Component]) -> list[Component]:
     """A POM packed under META-INF/maven/<groupId>/<artifactId>/ names the code under its groupId's packages."""
@@ -384,15 +409,27 @@ def _tie_oss(lf: LicenceFile, java: list[Component]) -> list[Component]:
         words = {w for w in re.split(r"[^a-z0-9]+", name) if len(w) >= 3 and w not in _STOP}
         for c in java:
             if name and (name == c.name.lower() or words & _root_segments(c)):
-                if c.path not in lf.tied_to:
-                    lf.tied_to.append(c.path)
-                lines = entry.get("copyrights")
-                _add_copyrights(c, list(lines) if isinstance(lines, list) else [])
-                licences = entry.get("licences")
-                if c.license is None and isinstance(licences, list) and len(licences) == 1:
-                    _set_licence(c, str(licences[0]), f"{lf.path} entry {entry.get('name')!r} (oss-licenses plugin)")
-                    changed.append(c)
+                changed += _tie_oss_entry(lf, entry, c)
     return changed
+
+
+def _tie_oss_entry(lf: LicenceFile, entry: dict[str, object], c: Component) -> list[Component]:
+    """Tie one oss-licenses entry to a component it names: its copyrights, and its licence when it names one."""
+    if c.path not in lf.tied_to:
+        lf.tied_to.append(c.path)
+    lines = entry.get("copyrights")
+    _add_copyrights(c, list(lines) if isinstance(lines, list) else [])
+    licences = entry.get("licences")
+    if c.license is None and isinstance(licences, list) and len(licences) == 1:
+        _set_licence(c, str(licences[0]), f"{lf.path} entry {entry.get('name')!r} (oss-licenses plugin)")
+        return [c]
+    return []
+
+
+# How each kind of file is tied to code; other kinds (licensegate-notices, metadata) tie to nothing.
+_TIES: dict[str, Callable[[LicenceFile, list[Component]], list[Component]]] = {
+    "version": _tie_version, "oss-licenses": _tie_oss, "pom": _tie_pom, "licence": _tie_by_name, "notice": _tie_by_name,
+}
 
 
 # -- classification ---------------------------------------------------------------------------------------------
@@ -437,33 +474,41 @@ def _reference() -> dict[str, frozenset[tuple[str, str]]]:
 
 def classify(text: str) -> tuple[list[str], dict[str, float]]:
     """SPDX ids whose text the file contains, best first, with their bigram containment scores."""
+    found = _spdx_tags(text)
+    for ident, score in _contained(text):
+        found.setdefault(ident, score)
+    if not found and len(text) < 600:
+        tell = next((i for pattern, i in _URL_TELLS if re.search(pattern, text, re.I)), None)
+        if tell is not None:
+            found[tell] = 1.0
+    ordered = sorted(found, key=lambda i: -found[i])
+    return ordered, {i: found[i] for i in ordered}
+
+
+def _spdx_tags(text: str) -> dict[str, float]:
+    """The licence ids of SPDX-License-Identifier tags, each scored 1.0."""
     found: dict[str, float] = {}
     for m in re.finditer(r"SPDX-License-Identifier:\s*([A-Za-z0-9.+\- ()]+)", text):
         for ident in re.split(r"\s+(?:OR|AND|WITH)\s+|[()]", m.group(1).strip()):
             if ident.strip():
                 found[ident.strip()] = 1.0
+    return found
+
+
+def _contained(text: str) -> list[tuple[str, float]]:
+    """(SPDX id, bigram containment score) of the reference texts the text contains, best first; a licence whose text
+    lies inside one already accepted (BSD-2-Clause inside BSD-3-Clause) is left out."""
     doc = _bigrams(text)
-    scored = []
-    if doc:
-        for ident, grams in _reference().items():
-            score = len(grams & doc) / len(grams)
-            if score >= THRESHOLD:
-                scored.append((round(score, 2), len(grams), ident))
-    accepted: list[str] = []
     ref = _reference()
+    scores = {ident: len(grams & doc) / len(grams) for ident, grams in ref.items()} if doc else {}
+    scored = [(round(score, 2), len(ref[ident]), ident) for ident, score in scores.items() if score >= THRESHOLD]
+    accepted: list[tuple[str, float]] = []
     for score, _n, ident in sorted(scored, key=lambda x: (-round(x[0] * 20) / 20, -x[1], x[2])):
         grams = ref[ident]
-        if any(len(grams & ref[a]) / len(grams) >= 0.8 for a in accepted if a in ref):
-            continue  # its text lies inside a licence already named (BSD-2-Clause inside BSD-3-Clause)
-        accepted.append(ident)
-        found.setdefault(ident, score)
-    if not found and len(text) < 600:
-        for pattern, ident in _URL_TELLS:
-            if re.search(pattern, text, re.I):
-                found[ident] = 1.0
-                break
-    ordered = sorted(found, key=lambda i: -found[i])
-    return ordered, {i: found[i] for i in ordered}
+        if any(len(grams & ref[a]) / len(grams) >= 0.8 for a, _ in accepted):
+            continue  # its text lies inside a licence already named
+        accepted.append((ident, score))
+    return accepted
 
 
 # -- copyright lines --------------------------------------------------------------------------------------------

@@ -138,23 +138,34 @@ class KnowledgeBase:
         ``role`` is ``primary`` for the package the binary is (its soname is the package's, or its code clearly
         dominates: at least twice the score of the next, and not a runtime); every other package is ``embedded``.
         """
+        found = self._collect(strings, symbols)
+        so_idx = self.sonames.get(soname) if soname else None
+        results = self._assign(found, known, so_idx, member)
+        primary = self._primary(results, so_idx)
+        if primary is not None:
+            primary.role = "primary"
+        return [m for _, m, _ in results]
+
+    def _collect(self, strings: Sequence[tuple[int, bytes | memoryview]], symbols: Iterable[str]) -> dict[int, _Found]:
+        """Every package with at least one of its distinctive strings or exported symbols in the binary."""
         found: dict[int, _Found] = {}
         for base, region in strings:
             raw = bytes(region)
             # Every byte outside printable ASCII ends a string, as when the knowledge base was extracted.
             parts = raw.translate(_TO_NUL).split(b"\0")
-            hit = self.strings.keys() & parts
-            for s in hit:
+            for s in self.strings.keys() & parts:
                 for packed in _owners(self.strings[s]):
-                    f = found.setdefault(packed >> 2, _Found())
-                    f.strings.append((s, packed & 3, base, raw))
+                    found.setdefault(packed >> 2, _Found()).strings.append((s, packed & 3, base, raw))
         for sym in self.symbols.keys() & set(symbols):
             for packed in _owners(self.symbols[sym]):
                 found.setdefault(packed >> 2, _Found()).symbols.append((sym, packed & 3))
-        so_idx = self.sonames.get(soname) if soname else None
-        # BAT's greedy assignment: the package explaining the most is taken first and the strings and symbols it
-        # explains count for nobody else, so code that several packages copy (gnulib, a bundled zlib) is credited
-        # once. Packages already named by a hand-written signature explain their items before anything else.
+        return found
+
+    def _assign(self, found: dict[int, _Found], known: Iterable[int], so_idx: int | None,
+                member: str) -> list[tuple[float, LibraryMatch, int]]:
+        """BAT's greedy assignment: the package explaining the most is taken first and the strings and symbols it
+        explains count for nobody else, so code that several packages copy (gnulib, a bundled zlib) is credited
+        once. Packages already named by a hand-written signature explain their items before anything else."""
         explained: set[object] = set()
         for idx in known:
             if idx in found:
@@ -170,15 +181,17 @@ class KnowledgeBase:
             explained.update(f.items())
             results.append((f.score(), self._library_match(e, f, conf, idx == so_idx, member), idx))
         results.sort(key=lambda r: (-r[0], r[1].id))
+        return results
+
+    def _primary(self, results: list[tuple[float, LibraryMatch, int]], so_idx: int | None) -> LibraryMatch | None:
+        """The package the binary is: its soname's, or one whose code dominates (twice the next score, no runtime)."""
         primary = next((m for _, m, i in results if i == so_idx), None)
         if primary is None and results:
             best_score, best, best_idx = results[0]
             second = results[1][0] if len(results) > 1 else 0.0
             if best_score >= 2 * second and self.entries[best_idx].source not in RUNTIME_SOURCES:
                 primary = best
-        if primary is not None:
-            primary.role = "primary"
-        return [m for _, m, _ in results]
+        return primary
 
     def _library_match(self, e: KBEntry, f: _Found, conf: Confidence, by_soname: bool, member: str) -> LibraryMatch:
         ev: list[Evidence] = []

@@ -626,11 +626,28 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
     A library is only concluded from content (strings, symbols): a match resting on the file name or soname alone
     is kept as a hint, never as an identification, because names are what a repackager changes first.
     """
+    matches = _set_name_hints(comp, matches)
+    primary = _choose_primary(matches)
+    embedded = [m for m in matches if m is not primary]
+    if primary is not None:
+        _name_after(comp, primary)
+    comp.embedded = embedded
+    _bind_licences(comp, primary, embedded)
+    if any(m.ml_runtime for m in embedded):
+        comp.ml_runtime = True
+
+
+def _set_name_hints(comp: Component, matches: list[LibraryMatch]) -> list[LibraryMatch]:
+    """Matches resting on a name alone become hints on the component; the content matches are returned."""
     hints = [m for m in matches if {e.kind for e in m.evidence} <= _NAME_ONLY]
-    if hints:
-        comp.details["name_hints"] = [f"{m.name} ({m.license})" for m in hints]
-        matches = [m for m in matches if m not in hints]
-    primary = None
+    if not hints:
+        return matches
+    comp.details["name_hints"] = [f"{m.name} ({m.license})" for m in hints]
+    return [m for m in matches if m not in hints]
+
+
+def _choose_primary(matches: list[LibraryMatch]) -> LibraryMatch | None:
+    """The first primary match that may name a binary; runtimes met on the way are demoted to embedded."""
     for m in (m for m in matches if m.role == "primary"):
         named = {e.kind for e in m.evidence} & _NAME_ONLY
         if m.confidence == "low" and not named:
@@ -640,31 +657,34 @@ def _attach_matches(comp: Component, matches: list[LibraryMatch]) -> None:
             # named after one only through its own soname or file name, otherwise they are parts of something else.
             m.role = "embedded"
             continue
-        primary = m
-        break
-    embedded = [m for m in matches if m is not primary]
-    if primary is not None:
-        comp.name = primary.name
-        comp.version = primary.version
-        comp.identified_as = primary.id
-        comp.project = primary.project
-        comp.confidence = primary.confidence
-        comp.evidence = list(primary.evidence)
-        comp.origin = "identified"
-        comp.details["homepage"] = primary.homepage
-        if primary.ml_runtime:
-            comp.ml_runtime = True
-    comp.embedded = embedded
-    # Low-confidence parts (header strings any C++ program carries, say) are listed but do not set the licence.
+        return m
+    return None
+
+
+def _name_after(comp: Component, primary: LibraryMatch) -> None:
+    comp.name = primary.name
+    comp.version = primary.version
+    comp.identified_as = primary.id
+    comp.project = primary.project
+    comp.confidence = primary.confidence
+    comp.evidence = list(primary.evidence)
+    comp.origin = "identified"
+    comp.details["homepage"] = primary.homepage
+    if primary.ml_runtime:
+        comp.ml_runtime = True
+
+
+def _bind_licences(comp: Component, primary: LibraryMatch | None, embedded: list[LibraryMatch]) -> None:
+    """The component's licence: its own and every embedded part's (AND). Low-confidence parts (header strings any
+    C++ program carries, say) are listed but do not set the licence."""
     binding = [m for m in embedded if m.confidence != "low"]
     licences = [m.license for m in ([primary] if primary else []) + binding if m.license]
-    if licences:
-        comp.license = _conjoin(licences)
-        if primary is None:
-            # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
-            comp.confidence = max((m.confidence for m in binding), key=lambda c: _CONF_RANK.get(c or "low", 0))
-    if any(m.ml_runtime for m in embedded):
-        comp.ml_runtime = True
+    if not licences:
+        return
+    comp.license = _conjoin(licences)
+    if primary is None:
+        # Unidentified code with identified parts inside: the parts' licences bind the whole binary.
+        comp.confidence = max((m.confidence for m in binding), key=lambda c: _CONF_RANK.get(c or "low", 0))
 
 
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}

@@ -340,6 +340,9 @@ class Scanner:
         from .ml.sniff import ENCRYPTED_MIN_SIZE, explain_non_model, known_format, sniff_model, suffix_format
 
         claimed = suffix_format(member.path) not in (None, "unknown")
+        if head.startswith(b"PK\x03\x04") and not claimed:
+            self._zip_model(member)  # TorchScript ships as .jit, .bin, anything: its entries decide, not its name
+            return
         if known_format(head) is not None and not claimed:
             return  # images, audio, fonts, compressed streams: never models
         data = member.read()
@@ -352,6 +355,18 @@ class Scanner:
                 self.maybe_encrypted.add(member.path)
             return
         self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
+
+    def _zip_model(self, member: Member) -> None:
+        """A zip named like nothing in particular that is a model by its layout (PyTorch/TorchScript, .keras)."""
+        from .ml.containers import sniff_zip_model
+
+        try:
+            data = member.read()  # the walk reads a nested zip anyway to look inside it
+        except MemberError:
+            return  # the walk reports the unreadable archive once, when it tries to open it
+        mf = sniff_zip_model(data, member.path)
+        if mf is not None:
+            self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
 
     def _add_model(self, mf: ModelFile, sha256: str | None, size: int) -> None:
         comp = Component(

@@ -369,28 +369,12 @@ def sniff_saved_model(data: bytes | memoryview, member: str) -> ModelFile | None
     if not graphs:
         return None
     try:
-        mg = parse_message(data, graphs[0].start, graphs[0].end)
-        info = _first(mg, 1)
-        tags: list[str] = []
-        tf_version = None
-        if info is not None and info.wire_type == LENGTH:
-            ifs = parse_message(data, info.start, info.end)
-            tags = _texts(data, ifs, 4)
-            tv = _first(ifs, 5)
-            tf_version = text(data, tv, 64) if tv is not None and tv.wire_type == LENGTH else None
-        gd = _first(mg, 2)
-        if not tags and (gd is None or gd.wire_type != LENGTH or not is_message(data, gd)):
-            return None
-        if not all(f.wire_type == LENGTH for f in mg):
-            return None
-        signatures = []
-        for sig in _all(mg, 5)[:32]:
-            sfs = parse_message(data, sig.start, sig.end)
-            k = _first(sfs, 1)
-            if k is not None and k.wire_type == LENGTH:
-                signatures.append(text(data, k, 128))
+        meta = _meta_graph(data, graphs[0])
     except ProtoError:
         return None
+    if meta is None:
+        return None
+    tags, tf_version, signatures = meta
     mf = ModelFile(format="tensorflow", member=member)
     schema = _first(fields, 1)
     mf.format_version = str(schema.value) if schema else None
@@ -405,6 +389,31 @@ def sniff_saved_model(data: bytes | memoryview, member: str) -> ModelFile | None
     if tf_version:
         mf.producer = f"TensorFlow {tf_version}"
     return mf
+
+
+def _meta_graph(data: bytes | memoryview, graph: Field) -> tuple[list[str], str | None, list[str]] | None:
+    """A MetaGraphDef's tags and TensorFlow version (meta_info_def 1) and signature names (5); None when the message
+    is not one (no tags and no graph_def 2, or a field that is not length-delimited)."""
+    mg = parse_message(data, graph.start, graph.end)
+    info = _first(mg, 1)
+    tags: list[str] = []
+    tf_version = None
+    if info is not None and info.wire_type == LENGTH:
+        ifs = parse_message(data, info.start, info.end)
+        tags = _texts(data, ifs, 4)
+        tv = _first(ifs, 5)
+        tf_version = text(data, tv, 64) if tv is not None and tv.wire_type == LENGTH else None
+    gd = _first(mg, 2)
+    if not tags and (gd is None or gd.wire_type != LENGTH or not is_message(data, gd)):
+        return None
+    if not all(f.wire_type == LENGTH for f in mg):
+        return None
+    signatures = []
+    for sig in _all(mg, 5)[:32]:
+        k = _first(parse_message(data, sig.start, sig.end), 1)
+        if k is not None and k.wire_type == LENGTH:
+            signatures.append(text(data, k, 128))
+    return tags, tf_version, signatures
 
 
 def _node_op(data: bytes | memoryview, node: Field) -> str | None:
@@ -478,30 +487,13 @@ def sniff_caffemodel(data: bytes | memoryview, member: str) -> ModelFile | None:
     name = _first(fields, 1)
     if name is not None and not is_printable_text(data, name, 512):
         return None
-    types: list[str] = []
+    if not layers and name is None:
+        return None  # V1 nets without a name are indistinguishable from many other messages
     try:
-        if layers:
-            for lf in layers[:16]:
-                lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
-                t = _first(lfs, 2)
-                if t is None or not is_printable_text(data, t, 64):
-                    return None
-                types.append(text(data, t, 64))
-        else:
-            if name is None:
-                return None  # V1 nets without a name are indistinguishable from many other messages
-            for lf in v1[:16]:
-                lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
-                lname, ltype = _first(lfs, 4), _first(lfs, 5)
-                if (
-                    lname is None
-                    or not is_printable_text(data, lname, 512)
-                    or ltype is None
-                    or ltype.wire_type != VARINT
-                ):
-                    return None
-                types.append(f"V1:{ltype.value}")
+        types = _caffe_layer_types(data, layers) if layers else _caffe_v1_layer_types(data, v1)
     except ProtoError:
+        return None
+    if types is None:
         return None
     if not all(_IDENT.fullmatch(t) or t.startswith("V1:") for t in types):
         return None
@@ -515,6 +507,30 @@ def sniff_caffemodel(data: bytes | memoryview, member: str) -> ModelFile | None:
     mf.metadata["container"] = "caffemodel"
     mf.inputs = [TensorSummary(text(data, f, 256)) for f in _all(fields, 3)[:MAX_IO] if f.wire_type == LENGTH]
     return mf
+
+
+def _caffe_layer_types(data: bytes | memoryview, layers: list[Field]) -> list[str] | None:
+    """The type (2) of the first LayerParameters; None when one is not a layer."""
+    types = []
+    for lf in layers[:16]:
+        lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
+        t = _first(lfs, 2)
+        if t is None or not is_printable_text(data, t, 64):
+            return None
+        types.append(text(data, t, 64))
+    return types
+
+
+def _caffe_v1_layer_types(data: bytes | memoryview, v1: list[Field]) -> list[str] | None:
+    """"V1:<enum>" for the first V1LayerParameters (name 4, type 5); None when one is not a layer."""
+    types = []
+    for lf in v1[:16]:
+        lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
+        lname, ltype = _first(lfs, 4), _first(lfs, 5)
+        if lname is None or not is_printable_text(data, lname, 512) or ltype is None or ltype.wire_type != VARINT:
+            return None
+        types.append(f"V1:{ltype.value}")
+    return types
 
 
 _PROTOTXT_LAYER = re.compile(rb"^\s*layers?\s*\{", re.M)
@@ -557,26 +573,11 @@ def sniff_paddle_program(data: bytes | memoryview, member: str) -> ModelFile | N
         idx, parent = _first(bfs, 1), _first(bfs, 2)
         if idx is None or parent is None or idx.wire_type != VARINT or parent.wire_type != VARINT:
             return None
-        op_types: list[str] = []
-        for op in _all(bfs, 4)[:4096]:
-            if op.wire_type != LENGTH:
-                return None
-            t = _first(parse_message(data, op.start, op.end), 3)
-            if t is None or not is_printable_text(data, t, 128):
-                return None
-            op_types.append(text(data, t, 128))
-        feeds = [
-            text(data, f2, 256)
-            for op in _all(bfs, 4)[:4096]
-            if text(data, _first(parse_message(data, op.start, op.end), 3), 128) == "feed"  # type: ignore[arg-type]
-            for out in _all(parse_message(data, op.start, op.end), 2)[:1]
-            for f2 in _all(parse_message(data, out.start, out.end), 2)[:1]
-        ]
-        version = _first(fields, 4)
-        pver = None
-        if version is not None:
-            vf = _first(parse_message(data, version.start, version.end), 1)
-            pver = str(vf.value) if vf is not None and vf.wire_type == VARINT else None
+        op_types = _paddle_op_types(data, bfs)
+        if op_types is None:
+            return None
+        feeds = _paddle_feeds(data, bfs)
+        pver = _paddle_version(data, _first(fields, 4))
     except ProtoError:
         return None
     if not op_types or not ({"feed", "fetch"} & set(op_types)):
@@ -590,3 +591,34 @@ def sniff_paddle_program(data: bytes | memoryview, member: str) -> ModelFile | N
     )
     mf.inputs = [TensorSummary(n) for n in feeds[:MAX_IO]]
     return mf
+
+
+def _paddle_op_types(data: bytes | memoryview, block: list[Field]) -> list[str] | None:
+    """The type (3) of every OpDesc (4) of a BlockDesc; None when one is not an OpDesc."""
+    op_types: list[str] = []
+    for op in _all(block, 4)[:4096]:
+        if op.wire_type != LENGTH:
+            return None
+        t = _first(parse_message(data, op.start, op.end), 3)
+        if t is None or not is_printable_text(data, t, 128):
+            return None
+        op_types.append(text(data, t, 128))
+    return op_types
+
+
+def _paddle_feeds(data: bytes | memoryview, block: list[Field]) -> list[str]:
+    """The variables the "feed" ops write: the program's inputs."""
+    return [
+        text(data, f2, 256)
+        for op in _all(block, 4)[:4096]
+        if text(data, _first(parse_message(data, op.start, op.end), 3), 128) == "feed"  # type: ignore[arg-type]
+        for out in _all(parse_message(data, op.start, op.end), 2)[:1]
+        for f2 in _all(parse_message(data, out.start, out.end), 2)[:1]
+    ]
+
+
+def _paddle_version(data: bytes | memoryview, version: Field | None) -> str | None:
+    if version is None:
+        return None
+    vf = _first(parse_message(data, version.start, version.end), 1)
+    return str(vf.value) if vf is not None and vf.wire_type == VARINT else None

@@ -86,26 +86,27 @@ def _pytorch(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | 
     version = _read_small(zf, f"{root}/version") or _read_small(zf, f"{root}/.data/version")
     if version is not None:
         mf.format_version = version.decode("ascii", "replace").strip()[:16]
-    extra = sorted(n for n in names if n.startswith(f"{root}/extra/"))
-    for name in extra[:32]:
+    for name in sorted(n for n in names if n.startswith(f"{root}/extra/"))[:32]:
         raw = _read_small(zf, name)
-        if raw is None:
-            continue
-        key = name[len(root) + 7 :]
-        mf.metadata[f"extra/{key}"[:256]] = trim(raw.decode("utf-8", "replace"), 1024) or ""
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(doc, dict):
-            for k in ("license", "licence"):
-                if isinstance(doc.get(k), str) and mf.license_raw is None:
-                    mf.license_raw = trim(doc[k])
-                    mf.license = to_spdx(mf.license_raw)
-                    mf.evidence.append(
-                        evidence(f"{k}: {doc[k]}", None, "model/pytorch/extra-license", f"{member}!/{name}")
-                    )
+        if raw is not None:
+            _torch_extra_file(mf, name[len(root) + 7 :], raw, f"{member}!/{name}")
     return mf
+
+
+def _torch_extra_file(mf: ModelFile, key: str, raw: bytes, where: str) -> None:
+    """A file saved with the model (`_extra_files`): kept as metadata; a JSON one may state the licence."""
+    mf.metadata[f"extra/{key}"[:256]] = trim(raw.decode("utf-8", "replace"), 1024) or ""
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return
+    if not isinstance(doc, dict):
+        return
+    for k in ("license", "licence"):
+        if isinstance(doc.get(k), str) and mf.license_raw is None:
+            mf.license_raw = trim(doc[k])
+            mf.license = to_spdx(mf.license_raw)
+            mf.evidence.append(evidence(f"{k}: {doc[k]}", None, "model/pytorch/extra-license", where))
 
 
 def _keras(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | None:

@@ -299,6 +299,37 @@ def _coreml_feature(data: bytes | memoryview, f: Field) -> TensorSummary:
     return TensorSummary(name=name, shape=shape, dtype=dtype)
 
 
+def _coreml_metadata(data: bytes | memoryview, member: str, mfs: list[Field], mf: ModelFile) -> None:
+    """ModelDescription.metadata: shortDescription 1, versionString 2, author 3, license 4."""
+    for num, key in ((1, "shortDescription"), (2, "versionString"), (3, "author"), (4, "license")):
+        f = _first(mfs, num)
+        value = trim(text(data, f)) if f is not None and f.wire_type == LENGTH else None
+        if f is None or value is None:
+            continue
+        mf.evidence.append(evidence(f"{key}: {value}", f.start, f"model/coreml/metadata-{key}", member))
+        if num == 1:
+            mf.description = value
+        elif num == 2:
+            mf.version = trim(value, 128)
+        elif num == 3:
+            mf.author = trim(value, 512)
+        else:
+            mf.license_raw = value
+            mf.license = to_spdx(value)
+
+
+def _coreml_user_defined(data: bytes | memoryview, mfs: list[Field], mf: ModelFile) -> None:
+    """userDefined (100): a string map, kept as metadata (coremltools writes its version there)."""
+    for entry in _all(mfs, 100)[:256]:
+        if entry.wire_type != LENGTH:
+            continue
+        efs = parse_message(data, entry.start, entry.end)
+        k, v = _first(efs, 1), _first(efs, 2)
+        if k is None or k.wire_type != LENGTH:
+            continue
+        mf.metadata[text(data, k, 256)] = trim(text(data, v), 1024) or "" if v is not None and v.wire_type == LENGTH else ""
+
+
 def _read_coreml(data: bytes | memoryview, member: str, spec: int, mtype: Field, desc: Field | None) -> ModelFile:
     mf = ModelFile(format="coreml", member=member, format_version=str(spec))
     mf.metadata["model_type"] = _COREML_TYPES[mtype.number]
@@ -314,32 +345,8 @@ def _read_coreml(data: bytes | memoryview, member: str, spec: int, mtype: Field,
     if meta is None or meta.wire_type != LENGTH:
         return mf
     mfs = parse_message(data, meta.start, meta.end)
-    for num, key in ((1, "shortDescription"), (2, "versionString"), (3, "author"), (4, "license")):
-        f = _first(mfs, num)
-        if f is None or f.wire_type != LENGTH:
-            continue
-        value = trim(text(data, f))
-        if value is None:
-            continue
-        mf.evidence.append(evidence(f"{key}: {value}", f.start, f"model/coreml/metadata-{key}", member))
-        if num == 1:
-            mf.description = value
-        elif num == 2:
-            mf.version = trim(value, 128)
-        elif num == 3:
-            mf.author = trim(value, 512)
-        else:
-            mf.license_raw = value
-            mf.license = to_spdx(value)
-    for entry in _all(mfs, 100)[:256]:
-        if entry.wire_type != LENGTH:
-            continue
-        efs = parse_message(data, entry.start, entry.end)
-        k, v = _first(efs, 1), _first(efs, 2)
-        if k is None or k.wire_type != LENGTH:
-            continue
-        key = text(data, k, 256)
-        mf.metadata[key] = trim(text(data, v), 1024) or "" if v is not None and v.wire_type == LENGTH else ""
+    _coreml_metadata(data, member, mfs, mf)
+    _coreml_user_defined(data, mfs, mf)
     ct_version = mf.metadata.get("com.github.apple.coremltools.version")
     if ct_version:
         mf.producer = f"coremltools {ct_version}"

@@ -87,29 +87,34 @@ def _read_tflite(data: bytes | memoryview, member: str) -> ModelFile:
     for entry in model.tables(6, limit=256):
         key = entry.string(0, 256) or ""
         loc = _tflite_buffer(model, data, entry.uint(1))
-        if loc is None:
-            continue
-        start, size = loc
-        if key == "TFLITE_METADATA":
-            _read_model_metadata(data, start, size, mf)
-        elif key == "min_runtime_version":
-            mf.metadata[key] = bytes(data[start : start + min(size, 64)]).split(b"\0")[0].decode("ascii", "replace")
-        elif key == "CONVERSION_METADATA":
-            try:
-                env = Table.root(data[start : start + size]).table(0)
-                tf_version = env.string(0, 64) if env is not None else None
-            except FlatBufferError:
-                tf_version = None
-            if tf_version:
-                mf.metadata["tensorflow_version"] = tf_version
-        else:
-            mf.metadata.setdefault("metadata_entries", "")
-            mf.metadata["metadata_entries"] = ",".join(filter(None, [mf.metadata["metadata_entries"], key[:64]]))
+        if loc is not None:
+            _tflite_metadata_entry(data, key, loc, mf)
 
     for name in _appended_zip_names(data):
         if name not in mf.associated_files:
             mf.associated_files.append(name)
     return mf
+
+
+def _tflite_metadata_entry(data: bytes | memoryview, key: str, loc: tuple[int, int], mf: ModelFile) -> None:
+    """One Model.metadata entry: the TFLite Metadata flatbuffer, the minimum runtime, the converter's TF version, or
+    a name kept in metadata_entries."""
+    start, size = loc
+    if key == "TFLITE_METADATA":
+        _read_model_metadata(data, start, size, mf)
+    elif key == "min_runtime_version":
+        mf.metadata[key] = bytes(data[start : start + min(size, 64)]).split(b"\0")[0].decode("ascii", "replace")
+    elif key == "CONVERSION_METADATA":
+        try:
+            env = Table.root(data[start : start + size]).table(0)
+            tf_version = env.string(0, 64) if env is not None else None
+        except FlatBufferError:
+            tf_version = None
+        if tf_version:
+            mf.metadata["tensorflow_version"] = tf_version
+    else:
+        mf.metadata.setdefault("metadata_entries", "")
+        mf.metadata["metadata_entries"] = ",".join(filter(None, [mf.metadata["metadata_entries"], key[:64]]))
 
 
 def _read_model_metadata(data: bytes | memoryview, start: int, size: int, mf: ModelFile) -> None:

@@ -15,6 +15,22 @@ _ST_DTYPES = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U64", "U3
               "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64", "I4", "U4"}  # fmt: skip
 
 
+def _safetensors_header(data: bytes | memoryview, n: int) -> dict[str, object] | None:
+    """The JSON header: tensor name -> {dtype, shape, data_offsets}, plus an optional __metadata__ string map;
+    None when it is not one."""
+    try:
+        header = json.loads(bytes(data[8 : 8 + n]).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(header, dict):
+        return None
+    for key, info in header.items():
+        if key != "__metadata__" and (not isinstance(info, dict) or info.get("dtype") not in _ST_DTYPES
+                                      or "data_offsets" not in info):
+            return None
+    return header
+
+
 def sniff_safetensors(data: bytes | memoryview, member: str) -> ModelFile | None:
     if len(data) < 10:
         return None
@@ -26,18 +42,11 @@ def sniff_safetensors(data: bytes | memoryview, member: str) -> ModelFile | None
         if bytes(data[8:10]) in (b'{"', b"{ ") and len(data) > 64:
             raise MemberError(f"{member}: safetensors header of {n} bytes runs past the end (truncated?)")
         return None
-    try:
-        header = json.loads(bytes(data[8 : 8 + n]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(header, dict):
+    header = _safetensors_header(data, n)
+    if header is None:
         return None
     meta = header.pop("__metadata__", None)
-    tensors = 0
-    for info in header.values():
-        if not isinstance(info, dict) or info.get("dtype") not in _ST_DTYPES or "data_offsets" not in info:
-            return None
-        tensors += 1
+    tensors = len(header)
     if meta is not None and not isinstance(meta, dict):
         raise MemberError(f"{member}: safetensors __metadata__ is not an object")
     mf = ModelFile(format="safetensors", member=member)

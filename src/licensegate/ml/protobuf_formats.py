@@ -236,16 +236,7 @@ def sniff_coreml(data: bytes | memoryview, member: str) -> ModelFile | None:
         return None
     fields, complete = _prefix_fields(data)
     if not complete:
-        if (
-            len(fields) >= 2
-            and fields[0].number == 1
-            and 1 <= fields[0].value <= 32
-            and fields[1].number == 2
-            and fields[1].wire_type == LENGTH
-            and _coreml_allowed(fields)
-            and is_message(data, fields[1])
-            and _has_coreml_description(data, fields[1])
-        ):
+        if _truncated_coreml(data, fields):
             raise MemberError(f"{member}: Core ML Model message cut short (truncated?)")
         return None
     spec = _first(fields, 1)
@@ -259,6 +250,20 @@ def sniff_coreml(data: bytes | memoryview, member: str) -> ModelFile | None:
         return _read_coreml(data, member, spec.value, mtype, desc)
     except ProtoError as exc:
         raise MemberError(f"{member}: Core ML model with a malformed description: {exc}") from exc
+
+
+def _truncated_coreml(data: bytes | memoryview, fields: list[Field]) -> bool:
+    """A cut-short file that starts as a Core ML Model: a spec version, then a complete model description."""
+    return (
+        len(fields) >= 2
+        and fields[0].number == 1
+        and 1 <= fields[0].value <= 32
+        and fields[1].number == 2
+        and fields[1].wire_type == LENGTH
+        and _coreml_allowed(fields)
+        and is_message(data, fields[1])
+        and _has_coreml_description(data, fields[1])
+    )
 
 
 def _has_coreml_description(data: bytes | memoryview, desc: Field) -> bool:

@@ -175,41 +175,51 @@ def sniff_ort(data: bytes | memoryview, member: str) -> ModelFile | None:
         return None
     try:
         session = Table.root(data)
-        ort_version = session.string(0, 64)
-        model = session.table(1)
-        mf = ModelFile(format="ort", member=member, format_version=ort_version)
+        mf = ModelFile(format="ort", member=member, format_version=session.string(0, 64))
         mf.evidence.append(evidence("ORTM", 4, "model/ort/file-identifier", member))
+        model = session.table(1)
         if model is None:
             mf.notes.append("ORT session without a model table")
             mf.confidence = "medium"
             return mf
-        mf.metadata["ir_version"] = str(int(model.scalar(0, "q", 0)))
-        producer = model.string_at(2)
-        if producer and producer[0]:
-            pv = model.string(3, 128)
-            mf.producer = trim(f"{producer[0]} {pv}" if pv else producer[0], 256)
-            mf.evidence.append(evidence(producer[0], producer[1], "model/ort/producer", member))
-        if domain := model.string(4, 256):
-            mf.metadata["domain"] = domain
-        model_version = int(model.scalar(5, "q", 0))
-        if model_version:
-            mf.version = str(model_version)
-        doc = model.string_at(6)
-        if doc and doc[0]:
-            mf.description = trim(doc[0])
-        graph = model.table(7)
-        if graph is not None:
-            mf.inputs = [TensorSummary(n) for n in graph.strings(5, limit=64)]
-            mf.outputs = [TensorSummary(n) for n in graph.strings(6, limit=64)]
-        props = {}
-        for entry in model.tables(9, limit=256):
-            k, v = entry.string_at(0), entry.string_at(1)
-            if k is not None:
-                props[k[0]] = (v[0] if v else "", v[1] if v else k[1])
+        _ort_model(model, member, mf)
+        props = _ort_props(model)
     except FlatBufferError as exc:
         raise MemberError(f"{member}: ORT identifier but malformed FlatBuffer: {exc}") from exc
     apply_props(mf, props, "model/ort")
     return mf
+
+
+def _ort_model(model: Table, member: str, mf: ModelFile) -> None:
+    """The Model table: ir_version 0, producer 2 and 3, domain 4, model_version 5, doc_string 6, graph 7."""
+    mf.metadata["ir_version"] = str(int(model.scalar(0, "q", 0)))
+    producer = model.string_at(2)
+    if producer and producer[0]:
+        pv = model.string(3, 128)
+        mf.producer = trim(f"{producer[0]} {pv}" if pv else producer[0], 256)
+        mf.evidence.append(evidence(producer[0], producer[1], "model/ort/producer", member))
+    if domain := model.string(4, 256):
+        mf.metadata["domain"] = domain
+    model_version = int(model.scalar(5, "q", 0))
+    if model_version:
+        mf.version = str(model_version)
+    doc = model.string_at(6)
+    if doc and doc[0]:
+        mf.description = trim(doc[0])
+    graph = model.table(7)
+    if graph is not None:
+        mf.inputs = [TensorSummary(n) for n in graph.strings(5, limit=64)]
+        mf.outputs = [TensorSummary(n) for n in graph.strings(6, limit=64)]
+
+
+def _ort_props(model: Table) -> dict[str, tuple[str, int]]:
+    """metadata_props (9): key -> (value, offset of the value, else of the key)."""
+    props = {}
+    for entry in model.tables(9, limit=256):
+        k, v = entry.string_at(0), entry.string_at(1)
+        if k is not None:
+            props[k[0]] = (v[0] if v else "", v[1] if v else k[1])
+    return props
 
 
 _ET_IDENT = re.compile(rb"ET[0-9]{2}")

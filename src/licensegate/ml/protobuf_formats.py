@@ -465,16 +465,22 @@ def sniff_graphdef(data: bytes | memoryview, member: str) -> ModelFile | None:
     mf.evidence.append(
         evidence(f"GraphDef with {len(nodes)} NodeDefs ({', '.join(ops[:5])})", 0, "model/tensorflow/graphdef", member)
     )
-    versions = _first(fields, 4)
-    if versions is not None:
-        try:
-            producer = _first(parse_message(data, versions.start, versions.end), 1)
-        except ProtoError:
-            producer = None
-        if producer is not None and producer.wire_type == VARINT:
-            mf.metadata["graph_producer_version"] = str(producer.value)
+    producer = _graph_producer(data, _first(fields, 4))
+    if producer is not None:
+        mf.metadata["graph_producer_version"] = producer
     mf.inputs = [TensorSummary(_node_name(data, n)) for n in nodes[:256] if _node_op(data, n) == "Placeholder"][:MAX_IO]
     return mf
+
+
+def _graph_producer(data: bytes | memoryview, versions: Field | None) -> str | None:
+    """VersionDef.producer (1) of GraphDef.versions, the TensorFlow graph version that wrote it."""
+    if versions is None:
+        return None
+    try:
+        producer = _first(parse_message(data, versions.start, versions.end), 1)
+    except ProtoError:
+        return None
+    return str(producer.value) if producer is not None and producer.wire_type == VARINT else None
 
 
 def _node_name(data: bytes | memoryview, node: Field) -> str:

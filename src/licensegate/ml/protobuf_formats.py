@@ -116,32 +116,34 @@ def sniff_onnx(data: bytes | memoryview, member: str) -> ModelFile | None:
 
 
 def _onnx_value_info(data: bytes | memoryview, f: Field) -> TensorSummary:
+    """A ValueInfoProto: name 1, type 2 (TypeProto.tensor_type 1: elem_type 1, shape 2)."""
     fs = parse_message(data, f.start, f.end)
     name_f = _first(fs, 1)
     name = text(data, name_f, 512) if name_f else ""
-    shape: list[int | str] | None = None
+    shape: tuple[int | str, ...] | None = None
     dtype = None
     type_f = _first(fs, 2)
-    if type_f is not None and type_f.wire_type == LENGTH:
-        tensor = _first(parse_message(data, type_f.start, type_f.end), 1)
-        if tensor is not None and tensor.wire_type == LENGTH:
-            tfs = parse_message(data, tensor.start, tensor.end)
-            elem = _first(tfs, 1)
-            if elem is not None and elem.wire_type == VARINT:
-                dtype = _ONNX_ELEM.get(elem.value)
-            shape_f = _first(tfs, 2)
-            if shape_f is not None and shape_f.wire_type == LENGTH:
-                shape = []
-                for dim in _all(parse_message(data, shape_f.start, shape_f.end), 1)[:16]:
-                    dfs = parse_message(data, dim.start, dim.end) if dim.wire_type == LENGTH else []
-                    v, p = _first(dfs, 1), _first(dfs, 2)
-                    if v is not None and v.wire_type == VARINT:
-                        shape.append(signed64(v.value))
-                    elif p is not None and p.wire_type == LENGTH:
-                        shape.append(text(data, p, 64))
-                    else:
-                        shape.append("?")
-    return TensorSummary(name=name, shape=None if shape is None else tuple(shape), dtype=dtype)
+    tensor = _first(parse_message(data, type_f.start, type_f.end), 1) if type_f is not None and type_f.wire_type == LENGTH else None
+    if tensor is not None and tensor.wire_type == LENGTH:
+        tfs = parse_message(data, tensor.start, tensor.end)
+        elem = _first(tfs, 1)
+        if elem is not None and elem.wire_type == VARINT:
+            dtype = _ONNX_ELEM.get(elem.value)
+        shape_f = _first(tfs, 2)
+        if shape_f is not None and shape_f.wire_type == LENGTH:
+            shape = tuple(_onnx_dim(data, dim) for dim in _all(parse_message(data, shape_f.start, shape_f.end), 1)[:16])
+    return TensorSummary(name=name, shape=shape, dtype=dtype)
+
+
+def _onnx_dim(data: bytes | memoryview, dim: Field) -> int | str:
+    """A TensorShapeProto.Dimension: dim_value 1, else dim_param 2, else "?"."""
+    dfs = parse_message(data, dim.start, dim.end) if dim.wire_type == LENGTH else []
+    v, p = _first(dfs, 1), _first(dfs, 2)
+    if v is not None and v.wire_type == VARINT:
+        return signed64(v.value)
+    if p is not None and p.wire_type == LENGTH:
+        return text(data, p, 64)
+    return "?"
 
 
 def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph: Field) -> ModelFile:

@@ -8,6 +8,7 @@ ONNX, Core ML and SavedModel can all begin `08 xx 12`; what follows decides (REF
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from licensegate.errors import MemberError
@@ -23,11 +24,18 @@ from licensegate.ml.protowire import (
     is_message,
     is_printable_text,
     iter_fields,
+    length_field,
+    message_field,
+    packed_varints,
     parse_message,
-    read_varint,
     signed64,
+    string_value,
+    submessage,
     text,
+    varint_value,
 )
+from licensegate.ml.protowire import every as _all
+from licensegate.ml.protowire import first as _first
 
 MAX_IO = 64
 
@@ -50,6 +58,13 @@ _COREML_TYPES = {
     2000: "textClassifier", 2001: "wordTagger", 2002: "visionFeaturePrint", 2003: "soundAnalysisPreprocessing",
     2004: "gazetteer", 2005: "wordEmbedding", 2006: "audioFeaturePrint", 3000: "serializedModel",
 }  # fmt: skip
+# Model's top level: specificationVersion 1, isUpdatable 10, description 2, one model type
+_COREML_TOP = {1: VARINT, 10: VARINT, 2: LENGTH, **dict.fromkeys(_COREML_TYPES, LENGTH)}
+# FeatureType's kinds (multiArrayType 5 is read for its shape)
+_COREML_FEATURE_KINDS = {1: "int64", 2: "double", 3: "string", 4: "image", 6: "dictionary", 7: "sequence", 8: "state"}
+# ModelDescription.metadata: field, name, ModelFile attribute, length limit
+_COREML_METADATA = ((1, "shortDescription", "description", None), (2, "versionString", "version", 128),
+                    (3, "author", "author", 512), (4, "license", "license_raw", None))  # fmt: skip
 _COREML_ARRAY = {65568: "float32", 65600: "float64", 65552: "float16", 131104: "int32", 131080: "int8"}
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.>/\-]*")
@@ -72,24 +87,31 @@ def _wire_ok(fields: list[Field], allowed: dict[int, int]) -> bool:
     return all(allowed.get(f.number) == f.wire_type for f in fields)
 
 
-def _first(fields: list[Field], number: int) -> Field | None:
-    return next((f for f in fields if f.number == number), None)
+def _whole_message(data: bytes | memoryview, min_size: int, first_byte: int | None = None) -> list[Field] | None:
+    """The top-level fields when all of `data` (at least `min_size` bytes, starting with `first_byte` if given)
+    decodes as one non-empty message; None otherwise."""
+    if len(data) < min_size or (first_byte is not None and data[0] != first_byte):
+        return None
+    fields, complete = _prefix_fields(data)
+    return fields if complete and fields else None
 
 
-def _all(fields: list[Field], number: int) -> list[Field]:
-    return [f for f in fields if f.number == number]
+def _printable(data: bytes | memoryview, f: Field | None, limit: int) -> bool:
+    """A present, short, printable string field (a name, a type, a producer)."""
+    return f is not None and is_printable_text(data, f, limit)
 
 
 # ---------------------------------------------------------------- ONNX
 
 
-def _looks_onnx_prefix(data: bytes | memoryview, fields: list[Field]) -> bool:
-    if len(fields) < 2 or fields[0].number != 1 or fields[0].wire_type != VARINT or not 1 <= fields[0].value <= 64:
-        return False
-    if not _wire_ok(fields, _ONNX_FIELDS):
-        return False
-    producer = _first(fields, 2)
-    return (producer is not None and is_printable_text(data, producer, 256)) or _first(fields, 8) is not None
+def _cut_short_onnx(data: bytes | memoryview, member: str, fields: list[Field]) -> None:
+    """Raise MemberError for a file that starts as a ModelProto (ir_version, ONNX's fields and wire types, then a
+    producer name or opset imports) but does not decode to its end."""
+    if len(fields) < 3 or not _wire_ok(fields, _ONNX_FIELDS):
+        return
+    ir = fields[0]
+    if ir.number == 1 and 1 <= ir.value <= 64 and (_printable(data, _first(fields, 2), 256) or _first(fields, 8)):
+        raise MemberError(f"{member}: ONNX ModelProto cut short after {len(fields)} fields (truncated?)")
 
 
 def sniff_onnx(data: bytes | memoryview, member: str) -> ModelFile | None:
@@ -97,17 +119,10 @@ def sniff_onnx(data: bytes | memoryview, member: str) -> ModelFile | None:
         return None
     fields, complete = _prefix_fields(data)
     if not complete:
-        if _looks_onnx_prefix(data, fields) and len(fields) >= 3:
-            raise MemberError(f"{member}: ONNX ModelProto cut short after {len(fields)} fields (truncated?)")
+        _cut_short_onnx(data, member, fields)
         return None
-    if not _wire_ok(fields, _ONNX_FIELDS):
-        return None
-    ir = _first(fields, 1)
-    graph = _first(fields, 7)
-    if ir is None or not 1 <= ir.value <= 64 or graph is None or not is_message(data, graph):
-        return None
-    producer = _first(fields, 2)
-    if producer is not None and not is_printable_text(data, producer, 1024):
+    graph = _onnx_graph_field(data, fields)
+    if graph is None:
         return None
     try:
         return _read_onnx(data, member, fields, graph)
@@ -115,35 +130,37 @@ def sniff_onnx(data: bytes | memoryview, member: str) -> ModelFile | None:
         raise MemberError(f"{member}: ONNX ModelProto with a malformed part: {exc}") from exc
 
 
+def _onnx_graph_field(data: bytes | memoryview, fields: list[Field]) -> Field | None:
+    """The graph (7) of a decoded ModelProto: ONNX's fields and wire types only, ir_version 1..64, a printable
+    producer name if any; None when the message is not one."""
+    if not _wire_ok(fields, _ONNX_FIELDS):
+        return None
+    ir, graph = varint_value(fields, 1), _first(fields, 7)
+    if ir is None or not 1 <= ir <= 64 or graph is None or not is_message(data, graph):
+        return None
+    producer = _first(fields, 2)
+    return graph if producer is None or is_printable_text(data, producer, 1024) else None
+
+
 def _onnx_value_info(data: bytes | memoryview, f: Field) -> TensorSummary:
     """A ValueInfoProto: name 1, type 2 (TypeProto.tensor_type 1: elem_type 1, shape 2)."""
     fs = parse_message(data, f.start, f.end)
     name_f = _first(fs, 1)
     name = text(data, name_f, 512) if name_f else ""
-    shape: tuple[int | str, ...] | None = None
-    dtype = None
-    type_f = _first(fs, 2)
-    tensor = _first(parse_message(data, type_f.start, type_f.end), 1) if type_f is not None and type_f.wire_type == LENGTH else None
-    if tensor is not None and tensor.wire_type == LENGTH:
-        tfs = parse_message(data, tensor.start, tensor.end)
-        elem = _first(tfs, 1)
-        if elem is not None and elem.wire_type == VARINT:
-            dtype = _ONNX_ELEM.get(elem.value)
-        shape_f = _first(tfs, 2)
-        if shape_f is not None and shape_f.wire_type == LENGTH:
-            shape = tuple(_onnx_dim(data, dim) for dim in _all(parse_message(data, shape_f.start, shape_f.end), 1)[:16])
-    return TensorSummary(name=name, shape=shape, dtype=dtype)
+    tensor = submessage(data, length_field(message_field(data, fs, 2), 1))
+    shape_f = length_field(tensor, 2)
+    shape = None if shape_f is None else tuple(_onnx_dim(data, d) for d in _all(submessage(data, shape_f), 1)[:16])
+    return TensorSummary(name=name, shape=shape, dtype=_ONNX_ELEM.get(varint_value(tensor, 1) or 0))
 
 
 def _onnx_dim(data: bytes | memoryview, dim: Field) -> int | str:
     """A TensorShapeProto.Dimension: dim_value 1, else dim_param 2, else "?"."""
-    dfs = parse_message(data, dim.start, dim.end) if dim.wire_type == LENGTH else []
-    v, p = _first(dfs, 1), _first(dfs, 2)
-    if v is not None and v.wire_type == VARINT:
-        return signed64(v.value)
-    if p is not None and p.wire_type == LENGTH:
-        return text(data, p, 64)
-    return "?"
+    dfs = submessage(data, dim)
+    value = varint_value(dfs, 1)
+    if value is not None:
+        return signed64(value)
+    param = string_value(data, dfs, 2, 64)
+    return "?" if param is None else param
 
 
 def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph: Field) -> ModelFile:
@@ -162,18 +179,24 @@ def _read_onnx(data: bytes | memoryview, member: str, fields: list[Field], graph
 
 def _onnx_header(data: bytes | memoryview, member: str, fields: list[Field], mf: ModelFile) -> None:
     """producer_name and _version (2, 3), domain (4), model_version (5), doc_string (6)."""
-    pn, pv = _first(fields, 2), _first(fields, 3)
-    if pn is not None:
-        name = text(data, pn, 256)
-        mf.producer = trim(f"{name} {text(data, pv, 128)}" if pv else name, 256)
-        mf.evidence.append(evidence(f"producer_name: {name}", pn.start, "model/onnx/producer", member))
+    _onnx_producer(data, member, fields, mf)
     if (dom := _first(fields, 4)) is not None:
         mf.metadata["domain"] = text(data, dom, 256)
-    if (mv := _first(fields, 5)) is not None and mv.value:
-        mf.version = str(signed64(mv.value))
+    if mv := varint_value(fields, 5):
+        mf.version = str(signed64(mv))
     if (doc := _first(fields, 6)) is not None and (doc_text := trim(text(data, doc))):
         mf.description = doc_text
         mf.evidence.append(evidence(f"doc_string: {doc_text}", doc.start, "model/onnx/doc-string", member))
+
+
+def _onnx_producer(data: bytes | memoryview, member: str, fields: list[Field], mf: ModelFile) -> None:
+    """producer_name (2) and producer_version (3): "pytorch 2.3.0"."""
+    pn, pv = _first(fields, 2), _first(fields, 3)
+    if pn is None:
+        return
+    name = text(data, pn, 256)
+    mf.producer = trim(f"{name} {text(data, pv, 128)}" if pv else name, 256)
+    mf.evidence.append(evidence(f"producer_name: {name}", pn.start, "model/onnx/producer", member))
 
 
 def _onnx_opset(data: bytes | memoryview, op: Field) -> str:
@@ -186,20 +209,18 @@ def _onnx_opset(data: bytes | memoryview, op: Field) -> str:
 def _onnx_graph(data: bytes | memoryview, graph: Field, mf: ModelFile) -> None:
     """The GraphProto's name, its inputs that are not initialisers (weights), and its outputs."""
     gfs = parse_message(data, graph.start, graph.end)
-    if (gname := _first(gfs, 2)) is not None and gname.wire_type == LENGTH:
+    if (gname := length_field(gfs, 2)) is not None:
         mf.metadata["graph_name"] = text(data, gname, 256)
-    initialisers: set[str] = set()
-    for init in _all(gfs, 5)[:100000]:
-        if init.wire_type == LENGTH:
-            n = _first(parse_message(data, init.start, init.end), 8)
-            if n is not None and n.wire_type == LENGTH:
-                initialisers.add(text(data, n, 512))
-    for vi in _all(gfs, 11):
-        if vi.wire_type == LENGTH and len(mf.inputs) < MAX_IO:
-            t = _onnx_value_info(data, vi)
-            if t.name not in initialisers:
-                mf.inputs.append(t)
+    weights = _onnx_initialisers(data, gfs)
+    inputs = (_onnx_value_info(data, vi) for vi in _all(gfs, 11) if vi.wire_type == LENGTH)
+    mf.inputs = list(itertools.islice((t for t in inputs if t.name not in weights), MAX_IO))
     mf.outputs = [_onnx_value_info(data, vi) for vi in _all(gfs, 12)[:MAX_IO] if vi.wire_type == LENGTH]
+
+
+def _onnx_initialisers(data: bytes | memoryview, gfs: list[Field]) -> set[str]:
+    """The names (8) of a graph's initialisers (5): its weights, which older exporters also list as inputs."""
+    names = (string_value(data, submessage(data, init), 8, 512) for init in _all(gfs, 5)[:100000])
+    return {n for n in names if n is not None}
 
 
 def _onnx_props(data: bytes | memoryview, fields: list[Field]) -> dict[str, tuple[str, int]]:
@@ -207,9 +228,8 @@ def _onnx_props(data: bytes | memoryview, fields: list[Field]) -> dict[str, tupl
     props: dict[str, tuple[str, int]] = {}
     for prop in _all(fields, 14)[:256]:
         pfs = parse_message(data, prop.start, prop.end)
-        k, v = _first(pfs, 1), _first(pfs, 2)
-        if k is not None and k.wire_type == LENGTH:
-            props[text(data, k, 256)] = (text(data, v) if v and v.wire_type == LENGTH else "", k.start)
+        if (k := length_field(pfs, 1)) is not None:
+            props[text(data, k, 256)] = (string_value(data, pfs, 2) or "", k.start)
     return props
 
 
@@ -221,16 +241,7 @@ def _coreml_type(fields: list[Field]) -> Field | None:
 
 
 def _coreml_allowed(fields: list[Field]) -> bool:
-    for f in fields:
-        if f.number == 1 or f.number == 10:
-            if f.wire_type != VARINT:
-                return False
-        elif f.number == 2 or f.number in _COREML_TYPES:
-            if f.wire_type != LENGTH:
-                return False
-        else:
-            return False
-    return True
+    return _wire_ok(fields, _COREML_TOP)
 
 
 def sniff_coreml(data: bytes | memoryview, member: str) -> ModelFile | None:
@@ -241,31 +252,30 @@ def sniff_coreml(data: bytes | memoryview, member: str) -> ModelFile | None:
         if _truncated_coreml(data, fields):
             raise MemberError(f"{member}: Core ML Model message cut short (truncated?)")
         return None
-    spec = _first(fields, 1)
-    mtype = _coreml_type(fields)
-    if spec is None or not 1 <= spec.value <= 32 or mtype is None or not _coreml_allowed(fields):
-        return None
-    desc = _first(fields, 2)
-    if desc is not None and not is_message(data, desc):
+    model = _coreml_model(data, fields)
+    if model is None:
         return None
     try:
-        return _read_coreml(data, member, spec.value, mtype, desc)
+        return _read_coreml(data, member, *model)
     except ProtoError as exc:
         raise MemberError(f"{member}: Core ML model with a malformed description: {exc}") from exc
 
 
+def _coreml_model(data: bytes | memoryview, fields: list[Field]) -> tuple[int, Field, Field | None] | None:
+    """(spec version, model-type field, description) of a decoded Model; None when the message is not one."""
+    spec, mtype, desc = varint_value(fields, 1), _coreml_type(fields), _first(fields, 2)
+    if spec is None or not 1 <= spec <= 32 or mtype is None or not _coreml_allowed(fields):
+        return None
+    if desc is not None and not is_message(data, desc):
+        return None
+    return spec, mtype, desc
+
+
 def _truncated_coreml(data: bytes | memoryview, fields: list[Field]) -> bool:
     """A cut-short file that starts as a Core ML Model: a spec version, then a complete model description."""
-    return (
-        len(fields) >= 2
-        and fields[0].number == 1
-        and 1 <= fields[0].value <= 32
-        and fields[1].number == 2
-        and fields[1].wire_type == LENGTH
-        and _coreml_allowed(fields)
-        and is_message(data, fields[1])
-        and _has_coreml_description(data, fields[1])
-    )
+    head = [f.number for f in fields[:2]]
+    return (head == [1, 2] and _coreml_allowed(fields) and 1 <= fields[0].value <= 32
+            and _has_coreml_description(data, fields[1]))
 
 
 def _has_coreml_description(data: bytes | memoryview, desc: Field) -> bool:
@@ -277,64 +287,48 @@ def _has_coreml_description(data: bytes | memoryview, desc: Field) -> bool:
 
 
 def _coreml_feature(data: bytes | memoryview, f: Field) -> TensorSummary:
+    """A FeatureDescription: name 1, type 3 (a FeatureType holding one kind)."""
     fs = parse_message(data, f.start, f.end)
-    n = _first(fs, 1)
-    name = text(data, n, 512) if n and n.wire_type == LENGTH else ""
     shape: tuple[int | str, ...] | None = None
     dtype = None
-    t = _first(fs, 3)
-    if t is not None and t.wire_type == LENGTH:
-        tfs = parse_message(data, t.start, t.end)
-        kinds = {1: "int64", 2: "double", 3: "string", 4: "image", 6: "dictionary", 7: "sequence", 8: "state"}
-        for kf in tfs:
-            if kf.number in kinds:
-                dtype = kinds[kf.number]
-            elif kf.number == 5 and kf.wire_type == LENGTH:  # multiArrayType
-                afs = parse_message(data, kf.start, kf.end)
-                dims: list[int | str] = []
-                for sf in _all(afs, 1):
-                    if sf.wire_type == VARINT:
-                        dims.append(signed64(sf.value))
-                    elif sf.wire_type == LENGTH:  # packed
-                        pos = sf.start
-                        while pos < sf.end and len(dims) < 16:
-                            v, pos = read_varint(data, pos, sf.end)
-                            dims.append(signed64(v))
-                shape = tuple(dims[:16])
-                dt = _first(afs, 2)
-                dtype = _COREML_ARRAY.get(dt.value, "multiArray") if dt and dt.wire_type == VARINT else "multiArray"
-    return TensorSummary(name=name, shape=shape, dtype=dtype)
+    for kind in message_field(data, fs, 3):
+        if kind.number in _COREML_FEATURE_KINDS:
+            dtype = _COREML_FEATURE_KINDS[kind.number]
+        elif kind.number == 5 and kind.wire_type == LENGTH:
+            shape, dtype = _coreml_multiarray(data, kind)
+    return TensorSummary(name=string_value(data, fs, 1, 512) or "", shape=shape, dtype=dtype)
+
+
+def _coreml_multiarray(data: bytes | memoryview, kind: Field) -> tuple[tuple[int | str, ...], str]:
+    """ArrayFeatureType: shape 1 (repeated, packed or not), dataType 2."""
+    afs = parse_message(data, kind.start, kind.end)
+    dims: list[int | str] = []
+    for sf in _all(afs, 1):
+        if sf.wire_type == VARINT:
+            dims.append(signed64(sf.value))
+        elif sf.wire_type == LENGTH:
+            dims.extend(packed_varints(data, sf, 16 - len(dims)))
+    return tuple(dims[:16]), _COREML_ARRAY.get(varint_value(afs, 2) or 0, "multiArray")
 
 
 def _coreml_metadata(data: bytes | memoryview, member: str, mfs: list[Field], mf: ModelFile) -> None:
     """ModelDescription.metadata: shortDescription 1, versionString 2, author 3, license 4."""
-    for num, key in ((1, "shortDescription"), (2, "versionString"), (3, "author"), (4, "license")):
-        f = _first(mfs, num)
-        value = trim(text(data, f)) if f is not None and f.wire_type == LENGTH else None
-        if f is None or value is None:
+    for num, key, attr, limit in _COREML_METADATA:
+        f = length_field(mfs, num)
+        value = trim(text(data, f)) if f is not None else None
+        if value is None:
             continue
-        mf.evidence.append(evidence(f"{key}: {value}", f.start, f"model/coreml/metadata-{key}", member))
-        if num == 1:
-            mf.description = value
-        elif num == 2:
-            mf.version = trim(value, 128)
-        elif num == 3:
-            mf.author = trim(value, 512)
-        else:
-            mf.license_raw = value
-            mf.license = to_spdx(value)
+        mf.evidence.append(evidence(f"{key}: {value}", f.start, f"model/coreml/metadata-{key}", member))  # type: ignore[union-attr]
+        setattr(mf, attr, trim(value, limit) if limit else value)
+    mf.license = to_spdx(mf.license_raw)
 
 
 def _coreml_user_defined(data: bytes | memoryview, mfs: list[Field], mf: ModelFile) -> None:
     """userDefined (100): a string map, kept as metadata (coremltools writes its version there)."""
     for entry in _all(mfs, 100)[:256]:
-        if entry.wire_type != LENGTH:
-            continue
-        efs = parse_message(data, entry.start, entry.end)
-        k, v = _first(efs, 1), _first(efs, 2)
-        if k is None or k.wire_type != LENGTH:
-            continue
-        mf.metadata[text(data, k, 256)] = trim(text(data, v), 1024) or "" if v is not None and v.wire_type == LENGTH else ""
+        efs = submessage(data, entry)
+        if (k := length_field(efs, 1)) is not None:
+            mf.metadata[text(data, k, 256)] = trim(string_value(data, efs, 2), 1024) or ""
 
 
 def _read_coreml(data: bytes | memoryview, member: str, spec: int, mtype: Field, desc: Field | None) -> ModelFile:
@@ -343,27 +337,35 @@ def _read_coreml(data: bytes | memoryview, member: str, spec: int, mtype: Field,
     mf.evidence.append(
         evidence(f"Core ML Model spec {spec}, {_COREML_TYPES[mtype.number]}", 0, "model/coreml/model", member)
     )
-    if desc is None:
-        return mf
-    dfs = parse_message(data, desc.start, desc.end)
-    mf.inputs = [_coreml_feature(data, f) for f in _all(dfs, 1)[:MAX_IO] if f.wire_type == LENGTH]
-    mf.outputs = [_coreml_feature(data, f) for f in _all(dfs, 10)[:MAX_IO] if f.wire_type == LENGTH]
-    meta = _first(dfs, 100)
-    if meta is None or meta.wire_type != LENGTH:
-        return mf
-    mfs = parse_message(data, meta.start, meta.end)
-    _coreml_metadata(data, member, mfs, mf)
-    _coreml_user_defined(data, mfs, mf)
-    ct_version = mf.metadata.get("com.github.apple.coremltools.version")
-    if ct_version:
-        mf.producer = f"coremltools {ct_version}"
-        source = mf.metadata.get("com.github.apple.coremltools.source")
-        if source:
-            mf.producer += f" (from {source})"
+    dfs = submessage(data, desc)
+    mf.inputs = _coreml_features(data, dfs, 1)
+    mf.outputs = _coreml_features(data, dfs, 10)
+    mfs = message_field(data, dfs, 100)
+    if mfs:
+        _coreml_metadata(data, member, mfs, mf)
+        _coreml_user_defined(data, mfs, mf)
+        mf.producer = _coremltools_producer(mf.metadata)
     return mf
 
 
+def _coreml_features(data: bytes | memoryview, dfs: list[Field], number: int) -> list[TensorSummary]:
+    """ModelDescription.input (1) or .output (10)."""
+    return [_coreml_feature(data, f) for f in _all(dfs, number)[:MAX_IO] if f.wire_type == LENGTH]
+
+
+def _coremltools_producer(metadata: dict[str, str]) -> str | None:
+    """"coremltools 8.0 (from torch==2.4.0)", from the user-defined entries coremltools writes."""
+    version = metadata.get("com.github.apple.coremltools.version")
+    if not version:
+        return None
+    source = metadata.get("com.github.apple.coremltools.source")
+    return f"coremltools {version} (from {source})" if source else f"coremltools {version}"
+
+
 # ---------------------------------------------------------------- TensorFlow
+
+
+_SAVED_MODEL_FIELDS = {1: VARINT, 2: LENGTH}
 
 
 def _texts(data: bytes | memoryview, fields: list[Field], number: int, limit: int = 16) -> list[str]:
@@ -372,12 +374,8 @@ def _texts(data: bytes | memoryview, fields: list[Field], number: int, limit: in
 
 def sniff_saved_model(data: bytes | memoryview, member: str) -> ModelFile | None:
     """tensorflow/core/protobuf/saved_model.proto: SavedModel { saved_model_schema_version = 1; meta_graphs = 2 }."""
-    if len(data) < 4:
-        return None
-    fields, complete = _prefix_fields(data)
-    if not complete or not fields or not all(f.number in (1, 2) for f in fields):
-        return None
-    if any((f.number == 1) != (f.wire_type == VARINT) for f in fields):
+    fields = _whole_message(data, 4)
+    if fields is None or not _wire_ok(fields, _SAVED_MODEL_FIELDS):
         return None
     graphs = _all(fields, 2)
     if not graphs:
@@ -386,20 +384,18 @@ def sniff_saved_model(data: bytes | memoryview, member: str) -> ModelFile | None
         meta = _meta_graph(data, graphs[0])
     except ProtoError:
         return None
-    if meta is None:
-        return None
-    tags, tf_version, signatures = meta
-    mf = ModelFile(format="tensorflow", member=member)
-    schema = _first(fields, 1)
-    mf.format_version = str(schema.value) if schema else None
-    mf.evidence.append(
-        evidence(f"SavedModel meta graph, tags {tags}", graphs[0].start, "model/tensorflow/saved-model", member)
-    )
+    return None if meta is None else _saved_model(member, fields, graphs[0], *meta)
+
+
+def _saved_model(member: str, fields: list[Field], graph: Field, tags: list[str], tf_version: str | None,
+                 signatures: list[str]) -> ModelFile:
+    schema = varint_value(fields, 1)
+    mf = ModelFile(format="tensorflow", member=member, format_version=None if schema is None else str(schema))
+    mf.evidence.append(evidence(f"SavedModel meta graph, tags {tags}", graph.start, "model/tensorflow/saved-model", member))
     mf.metadata["container"] = "SavedModel"
-    if tags:
-        mf.metadata["tags"] = ",".join(tags)
-    if signatures:
-        mf.metadata["signatures"] = ",".join(signatures)
+    for key, values in (("tags", tags), ("signatures", signatures)):
+        if values:
+            mf.metadata[key] = ",".join(values)
     if tf_version:
         mf.producer = f"TensorFlow {tf_version}"
     return mf
@@ -409,58 +405,65 @@ def _meta_graph(data: bytes | memoryview, graph: Field) -> tuple[list[str], str 
     """A MetaGraphDef's tags and TensorFlow version (meta_info_def 1) and signature names (5); None when the message
     is not one (no tags and no graph_def 2, or a field that is not length-delimited)."""
     mg = parse_message(data, graph.start, graph.end)
-    info = _first(mg, 1)
-    tags: list[str] = []
-    tf_version = None
-    if info is not None and info.wire_type == LENGTH:
-        ifs = parse_message(data, info.start, info.end)
-        tags = _texts(data, ifs, 4)
-        tv = _first(ifs, 5)
-        tf_version = text(data, tv, 64) if tv is not None and tv.wire_type == LENGTH else None
-    gd = _first(mg, 2)
-    if not tags and (gd is None or gd.wire_type != LENGTH or not is_message(data, gd)):
-        return None
     if not all(f.wire_type == LENGTH for f in mg):
         return None
-    signatures = []
-    for sig in _all(mg, 5)[:32]:
-        k = _first(parse_message(data, sig.start, sig.end), 1)
-        if k is not None and k.wire_type == LENGTH:
-            signatures.append(text(data, k, 128))
-    return tags, tf_version, signatures
+    info = message_field(data, mg, 1)
+    tags = _texts(data, info, 4)
+    graph_def = _first(mg, 2)
+    if not tags and (graph_def is None or not is_message(data, graph_def)):
+        return None
+    return tags, string_value(data, info, 5, 64), _signature_names(data, mg)
+
+
+def _signature_names(data: bytes | memoryview, mg: list[Field]) -> list[str]:
+    """The keys of MetaGraphDef.signature_def (5): "serving_default"."""
+    names = (string_value(data, parse_message(data, sig.start, sig.end), 1, 128) for sig in _all(mg, 5)[:32])
+    return [n for n in names if n is not None]
 
 
 def _node_op(data: bytes | memoryview, node: Field) -> str | None:
     """The op of a NodeDef (name 1, op 2), or None when this is not a NodeDef."""
-    if node.wire_type != LENGTH:
-        return None
     try:
-        nfs = parse_message(data, node.start, node.end)
+        nfs = submessage(data, node)
     except ProtoError:
         return None
     name, op = _first(nfs, 1), _first(nfs, 2)
-    if name is None or op is None or not is_printable_text(data, name, 1024) or not is_printable_text(data, op, 128):
+    if not (_printable(data, name, 1024) and _printable(data, op, 128)):
         return None
-    op_text = text(data, op, 128)
+    op_text = text(data, op, 128)  # type: ignore[arg-type]
     return op_text if _IDENT.fullmatch(op_text) else None
 
 
 def sniff_graphdef(data: bytes | memoryview, member: str) -> ModelFile | None:
     """tensorflow/core/framework/graph.proto: GraphDef { node = 1; versions = 4; version = 3; library = 2 }."""
-    if len(data) < 8 or data[0] != 0x0A:
+    fields = _whole_message(data, 8, first_byte=0x0A)
+    nodes = _graphdef_nodes(fields) if fields is not None else None
+    if fields is None or nodes is None:
         return None
-    fields, complete = _prefix_fields(data)
-    if not complete or not all(f.number in (1, 2, 3, 4) for f in fields):
+    ops = _node_ops(data, nodes[:16])
+    return None if ops is None else _graphdef(data, member, fields, nodes, ops)
+
+
+def _graphdef_nodes(fields: list[Field]) -> list[Field] | None:
+    """The nodes (1) of a top level that is a GraphDef's: node 1, library 2 and versions 4 are messages, the
+    deprecated version 3 a number; None when it is not one or has no nodes."""
+    if not all(f.number in (1, 2, 3, 4) and (f.number == 3 or f.wire_type == LENGTH) for f in fields):
         return None
-    nodes = _all(fields, 1)
-    if not nodes or any(f.wire_type != LENGTH for f in fields if f.number != 3):
-        return None
+    return _all(fields, 1) or None
+
+
+def _node_ops(data: bytes | memoryview, nodes: list[Field]) -> list[str] | None:
+    """The ops of the nodes; None as soon as one is not a NodeDef."""
     ops = []
-    for n in nodes[:16]:
-        op = _node_op(data, n)
+    for node in nodes:
+        op = _node_op(data, node)
         if op is None:
             return None
         ops.append(op)
+    return ops
+
+
+def _graphdef(data: bytes | memoryview, member: str, fields: list[Field], nodes: list[Field], ops: list[str]) -> ModelFile:
     mf = ModelFile(format="tensorflow", member=member, confidence="medium" if len(nodes) < 3 else "high")
     mf.metadata["container"] = "GraphDef"
     mf.metadata["nodes"] = str(len(nodes))
@@ -495,32 +498,35 @@ def _node_name(data: bytes | memoryview, node: Field) -> str:
 
 def sniff_caffemodel(data: bytes | memoryview, member: str) -> ModelFile | None:
     """caffe/src/caffe/proto/caffe.proto NetParameter: name 1, layers 2 (V1), input 3, input_dim 4, layer 100."""
-    if len(data) < 8:
-        return None
-    fields, complete = _prefix_fields(data)
-    if not complete or not fields:
-        return None
-    layers = _all(fields, 100)
-    v1 = _all(fields, 2)
-    if not layers and not v1:
+    fields = _whole_message(data, 8)
+    if fields is None:
         return None
     name = _first(fields, 1)
     if name is not None and not is_printable_text(data, name, 512):
         return None
-    if not layers and name is None:
-        return None  # V1 nets without a name are indistinguishable from many other messages
     try:
-        types = _caffe_layer_types(data, layers) if layers else _caffe_v1_layer_types(data, v1)
+        layers = _caffe_layers(data, fields, named=name is not None)
     except ProtoError:
         return None
-    if types is None:
+    return None if layers is None else _caffe_net(data, member, fields, name, *layers)
+
+
+def _caffe_layers(data: bytes | memoryview, fields: list[Field], named: bool) -> tuple[int, list[str]] | None:
+    """(number of layers, types of the first ones): LayerParameter (100), else V1LayerParameter (2) in a named net
+    (V1 nets without a name are indistinguishable from many other messages); None when they are not layers."""
+    layers = _all(fields, 100) or (_all(fields, 2) if named else [])
+    if not layers:
         return None
-    if not all(_IDENT.fullmatch(t) or t.startswith("V1:") for t in types):
-        return None
+    read_types = _caffe_layer_types if layers[0].number == 100 else _caffe_v1_layer_types
+    types = read_types(data, layers)
+    return None if types is None else (len(layers), types)
+
+
+def _caffe_net(data: bytes | memoryview, member: str, fields: list[Field], name: Field | None, n_layers: int,
+               types: list[str]) -> ModelFile:
     mf = ModelFile(format="caffe", member=member)
     if name is not None:
         mf.name = trim(text(data, name, 256), 256)
-    n_layers = len(layers) or len(v1)
     mf.evidence.append(
         evidence(f"Caffe NetParameter, {n_layers} layers ({', '.join(types[:5])})", 0, "model/caffe/net", member)
     )
@@ -533,23 +539,22 @@ def _caffe_layer_types(data: bytes | memoryview, layers: list[Field]) -> list[st
     """The type (2) of the first LayerParameters; None when one is not a layer."""
     types = []
     for lf in layers[:16]:
-        lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
-        t = _first(lfs, 2)
-        if t is None or not is_printable_text(data, t, 64):
+        t = _first(submessage(data, lf), 2)
+        if not _printable(data, t, 64):
             return None
-        types.append(text(data, t, 64))
-    return types
+        types.append(text(data, t, 64))  # type: ignore[arg-type]
+    return types if all(_IDENT.fullmatch(t) or t.startswith("V1:") for t in types) else None
 
 
 def _caffe_v1_layer_types(data: bytes | memoryview, v1: list[Field]) -> list[str] | None:
     """"V1:<enum>" for the first V1LayerParameters (name 4, type 5); None when one is not a layer."""
     types = []
     for lf in v1[:16]:
-        lfs = parse_message(data, lf.start, lf.end) if lf.wire_type == LENGTH else []
-        lname, ltype = _first(lfs, 4), _first(lfs, 5)
-        if lname is None or not is_printable_text(data, lname, 512) or ltype is None or ltype.wire_type != VARINT:
+        lfs = submessage(data, lf)
+        ltype = varint_value(lfs, 5)
+        if ltype is None or not _printable(data, _first(lfs, 4), 512):
             return None
-        types.append(f"V1:{ltype.value}")
+        types.append(f"V1:{ltype}")
     return types
 
 
@@ -578,36 +583,41 @@ def sniff_prototxt(data: bytes | memoryview, member: str) -> ModelFile | None:
 # ---------------------------------------------------------------- Paddle
 
 
+_PADDLE_FIELDS = {1: LENGTH, 4: LENGTH, 5: LENGTH}
+
+
 def sniff_paddle_program(data: bytes | memoryview, member: str) -> ModelFile | None:
     """paddle/fluid/framework/framework.proto ProgramDesc: blocks 1, version 4, op_version_map 5."""
-    if len(data) < 8 or data[0] != 0x0A:
-        return None
-    fields, complete = _prefix_fields(data)
-    if not complete or not fields or not all(f.number in (1, 4, 5) and f.wire_type == LENGTH for f in fields):
+    fields = _whole_message(data, 8, first_byte=0x0A)
+    if fields is None or not _wire_ok(fields, _PADDLE_FIELDS):
         return None
     blocks = _all(fields, 1)
     if not blocks:
         return None
     try:
-        bfs = parse_message(data, blocks[0].start, blocks[0].end)
-        idx, parent = _first(bfs, 1), _first(bfs, 2)
-        if idx is None or parent is None or idx.wire_type != VARINT or parent.wire_type != VARINT:
-            return None
-        op_types = _paddle_op_types(data, bfs)
-        if op_types is None:
-            return None
-        feeds = _paddle_feeds(data, bfs)
-        pver = _paddle_version(data, _first(fields, 4))
+        program = _paddle_block(data, blocks[0], _first(fields, 4))
     except ProtoError:
         return None
-    if not op_types or not ({"feed", "fetch"} & set(op_types)):
+    return None if program is None else _paddle_program(member, *program)
+
+
+def _paddle_block(data: bytes | memoryview, block: Field, version: Field | None) -> tuple[list[str], list[str], str | None] | None:
+    """(op types, feed targets, program version) of the first BlockDesc (idx 1, parent_idx 2, ops 4); None when it
+    is not one or has neither a feed nor a fetch op."""
+    bfs = parse_message(data, block.start, block.end)
+    if varint_value(bfs, 1) is None or varint_value(bfs, 2) is None:
         return None
-    mf = ModelFile(format="paddle", member=member, format_version=pver)
+    op_types = _paddle_op_types(data, bfs)
+    if not op_types or not {"feed", "fetch"} & set(op_types):
+        return None
+    return op_types, _paddle_feeds(data, bfs), _paddle_version(data, version)
+
+
+def _paddle_program(member: str, op_types: list[str], feeds: list[str], version: str | None) -> ModelFile:
+    mf = ModelFile(format="paddle", member=member, format_version=version)
     mf.metadata["container"] = "ProgramDesc"
     mf.evidence.append(
-        evidence(
-            f"Paddle ProgramDesc, {len(op_types)} ops ({', '.join(op_types[:5])})", 0, "model/paddle/program", member
-        )
+        evidence(f"Paddle ProgramDesc, {len(op_types)} ops ({', '.join(op_types[:5])})", 0, "model/paddle/program", member)
     )
     mf.inputs = [TensorSummary(n) for n in feeds[:MAX_IO]]
     return mf
@@ -638,7 +648,6 @@ def _paddle_feeds(data: bytes | memoryview, block: list[Field]) -> list[str]:
 
 
 def _paddle_version(data: bytes | memoryview, version: Field | None) -> str | None:
-    if version is None:
-        return None
-    vf = _first(parse_message(data, version.start, version.end), 1)
-    return str(vf.value) if vf is not None and vf.wire_type == VARINT else None
+    """Version.version (1) of ProgramDesc.version."""
+    value = varint_value(submessage(data, version), 1)
+    return None if value is None else str(value)

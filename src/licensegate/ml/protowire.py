@@ -7,7 +7,7 @@ raises `ProtoError`, which the sniffers turn into "not this format" or a `Member
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 VARINT, FIXED64, LENGTH, GROUP_START, GROUP_END, FIXED32 = 0, 1, 2, 3, 4, 5
@@ -54,29 +54,43 @@ def iter_fields(buf: bytes | memoryview, start: int = 0, end: int | None = None)
         number, wire = key >> 3, key & 7
         if number == 0 or number > 0x1FFFFFFF:
             raise ProtoError(f"invalid field number {number}")
-        if wire == VARINT:
-            val_start = pos
-            value, pos = read_varint(buf, pos, stop)
-            yield Field(number, wire, value, val_start, pos)
-        elif wire == FIXED64:
-            if pos + 8 > stop:
-                raise ProtoError("truncated fixed64")
-            yield Field(number, wire, int.from_bytes(buf[pos : pos + 8], "little"), pos, pos + 8)
-            pos += 8
-        elif wire == FIXED32:
-            if pos + 4 > stop:
-                raise ProtoError("truncated fixed32")
-            yield Field(number, wire, int.from_bytes(buf[pos : pos + 4], "little"), pos, pos + 4)
-            pos += 4
-        elif wire == LENGTH:
-            length, pos = read_varint(buf, pos, stop)
-            if length > stop - pos:
-                raise ProtoError(f"field {number} length {length} runs past the end")
-            yield Field(number, wire, length, pos, pos + length)
-            pos += length
-        else:
+        reader = _VALUE_READERS.get(wire)
+        if reader is None:
             # groups are deprecated and used by none of the model schemas we read
             raise ProtoError(f"unsupported wire type {wire}")
+        field = reader(buf, number, pos, stop)
+        yield field
+        pos = field.end
+
+
+def _varint_field(buf: bytes | memoryview, number: int, pos: int, stop: int) -> Field:
+    value, end = read_varint(buf, pos, stop)
+    return Field(number, VARINT, value, pos, end)
+
+
+def _fixed_field(wire: int, size: int) -> Callable[[bytes | memoryview, int, int, int], Field]:
+    def read(buf: bytes | memoryview, number: int, pos: int, stop: int) -> Field:
+        if pos + size > stop:
+            raise ProtoError(f"truncated fixed{size * 8}")
+        return Field(number, wire, int.from_bytes(buf[pos : pos + size], "little"), pos, pos + size)
+
+    return read
+
+
+def _length_field(buf: bytes | memoryview, number: int, pos: int, stop: int) -> Field:
+    length, pos = read_varint(buf, pos, stop)
+    if length > stop - pos:
+        raise ProtoError(f"field {number} length {length} runs past the end")
+    return Field(number, LENGTH, length, pos, pos + length)
+
+
+# wire type -> reader of the value that follows the key
+_VALUE_READERS: dict[int, Callable[[bytes | memoryview, int, int, int], Field]] = {
+    VARINT: _varint_field,
+    FIXED64: _fixed_field(FIXED64, 8),
+    FIXED32: _fixed_field(FIXED32, 4),
+    LENGTH: _length_field,
+}
 
 
 def parse_message(buf: bytes | memoryview, start: int = 0, end: int | None = None) -> list[Field]:
@@ -117,3 +131,55 @@ def is_printable_text(buf: bytes | memoryview, field: Field, max_len: int = 4096
 
 def signed64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+# Accessors for the optional fields of a decoded message (a list of Fields): the first field with a number, taken
+# only when its wire type is the one the schema gives it. A field with the wrong wire type reads as absent.
+
+
+def first(fields: list[Field], number: int) -> Field | None:
+    return next((f for f in fields if f.number == number), None)
+
+
+def every(fields: list[Field], number: int) -> list[Field]:
+    return [f for f in fields if f.number == number]
+
+
+def length_field(fields: list[Field], number: int) -> Field | None:
+    """The first field `number` if it is length-delimited (a string, bytes or a sub-message)."""
+    f = first(fields, number)
+    return f if f is not None and f.wire_type == LENGTH else None
+
+
+def varint_value(fields: list[Field], number: int) -> int | None:
+    """The value of the first field `number` if it is a varint."""
+    f = first(fields, number)
+    return f.value if f is not None and f.wire_type == VARINT else None
+
+
+def string_value(buf: bytes | memoryview, fields: list[Field], number: int, limit: int = 64 * 1024) -> str | None:
+    """The first field `number` as text, if it is length-delimited."""
+    f = length_field(fields, number)
+    return text(buf, f, limit) if f is not None else None
+
+
+def submessage(buf: bytes | memoryview, field: Field | None) -> list[Field]:
+    """The fields of a length-delimited field's payload; [] for an absent or scalar field."""
+    if field is None or field.wire_type != LENGTH:
+        return []
+    return parse_message(buf, field.start, field.end)
+
+
+def message_field(buf: bytes | memoryview, fields: list[Field], number: int) -> list[Field]:
+    """The fields of the first sub-message `number`; [] when it is absent or not length-delimited."""
+    return submessage(buf, first(fields, number))
+
+
+def packed_varints(buf: bytes | memoryview, field: Field, limit: int) -> list[int]:
+    """Up to `limit` signed values of a packed repeated varint field."""
+    out: list[int] = []
+    pos = field.start
+    while pos < field.end and len(out) < limit:
+        value, pos = read_varint(buf, pos, field.end)
+        out.append(signed64(value))
+    return out

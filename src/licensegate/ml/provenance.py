@@ -71,65 +71,88 @@ class Declared:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], source: str = "policy") -> Declared:
         """Build from a policy-file table; raise UsageError naming the bad key."""
-
-        def opt_str(key: str, where: Mapping[str, object] = data) -> str | None:
-            value = where.get(key)
-            if value is None:
-                return None
-            if not isinstance(value, str):
-                raise UsageError(f"{source}: `{key}` must be a string")
-            return value
-
-        allowed = {"match", "path", "sha256", "licence", "license", "upstream", "training_code", "training_data",
-                   "model_card", "components"}  # fmt: skip
-        unknown = set(data) - allowed
+        unknown = set(data) - _DECLARATION_KEYS
         if unknown:
             raise UsageError(f"{source}: unknown model declaration keys {sorted(unknown)}")
-        match = opt_str("match") or opt_str("path")
-        sha = opt_str("sha256")
-        if sha is not None:
-            match = f"sha256:{sha.removeprefix('sha256:')}"
-            if not _SHA256.match(match):
-                raise UsageError(f"{source}: `sha256` must be 64 hex digits")
-        if not match:
-            raise UsageError(f"{source}: a model declaration needs `path` (a glob) or `sha256`")
-        td_raw = data.get("training_data")
-        training_data = None
-        if isinstance(td_raw, str):
-            training_data = TrainingData(description=td_raw)
-        elif isinstance(td_raw, Mapping):
-            extra = set(td_raw) - {"description", "location", "licence", "license"}
-            if extra:
-                raise UsageError(f"{source}: unknown training_data keys {sorted(extra)}")
-            training_data = TrainingData(
-                description=opt_str("description", td_raw),
-                location=opt_str("location", td_raw),
-                licence=opt_str("licence", td_raw) or opt_str("license", td_raw),
-            )
-        elif td_raw is not None:
-            raise UsageError(f"{source}: `training_data` must be a table or a string")
-        comps_raw = data.get("components") or {}
-        if not isinstance(comps_raw, Mapping) or not all(isinstance(v, str) for v in comps_raw.values()):
-            raise UsageError(f"{source}: `components` must map component names to locations")
-        bad = set(comps_raw) - KNOWN_COMPONENTS
-        if bad:
-            raise UsageError(f"{source}: unknown model components {sorted(bad)}; known: {sorted(KNOWN_COMPONENTS)}")
-        licence = opt_str("licence") or opt_str("license")
-        for what, value in (("licence", licence), ("training_data licence", training_data.licence if training_data else None)):
-            if value is not None and (len(value) > 2000 or (not spdx.is_valid(value) and to_spdx(value) is None)):
-                shown = value if len(value) <= 60 else value[:60] + "…"
-                raise UsageError(f"{source}: {what} {escape.text(repr(shown))} is neither a valid SPDX expression nor a "
-                                 "licence name LicenseGate knows; write an SPDX id, or LicenseRef-<name> for others")
+        match = _declared_match(data, source)
+        training_data = _training_data(data.get("training_data"), source)
+        components = _mof_declared(data.get("components") or {}, source)
+        licence = _opt_str(data, "licence", source) or _opt_str(data, "license", source)
+        _check_licence(licence, "licence", source)
+        _check_licence(training_data.licence if training_data else None, "training_data licence", source)
         return cls(
             match=match,
             licence=licence,
-            upstream=opt_str("upstream"),
-            training_code=opt_str("training_code"),
+            upstream=_opt_str(data, "upstream", source),
+            training_code=_opt_str(data, "training_code", source),
             training_data=training_data,
-            model_card=opt_str("model_card"),
-            components={str(k): str(v) for k, v in comps_raw.items()},
+            model_card=_opt_str(data, "model_card", source),
+            components=components,
             source=source,
         )
+
+
+_DECLARATION_KEYS = frozenset({"match", "path", "sha256", "licence", "license", "upstream", "training_code",
+                               "training_data", "model_card", "components"})  # fmt: skip
+
+
+def _opt_str(where: Mapping[str, object], key: str, source: str) -> str | None:
+    value = where.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"{source}: `{key}` must be a string")
+    return value
+
+
+def _declared_match(data: Mapping[str, object], source: str) -> str:
+    """What a declaration matches: `sha256:<hex>` or a member path glob."""
+    match = _opt_str(data, "match", source) or _opt_str(data, "path", source)
+    sha = _opt_str(data, "sha256", source)
+    if sha is not None:
+        match = f"sha256:{sha.removeprefix('sha256:')}"
+        if not _SHA256.match(match):
+            raise UsageError(f"{source}: `sha256` must be 64 hex digits")
+    if not match:
+        raise UsageError(f"{source}: a model declaration needs `path` (a glob) or `sha256`")
+    return match
+
+
+def _training_data(td_raw: object, source: str) -> TrainingData | None:
+    """`training_data`: a description, or a table of description, location and licence."""
+    if td_raw is None:
+        return None
+    if isinstance(td_raw, str):
+        return TrainingData(description=td_raw)
+    if not isinstance(td_raw, Mapping):
+        raise UsageError(f"{source}: `training_data` must be a table or a string")
+    extra = set(td_raw) - {"description", "location", "licence", "license"}
+    if extra:
+        raise UsageError(f"{source}: unknown training_data keys {sorted(extra)}")
+    return TrainingData(
+        description=_opt_str(td_raw, "description", source),
+        location=_opt_str(td_raw, "location", source),
+        licence=_opt_str(td_raw, "licence", source) or _opt_str(td_raw, "license", source),
+    )
+
+
+def _mof_declared(comps_raw: object, source: str) -> dict[str, str]:
+    """`components`: further Model Openness Framework components, name -> location."""
+    if not isinstance(comps_raw, Mapping) or not all(isinstance(v, str) for v in comps_raw.values()):
+        raise UsageError(f"{source}: `components` must map component names to locations")
+    bad = set(comps_raw) - KNOWN_COMPONENTS
+    if bad:
+        raise UsageError(f"{source}: unknown model components {sorted(bad)}; known: {sorted(KNOWN_COMPONENTS)}")
+    return {str(k): str(v) for k, v in comps_raw.items()}
+
+
+def _check_licence(value: str | None, what: str, source: str) -> None:
+    """A declared licence must be an SPDX expression or a licence name LicenseGate maps to one."""
+    if value is None or (len(value) <= 2000 and (spdx.is_valid(value) or to_spdx(value) is not None)):
+        return
+    shown = value if len(value) <= 60 else value[:60] + "…"
+    raise UsageError(f"{source}: {what} {escape.text(repr(shown))} is neither a valid SPDX expression nor a "
+                     "licence name LicenseGate knows; write an SPDX id, or LicenseRef-<name> for others")
 
 
 def find_declared(declarations: Sequence[Declared], member: str, sha256: str | None) -> Declared | None:
@@ -203,28 +226,31 @@ def metadata_conflicts(model: ModelFile, declared: Declared | None) -> list[Conf
     """Where the team's declaration and the model's own metadata disagree."""
     if declared is None:
         return []
-    out: list[Conflict] = []
-    if declared.licence and model.license_raw:
-        if not _same_licence(model.license_raw, model.license, declared.licence, declared.licence_spdx):
-            ev = tuple(e for e in model.evidence if "licen" in e.rule)
-            out.append(
-                Conflict(
-                    "licence",
-                    model.license or model.license_raw,
-                    declared.licence_spdx or declared.licence,
-                    declared.source,
-                    ev,
-                )  # fmt: skip
-            )
-    if declared.upstream:
-        want = _norm(declared.upstream)
-        for key in _SOURCE_KEYS:
-            have = model.metadata.get(key)
-            if have and want not in _norm(have) and _norm(have) not in want:
-                ev = tuple(e for e in model.evidence if e.rule.endswith(key))
-                out.append(Conflict("upstream", have, declared.upstream, declared.source, ev))
-                break
-    return out
+    found = (_licence_conflict(model, declared), _upstream_conflict(model, declared))
+    return [c for c in found if c is not None]
+
+
+def _licence_conflict(model: ModelFile, declared: Declared) -> Conflict | None:
+    if not (declared.licence and model.license_raw):
+        return None
+    if _same_licence(model.license_raw, model.license, declared.licence, declared.licence_spdx):
+        return None
+    ev = tuple(e for e in model.evidence if "licen" in e.rule)
+    return Conflict("licence", model.license or model.license_raw, declared.licence_spdx or declared.licence,
+                    declared.source, ev)  # fmt: skip
+
+
+def _upstream_conflict(model: ModelFile, declared: Declared) -> Conflict | None:
+    """The first source key of the model's metadata that names another upstream than the declared one."""
+    if not declared.upstream:
+        return None
+    want = _norm(declared.upstream)
+    for key in _SOURCE_KEYS:
+        have = model.metadata.get(key)
+        if have and want not in _norm(have) and _norm(have) not in want:
+            ev = tuple(e for e in model.evidence if e.rule.endswith(key))
+            return Conflict("upstream", have, declared.upstream, declared.source, ev)
+    return None
 
 
 def model_use_restrictions(model: ModelFile, declared: Declared | None) -> list[UseRestriction]:
@@ -261,22 +287,29 @@ def classify_debian_ml_policy(model: ModelFile, declared: Declared | None) -> De
         return DebianClassification("NonFree", (f"licence {lic.spdx} ({lic.source}) is not a DFSG-free licence",))
     reasons = [f"licence {lic.spdx} ({lic.source}) is free"]
     toxic: list[str] = []
-    td = declared.training_data if declared else None
-    if td is None or not td.location:
-        toxic.append("training data not declared public (no training_data.location)")
-    elif not td.licence:
-        toxic.append("training data licence not declared")
-    elif not is_free(to_spdx(td.licence)):
-        toxic.append(f"training data licence {td.licence!r} is not DFSG-free")
-    else:
-        reasons.append(f"training data public at {td.location} under {to_spdx(td.licence)}")
-    if declared is None or not declared.training_code:
-        toxic.append("training code location not declared")
-    else:
-        reasons.append(f"training code at {declared.training_code}")
+    for free, why in (_training_data_freedom(declared), _training_code_freedom(declared)):
+        (reasons if free else toxic).append(why)
     if toxic:
         return DebianClassification("ToxicCandy", tuple(reasons + toxic))
     return DebianClassification("Free", tuple(reasons))
+
+
+def _training_data_freedom(declared: Declared | None) -> tuple[bool, str]:
+    """Whether the declared training data is public under a DFSG-free licence, and why (not)."""
+    td = declared.training_data if declared else None
+    if td is None or not td.location:
+        return False, "training data not declared public (no training_data.location)"
+    if not td.licence:
+        return False, "training data licence not declared"
+    if not is_free(to_spdx(td.licence)):
+        return False, f"training data licence {td.licence!r} is not DFSG-free"
+    return True, f"training data public at {td.location} under {to_spdx(td.licence)}"
+
+
+def _training_code_freedom(declared: Declared | None) -> tuple[bool, str]:
+    if declared is None or not declared.training_code:
+        return False, "training code location not declared"
+    return True, f"training code at {declared.training_code}"
 
 
 # ---------------------------------------------------------------- Model Openness Framework
@@ -306,15 +339,20 @@ def mof_components(model: ModelFile, declared: Declared | None) -> dict[str, str
         if model.format not in ("safetensors", "unknown"):
             have["model-architecture"] = model.member
     if declared is not None:
-        if declared.model_card:
-            have["model-card"] = declared.model_card
-        if declared.training_code:
-            have["training-code"] = declared.training_code
-        if declared.training_data and declared.training_data.location:
-            have["datasets"] = declared.training_data.location
-        for k, v in declared.components.items():
+        for k, v in _declared_components(declared).items():
             have.setdefault(k, v)
     return have
+
+
+def _declared_components(declared: Declared) -> dict[str, str]:
+    """The MOF components a declaration locates: its model card, training code and data, then `components`."""
+    td = declared.training_data
+    named = (("model-card", declared.model_card), ("training-code", declared.training_code),
+             ("datasets", td.location if td else None))  # fmt: skip
+    out = {k: v for k, v in named if v}
+    for k, v in declared.components.items():
+        out.setdefault(k, v)
+    return out
 
 
 def classify_mof(model: ModelFile, declared: Declared | None) -> MofClassification:
@@ -362,63 +400,45 @@ def stance_requirements(
     """
     if stance not in STANCES:
         raise UsageError(f"models.source must be one of {', '.join(STANCES)}; got {stance!r}")
-
-    def sev(present: bool, key: str) -> RequirementStatus:
-        if present:
-            return "ok"
-        if app_gpl_covered:
-            return "violation"
-        return "warning" if key == "licence" else "info"
-
-    reqs: list[Requirement] = [
-        Requirement("model-file", "the model as shipped (weights and graph)", True, model.member, "artifact", "ok")
-    ]
-    lic = effective_licence(model, declared)
-    lic_present = lic.raw is not None or lic.spdx is not None
-    reqs.append(
-        Requirement(
-            "licence",
-            "a licence for the model that permits redistribution",
-            lic_present,
-            lic.where,
-            lic.source,
-            sev(lic_present, "licence"),
-        )  # fmt: skip
-    )
+    reqs = [Requirement("model-file", "the model as shipped (weights and graph)", True, model.member, "artifact", "ok"),
+            _licence_requirement(model, declared, app_gpl_covered)]  # fmt: skip
     if stance in ("training-code", "training-code-and-data"):
-        code = declared.training_code if declared else None
-        reqs.append(
-            Requirement(
-                "training-code",
-                "the code that defines and trains the model, with its build scripts",
-                code is not None,
-                code,
-                "declared" if code else None,
-                sev(code is not None, "training-code"),
-            )  # fmt: skip
-        )
+        reqs.append(_training_code_requirement(declared, app_gpl_covered))
     if stance == "training-code-and-data":
-        td = declared.training_data if declared else None
-        loc = td.location if td else None
-        desc = td.description if td else None
-        reqs.append(
-            Requirement(
-                "training-data",
-                "the training data, obtainable by recipients",
-                loc is not None,
-                loc,
-                "declared" if loc else None,
-                sev(loc is not None, "training-data"),
-            )  # fmt: skip
-        )
-        reqs.append(
-            Requirement(
-                "training-data-description",
-                "a description of the training data",
-                desc is not None,
-                declared.source if desc and declared else None,
-                "declared" if desc else None,
-                sev(desc is not None, "training-data-description"),
-            )  # fmt: skip
-        )
+        reqs.extend(_training_data_requirements(declared, app_gpl_covered))
     return reqs
+
+
+def _severity(present: bool, key: str, app_gpl_covered: bool) -> RequirementStatus:
+    if present:
+        return "ok"
+    if app_gpl_covered:
+        return "violation"
+    return "warning" if key == "licence" else "info"
+
+
+def _licence_requirement(model: ModelFile, declared: Declared | None, app_gpl_covered: bool) -> Requirement:
+    lic = effective_licence(model, declared)
+    present = lic.raw is not None or lic.spdx is not None
+    return Requirement("licence", "a licence for the model that permits redistribution", present, lic.where,
+                       lic.source, _severity(present, "licence", app_gpl_covered))  # fmt: skip
+
+
+def _training_code_requirement(declared: Declared | None, app_gpl_covered: bool) -> Requirement:
+    code = declared.training_code if declared else None
+    return Requirement("training-code", "the code that defines and trains the model, with its build scripts",
+                       code is not None, code, "declared" if code else None,
+                       _severity(code is not None, "training-code", app_gpl_covered))  # fmt: skip
+
+
+def _training_data_requirements(declared: Declared | None, app_gpl_covered: bool) -> list[Requirement]:
+    td = declared.training_data if declared else None
+    loc = td.location if td else None
+    desc = td.description if td else None
+    return [
+        Requirement("training-data", "the training data, obtainable by recipients", loc is not None, loc,
+                    "declared" if loc else None, _severity(loc is not None, "training-data", app_gpl_covered)),
+        Requirement("training-data-description", "a description of the training data", desc is not None,
+                    declared.source if desc and declared else None, "declared" if desc else None,
+                    _severity(desc is not None, "training-data-description", app_gpl_covered)),
+    ]  # fmt: skip

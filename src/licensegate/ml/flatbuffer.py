@@ -32,6 +32,11 @@ def file_identifier(buf: bytes | memoryview) -> bytes:
     return bytes(buf[4:8]) if len(buf) >= 8 else b""
 
 
+def _vtable_fits(size: int, pos: int, vt: int, vt_size: int, table_size: int) -> bool:
+    """A vtable of at least its own header, in whole 16-bit entries, and its table, inside the buffer."""
+    return vt_size >= 4 and not vt_size % 2 and vt + vt_size <= size and pos + table_size <= size
+
+
 @dataclass(frozen=True)
 class Table:
     buf: bytes | memoryview
@@ -48,7 +53,7 @@ class Table:
             raise FlatBufferError(f"vtable offset {vt} outside the buffer")
         vt_size = int.from_bytes(buf[vt : vt + 2], "little")
         table_size = int.from_bytes(buf[vt + 2 : vt + 4], "little")
-        if vt_size < 4 or vt_size % 2 or vt + vt_size > len(buf) or pos + table_size > len(buf):
+        if not _vtable_fits(len(buf), pos, vt, vt_size, table_size):
             raise FlatBufferError("bad vtable")
         return cls(buf, pos, vt, vt_size)
 

@@ -7,7 +7,7 @@ import re
 import zipfile
 
 from licensegate.errors import MemberError
-from licensegate.ml._common import evidence, trim
+from licensegate.ml._common import TEXT_LIMIT, evidence, trim
 from licensegate.ml.flatbuffer import FlatBufferError, Table, file_identifier
 from licensegate.ml.licences import to_spdx
 from licensegate.ml.metadata_keys import apply_props
@@ -75,25 +75,31 @@ def _read_tflite(data: bytes | memoryview, member: str) -> ModelFile:
         raise FlatBufferError("no subgraphs")
     mf = ModelFile(format="tflite", member=member, format_version=str(schema_version))
     mf.evidence.append(evidence("TFL3", 4, "model/tflite/file-identifier", member))
-    desc = model.string_at(3)
-    if desc is not None and desc[0]:
-        mf.producer = trim(desc[0], 256)  # converters write their name here ("TOCO Converted.", "MLIR Converted.")
-        mf.evidence.append(evidence(desc[0], desc[1], "model/tflite/description", member))
+    _tflite_producer(model, member, mf)
     mf.inputs = _tflite_tensors(subgraphs[0], 1)
     mf.outputs = _tflite_tensors(subgraphs[0], 2)
     if (name := subgraphs[0].string(4, 256)) and name != "main":
         mf.metadata["subgraph"] = name
-
     for entry in model.tables(6, limit=256):
-        key = entry.string(0, 256) or ""
         loc = _tflite_buffer(model, data, entry.uint(1))
         if loc is not None:
-            _tflite_metadata_entry(data, key, loc, mf)
+            _tflite_metadata_entry(data, entry.string(0, 256) or "", loc, mf)
+    _add_associated(mf, _appended_zip_names(data))
+    return mf
 
-    for name in _appended_zip_names(data):
+
+def _tflite_producer(model: Table, member: str, mf: ModelFile) -> None:
+    """Model.description: converters write their name there ("TOCO Converted.", "MLIR Converted.")."""
+    desc = model.string_at(3)
+    if desc is not None and desc[0]:
+        mf.producer = trim(desc[0], 256)
+        mf.evidence.append(evidence(desc[0], desc[1], "model/tflite/description", member))
+
+
+def _add_associated(mf: ModelFile, names: list[str]) -> None:
+    for name in names:
         if name not in mf.associated_files:
             mf.associated_files.append(name)
-    return mf
 
 
 def _tflite_metadata_entry(data: bytes | memoryview, key: str, loc: tuple[int, int], mf: ModelFile) -> None:
@@ -105,16 +111,20 @@ def _tflite_metadata_entry(data: bytes | memoryview, key: str, loc: tuple[int, i
     elif key == "min_runtime_version":
         mf.metadata[key] = bytes(data[start : start + min(size, 64)]).split(b"\0")[0].decode("ascii", "replace")
     elif key == "CONVERSION_METADATA":
-        try:
-            env = Table.root(data[start : start + size]).table(0)
-            tf_version = env.string(0, 64) if env is not None else None
-        except FlatBufferError:
-            tf_version = None
-        if tf_version:
+        if tf_version := _conversion_tf_version(data[start : start + size]):
             mf.metadata["tensorflow_version"] = tf_version
     else:
         mf.metadata.setdefault("metadata_entries", "")
         mf.metadata["metadata_entries"] = ",".join(filter(None, [mf.metadata["metadata_entries"], key[:64]]))
+
+
+def _conversion_tf_version(blob: bytes | memoryview) -> str | None:
+    """ConversionMetadata.environment (0).tensorflow_version (0)."""
+    try:
+        env = Table.root(blob).table(0)
+        return env.string(0, 64) if env is not None else None
+    except FlatBufferError:
+        return None
 
 
 def _read_model_metadata(data: bytes | memoryview, start: int, size: int, mf: ModelFile) -> None:
@@ -124,35 +134,48 @@ def _read_model_metadata(data: bytes | memoryview, start: int, size: int, mf: Mo
         return
     try:
         meta = Table.root(blob)
-        fields = {}
-        for slot, key in ((0, "name"), (1, "description"), (2, "version"), (4, "author"), (5, "license")):
-            s = meta.string_at(slot)
-            if s is not None and s[0].strip():
-                fields[key] = s
-        files = _associated(meta, 6)
-        for sg in meta.tables(3, limit=16):
-            files += _associated(sg, 4)
-            for t in sg.tables(2, limit=256) + sg.tables(3, limit=256):
-                files += _associated(t, 6)
+        fields = _metadata_strings(meta)
+        files = _metadata_associated_files(meta)
         parser = meta.string(7, 64)
     except FlatBufferError as exc:
         mf.notes.append(f"TFLITE_METADATA unreadable: {exc}")
         return
     mf.evidence.append(evidence("TFLITE_METADATA (M001)", start + 4, "model/tflite/metadata", mf.member))
-    for key, (value, off) in fields.items():
-        mf.evidence.append(evidence(f"{key}: {value}", start + off, f"model/tflite/metadata-{key}", mf.member))
-    mf.name = trim(fields["name"][0], 256) if "name" in fields else None
-    mf.description = trim(fields["description"][0]) if "description" in fields else None
-    mf.version = trim(fields["version"][0], 128) if "version" in fields else None
-    mf.author = trim(fields["author"][0], 512) if "author" in fields else None
-    if "license" in fields:
-        mf.license_raw = trim(fields["license"][0])
-        mf.license = to_spdx(mf.license_raw)
+    _apply_model_metadata(mf, fields, start)
     if parser:
         mf.metadata["min_parser_version"] = parser
-    for f in files:
-        if f not in mf.associated_files:
-            mf.associated_files.append(f)
+    _add_associated(mf, files)
+
+
+# ModelMetadata (tflite-support metadata_schema.fbs): slot, key, ModelFile attribute, length limit
+_MODEL_METADATA = ((0, "name", "name", 256), (1, "description", "description", TEXT_LIMIT), (2, "version", "version", 128),
+                   (4, "author", "author", 512), (5, "license", "license_raw", TEXT_LIMIT))  # fmt: skip
+
+
+def _metadata_strings(meta: Table) -> dict[str, tuple[str, int]]:
+    """The non-blank text fields of ModelMetadata: key -> (value, offset in the metadata buffer)."""
+    found = ((key, meta.string_at(slot)) for slot, key, _, _ in _MODEL_METADATA)
+    return {key: s for key, s in found if s is not None and s[0].strip()}
+
+
+def _metadata_associated_files(meta: Table) -> list[str]:
+    """associated_files of the model (6), of each subgraph (4) and of each of their input/output tensors (6)."""
+    files = _associated(meta, 6)
+    for sg in meta.tables(3, limit=16):
+        files += _associated(sg, 4)
+        for t in sg.tables(2, limit=256) + sg.tables(3, limit=256):
+            files += _associated(t, 6)
+    return files
+
+
+def _apply_model_metadata(mf: ModelFile, fields: dict[str, tuple[str, int]], start: int) -> None:
+    for key, (value, off) in fields.items():
+        mf.evidence.append(evidence(f"{key}: {value}", start + off, f"model/tflite/metadata-{key}", mf.member))
+    for _, key, attr, limit in _MODEL_METADATA:
+        if key in fields or attr != "license_raw":
+            setattr(mf, attr, trim(fields[key][0], limit) if key in fields else None)
+    if "license" in fields:
+        mf.license = to_spdx(mf.license_raw)
 
 
 def _appended_zip_names(data: bytes | memoryview) -> list[str]:
@@ -193,15 +216,10 @@ def sniff_ort(data: bytes | memoryview, member: str) -> ModelFile | None:
 def _ort_model(model: Table, member: str, mf: ModelFile) -> None:
     """The Model table: ir_version 0, producer 2 and 3, domain 4, model_version 5, doc_string 6, graph 7."""
     mf.metadata["ir_version"] = str(int(model.scalar(0, "q", 0)))
-    producer = model.string_at(2)
-    if producer and producer[0]:
-        pv = model.string(3, 128)
-        mf.producer = trim(f"{producer[0]} {pv}" if pv else producer[0], 256)
-        mf.evidence.append(evidence(producer[0], producer[1], "model/ort/producer", member))
+    _ort_producer(model, member, mf)
     if domain := model.string(4, 256):
         mf.metadata["domain"] = domain
-    model_version = int(model.scalar(5, "q", 0))
-    if model_version:
+    if model_version := int(model.scalar(5, "q", 0)):
         mf.version = str(model_version)
     doc = model.string_at(6)
     if doc and doc[0]:
@@ -210,6 +228,15 @@ def _ort_model(model: Table, member: str, mf: ModelFile) -> None:
     if graph is not None:
         mf.inputs = [TensorSummary(n) for n in graph.strings(5, limit=64)]
         mf.outputs = [TensorSummary(n) for n in graph.strings(6, limit=64)]
+
+
+def _ort_producer(model: Table, member: str, mf: ModelFile) -> None:
+    """producer_name (2) and producer_version (3)."""
+    producer = model.string_at(2)
+    if producer and producer[0]:
+        pv = model.string(3, 128)
+        mf.producer = trim(f"{producer[0]} {pv}" if pv else producer[0], 256)
+        mf.evidence.append(evidence(producer[0], producer[1], "model/ort/producer", member))
 
 
 def _ort_props(model: Table) -> dict[str, tuple[str, int]]:
@@ -229,14 +256,7 @@ def sniff_executorch(data: bytes | memoryview, member: str) -> ModelFile | None:
     ident = file_identifier(data)
     if not _ET_IDENT.fullmatch(ident):
         return None
-    try:
-        program = Table.root(data)
-        version = program.uint(0)
-        # executorch/schema/program.fbs: Program { version, execution_plan:[ExecutionPlan], ... };
-        # ExecutionPlan { name:string, ... }: the method names ("forward") are the cheap summary
-        plans = [p.string(0, 256) or "" for p in program.tables(1, limit=64)]
-    except FlatBufferError as exc:
-        raise MemberError(f"{member}: ExecuTorch identifier but malformed FlatBuffer: {exc}") from exc
+    version, plans = _executorch_program(data, member)
     if not plans:
         # two ASCII letters and digits at 4..8 happen by chance; without a plan it is not a program
         return None
@@ -249,6 +269,16 @@ def sniff_executorch(data: bytes | memoryview, member: str) -> ModelFile | None:
     return mf
 
 
+def _executorch_program(data: bytes | memoryview, member: str) -> tuple[int, list[str]]:
+    """executorch/schema/program.fbs: Program { version, execution_plan:[ExecutionPlan], ... };
+    ExecutionPlan { name:string, ... }: the version and the method names ("forward"), the cheap summary."""
+    try:
+        program = Table.root(data)
+        return program.uint(0), [p.string(0, 256) or "" for p in program.tables(1, limit=64)]
+    except FlatBufferError as exc:
+        raise MemberError(f"{member}: ExecuTorch identifier but malformed FlatBuffer: {exc}") from exc
+
+
 # MNN/schema/default/MNN.fbs: table Net { bizCode:string; extraTensorDescribe:[TensorDescribe];
 #   extraInfo:ExtraInfo; oplists:[Op]; outputName:[string]; preferForwardType:ForwardType;
 #   sourceType:NetSource; tensorName:[string]; tensorNumber:int; usage:Usage; subgraphs:[SubGraphProto];
@@ -257,8 +287,23 @@ _MNN_SOURCES = ["caffe", "tensorflow", "tflite", "onnx", "torch"]
 
 
 def sniff_mnn(data: bytes | memoryview, member: str) -> ModelFile | None:
-    if len(data) < 32:
+    net = _mnn_net(data) if len(data) >= 32 else None
+    if net is None:
         return None
+    ops, tensor_names, outputs, biz, source = net
+    mf = ModelFile(format="mnn", member=member, confidence="medium")
+    mf.evidence.append(evidence(f"MNN Net: {ops} ops, {len(tensor_names)} tensors", 0, "model/mnn/net", member))
+    mf.notes.append("MNN files carry no magic; recognised by the Net table structure")
+    mf.producer = f"MNNConvert from {_MNN_SOURCES[source]}"
+    if biz:
+        mf.metadata["bizCode"] = biz
+    mf.outputs = [TensorSummary(n) for n in outputs]
+    return mf
+
+
+def _mnn_net(data: bytes | memoryview) -> tuple[int, list[str], list[str], str | None, int] | None:
+    """(op count, tensor names, output names, bizCode, source type) of a root Net table with ops and tensor names
+    whose names are printable and whose source is a known converter; None otherwise."""
     try:
         net = Table.root(data)
         if net.vtable_size < 4 + 2 * 8 or not net.has(3) or not net.has(7):
@@ -267,20 +312,16 @@ def sniff_mnn(data: bytes | memoryview, member: str) -> ModelFile | None:
         tensor_names = net.strings(7, limit=1 << 16)
         if not ops or not tensor_names:
             return None
-        outputs = net.strings(4, limit=64)
-        biz = net.string(0, 256)
-        source = int(net.scalar(6, "b", 0))
         # Op { inputIndexes:[int]; main:OpParameter(union, 2 slots); name:string; outputIndexes:[int]; type:OpType }
-        op_names = [op.string(3, 256) for op in ops[:8]]
+        names = tensor_names[:64] + [op.string(3, 256) for op in ops[:8]]
+        facts = (len(ops), tensor_names, net.strings(4, limit=64), net.string(0, 256), int(net.scalar(6, "b", 0)))
     except FlatBufferError:
         return None
-    if not all(n is None or n.isprintable() for n in tensor_names[:64] + op_names) or not 0 <= source < 5:
-        return None
-    mf = ModelFile(format="mnn", member=member, confidence="medium")
-    mf.evidence.append(evidence(f"MNN Net: {len(ops)} ops, {len(tensor_names)} tensors", 0, "model/mnn/net", member))
-    mf.notes.append("MNN files carry no magic; recognised by the Net table structure")
-    mf.producer = f"MNNConvert from {_MNN_SOURCES[source]}"
-    if biz:
-        mf.metadata["bizCode"] = biz
-    mf.outputs = [TensorSummary(n) for n in outputs]
-    return mf
+    return facts if _mnn_plausible(names, facts[4]) else None
+
+
+def _mnn_plausible(names: list[str | None], source: int) -> bool:
+    """Printable tensor and op names and a known converter: what random bytes parsed as a Net lack."""
+    return all(n is None or n.isprintable() for n in names) and 0 <= source < len(_MNN_SOURCES)
+
+

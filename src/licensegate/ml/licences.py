@@ -114,64 +114,66 @@ def _as_expression(text: str, table: LicenceTable) -> str | None:
     depth = 0
     expect_id = True
     for tok in tokens:
-        low = tok.lower()
-        if tok == "(":
-            if not expect_id:
-                return None
-            depth += 1
-            out.append(tok)
-        elif tok == ")":
-            depth -= 1
-            if depth < 0 or expect_id:
-                return None
-            out.append(tok)
-        elif low in _OPERATORS:
-            if expect_id:
-                return None
-            out.append(low.upper())
-            expect_id = True
-        else:
-            if not expect_id:
-                return None
-            entry = table.by_id.get(low)
-            if entry is not None:
-                out.append(entry.spdx)
-            elif low in table.spdx_ids:
-                out.append(table.spdx_ids[low])
-            elif tok.startswith("LicenseRef-") and len(tok) > len("LicenseRef-"):
-                out.append(tok)
-            elif out and out[-1] == "WITH":
-                out.append(tok)  # exception ids are not in this table; keep them as written
-            else:
-                return None
-            expect_id = False
+        step = _expression_step(tok, expect_id, table, bool(out) and out[-1] == "WITH")
+        if step is None:
+            return None
+        shown, expect_id, nesting = step
+        depth += nesting
+        if depth < 0:
+            return None
+        out.append(shown)
     if depth != 0 or expect_id:
         return None
     return " ".join(out).replace("( ", "(").replace(" )", ")")
 
 
+def _expression_step(tok: str, expect_id: bool, table: LicenceTable, after_with: bool) -> tuple[str, bool, int] | None:
+    """One token of an SPDX expression: (as written out, whether an id comes next, change of nesting depth); None
+    when it cannot stand here."""
+    if tok in ("(", ")"):
+        # "(" opens where an id may stand; ")" closes after one
+        return (tok, expect_id, 1 if tok == "(" else -1) if expect_id == (tok == "(") else None
+    if tok.lower() in _OPERATORS:
+        return None if expect_id else (tok.upper(), True, 0)
+    shown = _licence_id(tok, table, after_with) if expect_id else None
+    return None if shown is None else (shown, False, 0)
+
+
+def _licence_id(tok: str, table: LicenceTable, after_with: bool) -> str | None:
+    """A licence id as SPDX spells it, a LicenseRef, or (after WITH) an exception id kept as written."""
+    low = tok.lower()
+    entry = table.by_id.get(low)
+    if entry is not None:
+        return entry.spdx
+    if low in table.spdx_ids:
+        return table.spdx_ids[low]
+    if tok.startswith("LicenseRef-") and len(tok) > len("LicenseRef-"):
+        return tok
+    return tok if after_with else None  # exception ids are not in this table
+
+
 def to_spdx(raw: str | None) -> str | None:
     """The SPDX expression a declared licence text maps to, or None when it does not map."""
-    if raw is None:
-        return None
-    text = raw.strip()
+    text = raw.strip() if raw is not None else ""
     if not text or len(text) > 20000:
         return None
     table = licence_table()
-    if len(text) < 200:
-        expr = _as_expression(text, table)
-        if expr is not None:
-            return expr
-        entry = table.by_alias.get(_normalise(text))
-        if entry is not None:
-            return entry.spdx
-        # "Apache License. Version 2.0 http://..." style: name plus URL
+    return (_short_name(text, table) if len(text) < 200 else None) or _by_url(text, table)
+
+
+def _short_name(text: str, table: LicenceTable) -> str | None:
+    """An SPDX expression, or a licence's name or alias."""
+    expr = _as_expression(text, table)
+    if expr is not None:
+        return expr
+    entry = table.by_alias.get(_normalise(text))
+    return entry.spdx if entry is not None else None
+
+
+def _by_url(text: str, table: LicenceTable) -> str | None:
+    """A licence's URL anywhere in the text ("Apache License. Version 2.0 http://..." style: name plus URL)."""
     lowered = text.lower()
-    for entry in table.entries:
-        for url in entry.urls:
-            if url in lowered:
-                return entry.spdx
-    return None
+    return next((entry.spdx for entry in table.entries for url in entry.urls if url in lowered), None)
 
 
 def is_free(expression: str | None) -> bool:

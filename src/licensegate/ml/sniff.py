@@ -157,47 +157,64 @@ KNOWN_FORMATS: tuple[tuple[int, bytes, str], ...] = (
 
 def known_format(data: bytes | memoryview) -> str | None:
     head = bytes(data[:16])
-    for off, magic, what in KNOWN_FORMATS:
-        if head[off : off + len(magic)] == magic:
-            if what == "TrueType font" and len(head) >= 6 and int.from_bytes(head[4:6], "big") > 64:
-                continue  # 00 01 00 00 is also the start of much else; a font has few tables
-            if magic == b"RIFF":
-                continue
-            return what
-    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
-        return {b"WEBP": "WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}[head[8:12]]
+    found = next((what for off, magic, what in KNOWN_FORMATS if _known_magic(head, off, magic, what)), None)
+    if found is not None:
+        return found
+    if head[:4] == b"RIFF" and head[8:12] in _RIFF_KINDS:
+        return _RIFF_KINDS[head[8:12]]
     return None
+
+
+_RIFF_KINDS = {b"WEBP": "WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}
+
+
+def _known_magic(head: bytes, off: int, magic: bytes, what: str) -> bool:
+    if head[off : off + len(magic)] != magic or magic == b"RIFF":
+        return False
+    # 00 01 00 00 is also the start of much else; a font has few tables
+    return not (what == "TrueType font" and len(head) >= 6 and int.from_bytes(head[4:6], "big") > 64)
 
 
 def explain_non_model(data: bytes | memoryview, member: str) -> str:
     """One line saying what a member is, for a file whose name suggests a model but whose content is not one."""
-    size = len(data)
     suggested = suffix_format(member)
     prefix = f"named like a {suggested} model but " if suggested and suggested != "unknown" else ""
-    if not size:
+    if not len(data):
         return f"{prefix}empty file"
     opened = open_zip_names(data)
     if opened is not None:
-        zf, names = opened
-        zf.close()
-        if is_mediapipe_task(names):
-            inner = [n for n in names if n.lower().endswith(".tflite") or posixpath.basename(n).startswith("TF_LITE_")]
-            return f"MediaPipe task bundle with {len(inner)} inner model(s) ({', '.join(inner[:4])}), reported at their !/ paths"
-        return f"{prefix}a zip archive of {len(names)} entries with no model layout"
+        opened[0].close()
+        return _explain_zip(opened[1], prefix)
+    return prefix + (_explain_known(data) or _explain_unknown(data))
+
+
+def _explain_zip(names: list[str], prefix: str) -> str:
+    if is_mediapipe_task(names):
+        inner = [n for n in names if n.lower().endswith(".tflite") or posixpath.basename(n).startswith("TF_LITE_")]
+        return f"MediaPipe task bundle with {len(inner)} inner model(s) ({', '.join(inner[:4])}), reported at their !/ paths"
+    return f"{prefix}a zip archive of {len(names)} entries with no model layout"
+
+
+def _explain_known(data: bytes | memoryview) -> str | None:
+    """A known non-model format, or text (JSON or not)."""
     what = known_format(data)
     if what == "HDF5 data":
-        return f"{prefix}HDF5 data without Keras model attributes (model_config / keras_version)"
+        return "HDF5 data without Keras model attributes (model_config / keras_version)"
     if what is not None:
-        return f"{prefix}{what}"
+        return what
     head = bytes(data[:4096])
-    if head[:1] in (b"{", b"[") and _is_text(head):
-        return f"{prefix}JSON text"
-    if _is_text(head):
-        return f"{prefix}text ({head.splitlines()[0][:60].decode('utf-8', 'replace')!r}...)"
+    if not _is_text(head):
+        return None
+    if head[:1] in (b"{", b"["):
+        return "JSON text"
+    return f"text ({head.splitlines()[0][:60].decode('utf-8', 'replace')!r}...)"
+
+
+def _explain_unknown(data: bytes | memoryview) -> str:
     h = entropy(entropy_sample(data))
     if h >= 7.9:
-        return f"{prefix}{size} bytes of high-entropy data ({h:.3f} bits/byte) with no model structure"
-    return f"{prefix}{size} bytes of unrecognised binary data ({h:.2f} bits/byte), no model structure"
+        return f"{len(data)} bytes of high-entropy data ({h:.3f} bits/byte) with no model structure"
+    return f"{len(data)} bytes of unrecognised binary data ({h:.2f} bits/byte), no model structure"
 
 
 def _is_text(head: bytes) -> bool:

@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("scan", help="scan an APK, AAB, IPA, AAR, XCFramework, zip or folder")
     s.add_argument("artifact", type=Path, help="the build to scan")
-    s.add_argument("--policy", type=Path, help="TOML policy file (default: licensegate.toml beside the artifact, else built-in)")
+    s.add_argument("--policy", type=Path, help="TOML policy file (default: licensegate.toml in the current folder, else at "
+                   "the repository root, else beside the artifact, else the built-in policy)")
     s.add_argument("--format", action="append", choices=FORMATS, metavar="FMT",
                    help=f"report format, repeatable: {', '.join(FORMATS)} (default text); pair each with an --output")
     s.add_argument("--output", "-o", type=Path, action="append", metavar="FILE",
@@ -185,7 +186,8 @@ def _scan(args: argparse.Namespace) -> int:
     from .archive import Limits
     from .report.formats import render
 
-    pol = policy.load(args.policy or policy.beside(args.artifact))
+    choice = policy.discover(args.artifact, args.policy)
+    pol = policy.load(choice.path)
     limits = Limits(
         max_member_size=args.max_member_size,
         max_total_size=args.max_total_size,
@@ -202,6 +204,7 @@ def _scan(args: argparse.Namespace) -> int:
     try:
         report = check(args.artifact, pol, cache=args.cache, limits=limits, fail_on=args.fail_on, progress=progress,
                        source_offer=args.notices is not None)
+        report.policy_choice = choice
     finally:
         if progress is not None:
             progress.close()
@@ -267,7 +270,7 @@ def _diff(args: argparse.Namespace) -> int:
     def scan_report(path: Path) -> dict[str, object]:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-        report = check(path, policy.load(args.policy or policy.beside(path)), fail_on=args.fail_on)
+        report = check(path, policy.load(policy.discover(path, args.policy).path), fail_on=args.fail_on)
         report.duration_s = 0.0  # the diff compares builds, not scan times
         return report.to_json()
 

@@ -1,5 +1,6 @@
 """The policy stage: a policy file, the rule catalogue, waivers, the model stance, and `evaluate`.
 
+- `discovery`: which policy file the CLI uses without --policy, and the ones it found but did not use;
 - `file`: the `Policy` a policy file describes and `load`, which names every error by its line;
 - `rules`: the rule catalogue (data/rules.toml): ids, default severities, descriptions, what to do;
 - `waivers`: waivers and severity overrides;
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 from ..model import Finding
+from .discovery import PolicyChoice, PolicyFile, discover
 from .evaluate import (
     Conclusion,
     Outcome,
@@ -38,6 +40,8 @@ __all__ = [
     "Outcome",
     "Override",
     "Policy",
+    "PolicyChoice",
+    "PolicyFile",
     "Rule",
     "Severity",
     "SourceOfferContact",
@@ -49,6 +53,7 @@ __all__ = [
     "catalogue",
     "rule",
     "copyleft_reach",
+    "discover",
     "evaluate",
     "expired_waivers",
     "load",

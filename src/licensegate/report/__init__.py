@@ -19,7 +19,7 @@ from ..model import Component, Finding, LibraryMatch, LoadSite
 
 if TYPE_CHECKING:  # `licensegate --version` imports this package (the CLI's format list): it must stay light
     from ..archive import MemberProblem
-    from ..policy import ModelAssessment, Outcome, Policy, Verdict
+    from ..policy import ModelAssessment, Outcome, Policy, PolicyChoice, Verdict
     from ..scan import ScanResult
 
 SCHEMA_ID = "licensegate.report/2"
@@ -34,6 +34,12 @@ class Report:
     duration_s: float
     fail_on: str = "error"
     generated: str = field(default_factory=lambda: generated_now())
+    policy_choice: PolicyChoice | None = None  # how the CLI chose the policy file; None when a caller passed it
+
+    @property
+    def policy_line(self) -> str:
+        """The policy as a report names it: the file and where it was found, and files found but not used."""
+        return self.policy_choice.describe() if self.policy_choice is not None else self.policy.source
 
     @property
     def findings(self) -> list[Finding]:
@@ -91,7 +97,7 @@ class Report:
             "tool": {"name": "licensegate", "version": __version__},
             "generated": self.generated,
             "artifact": {k: v for k, v in asdict(a).items()},
-            "policy": self.policy.to_json(),
+            "policy": self._policy_json(),
             "summary": {
                 "members": self.scan.members_scanned,
                 "components": len(comps),
@@ -107,6 +113,13 @@ class Report:
             "findings": [f.to_json() for f in self.findings],
             "verdict": self.verdict,
         }
+
+
+    def _policy_json(self) -> dict[str, object]:
+        out = self.policy.to_json()
+        if self.policy_choice is not None:
+            out["discovery"] = self.policy_choice.to_json()
+        return out
 
 
 def generated_now() -> str:

@@ -50,7 +50,7 @@ def _headline(report: Report) -> list[str]:
             f"({a.type}, {a.platform})", "",
             f"{sum(fams.values())} components ({', '.join(f'{v} {k}' for k, v in sorted(fams.items()))}); "
             f"findings: {sevs}" + (f"; {n['waived']} waived" if n["waived"] else "")
-            + f". Policy: {_cell(report.policy.source)}.", ""]
+            + f". Policy: {_cell(report.policy_line)}.", ""]
 
 
 def _action(report: Report, act: Action) -> list[str]:

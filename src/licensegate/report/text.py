@@ -88,8 +88,8 @@ def _header(report: Report, verbose: bool) -> list[str]:
            f"{a.type.upper()} ({a.platform}), {a.size:,} bytes, sha256 {a.sha256[:16]}…" + (f"; {ident}" if ident else "")]
     if a.extract_native_libs is not None:
         out.append(f"extractNativeLibs: {str(a.extract_native_libs).lower()}")
-    out.append(f"policy: {printable(report.policy.source, 300)}; {report.scan.members_scanned} members scanned in "
-               f"{report.duration_s:.2f} s")
+    out.append(f"policy: {printable(report.policy_line, 600)}")
+    out.append(f"{report.scan.members_scanned} members scanned in {report.duration_s:.2f} s")
     return out
 
 

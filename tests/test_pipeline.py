@@ -79,6 +79,8 @@ def test_check_is_the_cli_scan(corpus: Path, tmp_path: Path, monkeypatch: pytest
 
     cli = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     lib = report.to_json()
+    # the CLI also says how it chose the policy file (docs/policy.md); a library caller chose it itself
+    assert cli["policy"].pop("discovery") == {"file": None, "place": None, "not_used": []}
     for d in (cli, lib):
         d["summary"].pop("duration_s")
     assert cli == lib

@@ -23,3 +23,9 @@ class UsageError(LicenseGateError):
 
 class MemberError(InputError):
     """One member of an artifact cannot be parsed; the scan reports it and goes on."""
+
+
+class DataError(LicenseGateError):
+    """A data file shipped with LicenseGate (a knowledge base, the signatures) is missing or damaged (exit 4)."""
+
+    exit_code = 4

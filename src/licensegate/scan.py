@@ -9,8 +9,9 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import hashlib
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -551,7 +552,7 @@ class Scanner:
             comp.ml_runtime = True
             comp.details["system_ml_frameworks"] = system_ml
         _attach_matches(comp, matches)
-        copyrights = _binary_copyrights(data)
+        copyrights = _binary_copyrights(info.strings)
         if copyrights:
             comp.details["copyrights"] = copyrights
         if comp.license is None and generic:
@@ -741,18 +742,49 @@ def _set_family(comp: Component) -> None:
 
 
 _COPYRIGHT_BYTES = re.compile(rb"(?:Copyright|COPYRIGHT|\xc2\xa9)[^\x00\n\r]{6,200}")
+_COPYRIGHT_MARKERS = (b"Copyright", b"COPYRIGHT", b"\xc2\xa9")
+_COPYRIGHT_TRIES = 4096  # markers looked at per binary: real ones carry dozens, a hostile one may carry millions
 
 
-def _binary_copyrights(data: bytes, limit: int = 20) -> list[str]:
-    """Copyright lines among a binary's strings ("Copyright (c) 1995-2024 Jean-loup Gailly and Mark Adler")."""
+def _binary_copyrights(regions: Sequence[tuple[int, bytes | memoryview]], limit: int = 20) -> list[str]:
+    """Copyright lines among a binary's strings ("Copyright (c) 1995-2024 Jean-loup Gailly and Mark Adler").
+
+    Only the string sections are searched (the regions the signatures read): a copyright line is a constant
+    string, and code is most of a binary's bytes."""
     from .licence_files import copyright_lines
 
-    texts = []
-    for m in _COPYRIGHT_BYTES.finditer(data):
-        texts.append(m.group(0).decode("utf-8", "replace"))
+    texts: list[str] = []
+    for _, region in regions:
+        texts += _copyright_texts(bytes(region), 200 - len(texts))
         if len(texts) >= 200:
             break
     return copyright_lines(texts)[:limit]
+
+
+def _copyright_texts(data: bytes, most: int) -> list[str]:
+    texts: list[str] = []
+    end = 0
+    for pos in itertools.islice(_copyright_marks(data), _COPYRIGHT_TRIES):
+        m = _COPYRIGHT_BYTES.match(data, pos) if pos >= end else None
+        if m is not None:
+            texts.append(m.group(0).decode("utf-8", "replace"))
+            end = m.end()
+            if len(texts) >= most:
+                break
+    return texts
+
+
+def _copyright_marks(data: bytes) -> Iterator[int]:
+    """Offsets of the copyright markers, in order. bytes.find runs at memchr speed; the regex's own search,
+    which cannot skip ahead over an alternation, took 0.8 CPU-s over the 60 MB of native code in one APK."""
+    heads = {mark: data.find(mark) for mark in _COPYRIGHT_MARKERS}
+    while True:
+        live = [(pos, mark) for mark, pos in heads.items() if pos >= 0]
+        if not live:
+            return
+        pos, mark = min(live)
+        yield pos
+        heads[mark] = data.find(mark, pos + 1)
 
 
 def _display_name(info: BinaryInfo, member: Member) -> str:

@@ -1,0 +1,125 @@
+"""The knowledge base's compiled form: an exact item index read in place, a cache that is rebuilt when damaged, and a
+missing or corrupt data file as a one-line error with its own exit code."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from licensegate import knowledge, scan
+from licensegate.cli import main
+from licensegate.errors import DataError
+from licensegate.kb_index import CorruptIndex, ItemIndex
+
+from test_knowledge import FOO_STRINGS, FOO_SYMBOLS, _entry, _kb, _section
+
+
+# Two strings with the same CRC-32 (the classic pair).
+COLLIDING = (b"plumless", b"buckeroo")
+
+
+def test_lookup_is_exact_with_owners() -> None:
+    items = {b"GNU Lesser General Public License": [5], b"libfoo: cannot frobnicate": [1 << 2 | 1, 7 << 2 | 2]}
+    ix = ItemIndex(ItemIndex.serialise(items))
+    found = ix.lookup([b"libfoo: cannot frobnicate", b"libfoo: cannot frobnicat", b"other", b"libfoo: cannot frobnicate"])
+    assert found == {b"libfoo: cannot frobnicate": (1 << 2 | 1, 7 << 2 | 2)}
+    assert sorted(ix.items()) == sorted(items)
+    assert ix.min_len == len(b"libfoo: cannot frobnicate")
+    assert ItemIndex(ItemIndex.serialise({})).lookup([b"x"]) == {}
+
+
+def test_crc_collisions_are_told_apart_by_their_bytes() -> None:
+    a, b = COLLIDING
+    assert zlib.crc32(a) == zlib.crc32(b)
+    ix = ItemIndex(ItemIndex.serialise({a: [1]}))
+    assert ix.lookup([b]) == {}
+    both = ItemIndex(ItemIndex.serialise({a: [1], b: [2]}))
+    assert both.lookup([a, b]) == {a: (1,), b: (2,)}
+
+
+def test_damaged_index_is_refused() -> None:
+    buf = ItemIndex.serialise({b"some distinctive string": [4]})
+    with pytest.raises(CorruptIndex):
+        ItemIndex(buf[:-1])
+    with pytest.raises(CorruptIndex):
+        ItemIndex(b"XXXX" + buf[4:])
+    with pytest.raises(CorruptIndex):
+        ItemIndex(buf[:10])
+
+
+def _foo_kb() -> knowledge.KnowledgeBase:
+    return _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS, sonames=("libfoo.so.1",)))
+
+
+def _ids(kb: knowledge.KnowledgeBase) -> list[tuple[str, str, str]]:
+    found = kb.match(strings=_section([s for s, _ in FOO_STRINGS[:9]]), symbols=[s for s, _ in FOO_SYMBOLS[:3]],
+                     soname="libfoo.so.1")
+    return [(m.id, m.role, m.confidence) for m in found]
+
+
+def test_compiled_cache_round_trip_and_damage_is_rebuilt(tmp_path: Path) -> None:
+    kb = _foo_kb()
+    path = tmp_path / "kb.idx"
+    knowledge._save_compiled(kb, path)
+    again = knowledge._load_compiled(path, "test")
+    assert again is not None
+    assert _ids(again) == _ids(kb) == [("debian:foo", "primary", "high")]
+    assert again.entries == kb.entries and again.sonames == kb.sonames
+    full = path.read_bytes()
+    for damaged in (full[:-3], full[: len(full) // 2], b"", b"\0" * 64, full[:20] + b"\xff" * 40 + full[60:]):
+        path.write_bytes(damaged)
+        assert knowledge._load_compiled(path, "test") is None  # rebuilt by the caller, never a crash
+
+
+def test_default_knowledge_base_rebuilds_a_corrupt_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("LICENSEGATE_NO_CACHE", raising=False)
+    saved: list[Path] = []
+    monkeypatch.setattr(knowledge, "_parse", lambda raw, origin: _foo_kb())
+    real_save = knowledge._save_compiled
+    monkeypatch.setattr(knowledge, "_save_compiled", lambda kb, path: (saved.append(path), real_save(kb, path)))
+    knowledge.load_default.cache_clear()
+    try:
+        first = knowledge.load_default()
+        assert len(saved) == 1 and saved[0].parent == tmp_path / "licensegate"
+        knowledge.load_default.cache_clear()
+        assert _ids(knowledge.load_default()) == _ids(first) and len(saved) == 1  # read from the cache
+        saved[0].write_bytes(saved[0].read_bytes()[:100])
+        knowledge.load_default.cache_clear()
+        assert _ids(knowledge.load_default()) == _ids(first) and len(saved) == 2  # rebuilt
+    finally:
+        knowledge.load_default.cache_clear()
+
+
+def test_missing_knowledge_base_is_a_one_line_error_with_its_own_exit_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    monkeypatch.setattr(knowledge, "DATA_FILE", "no-such-kb.json.xz")
+    knowledge.load_default.cache_clear()
+    try:
+        with pytest.raises(DataError, match=r"native knowledge base .*no-such-kb\.json\.xz is missing") as exc:
+            knowledge.load_default()
+        assert exc.value.exit_code == 4 and "\n" not in str(exc.value)
+        app = tmp_path / "app.apk"
+        with zipfile.ZipFile(corpus / "clean-app.apk") as src, zipfile.ZipFile(app, "w") as dst:
+            for name in ("AndroidManifest.xml", "lib/arm64-v8a/libapp_clean.so"):
+                dst.writestr(name, src.read(name))
+        assert main(["scan", str(app)]) == 4
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "no-such-kb.json.xz" in err, err
+    finally:
+        knowledge.load_default.cache_clear()
+
+
+@pytest.mark.parametrize("data", [
+    b"xxCopyright (c) 2000 Foo\0\xc2\xa9 2001 Bar Baz\nCOPYRIGHT 2002 Qux Inc.",
+    b"CopyrightCopyright Copyright 1999 X" * 300,
+    b"Copyright\0" * 1000 + b"Copyright (C) 2003 Late Author",
+])
+def test_copyright_lines_as_the_regex_finds_them(data: bytes) -> None:
+    from licensegate.licence_files import copyright_lines
+
+    texts = [m.group(0).decode("utf-8", "replace") for m in scan._COPYRIGHT_BYTES.finditer(data)][:200]
+    assert scan._binary_copyrights([(0, data)]) == copyright_lines(texts)[:20]

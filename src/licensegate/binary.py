@@ -54,6 +54,7 @@ class BinaryInfo:
     encrypted: bool = False  # Mach-O with LC_ENCRYPTION_INFO cryptid != 0 (App Store FairPlay): text unreadable
     # ELF that imports dlopen: the library names its string sections hold, with their offsets (loaded at run time)
     dlopen_names: dict[str, int] = field(default_factory=dict)
+    copyrights: list[str] = field(default_factory=list)  # copyright lines among the strings (set by the scanner)
 
 
 # ---------------------------------------------------------------------------------------------------------------

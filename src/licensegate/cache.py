@@ -110,7 +110,7 @@ def _record(fields: dict[str, _Check], required: set[str]) -> _Check:
 _INFO_FIELDS: dict[str, _Check] = {
     "format": _is_str, "kind": _is_str, "abi": _is_opt_str, "soname": _is_opt_str, "interpreter": _is_opt_str,
     "encrypted": _is_bool, "needed": _is_names, "weak_needed": _is_names, "rpaths": _is_names, "symbols": _is_names,
-    "slices": _is_names, "dlopen_names": _is_counts,
+    "slices": _is_names, "dlopen_names": _is_counts, "copyrights": _is_names,
 }
 _info_ok = _record(_INFO_FIELDS, {"format", "kind", "abi", "weak_needed"})
 _evidence_ok = _record(

@@ -481,6 +481,7 @@ class Scanner:
             strings=info.strings, symbols=info.symbols, names=[info.soname] if info.soname else [], filename=member.name, member=member.path
         )
         matches = self._with_knowledge(matches, info, member)
+        info.copyrights = _binary_copyrights(info.strings)
         if sha is None:
             sha = digest.result() if digest is not None else _sha256(data)
         if self.cache is not None:
@@ -552,9 +553,8 @@ class Scanner:
             comp.ml_runtime = True
             comp.details["system_ml_frameworks"] = system_ml
         _attach_matches(comp, matches)
-        copyrights = _binary_copyrights(info.strings)
-        if copyrights:
-            comp.details["copyrights"] = copyrights
+        if info.copyrights:
+            comp.details["copyrights"] = list(info.copyrights)
         if comp.license is None and generic:
             from . import spdx
 

@@ -13,9 +13,7 @@ from licensegate import knowledge, scan
 from licensegate.cli import main
 from licensegate.errors import DataError
 from licensegate.kb_index import CorruptIndex, ItemIndex
-
 from test_knowledge import FOO_STRINGS, FOO_SYMBOLS, _entry, _kb, _section
-
 
 # Two strings with the same CRC-32 (the classic pair).
 COLLIDING = (b"plumless", b"buckeroo")

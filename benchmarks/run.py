@@ -362,7 +362,8 @@ def main() -> int:
     ap.add_argument("--only", help="run only these inputs (comma-separated names)")
     ap.add_argument("--baseline", metavar="EXE", help="also time another licensegate (an earlier version) in the same run, "
                     "interleaved with this one, for a before/after table on a busy machine")
-    ap.add_argument("--licensegate", default=shutil.which("licensegate") or "licensegate")
+    beside = Path(sys.executable).with_name("licensegate")  # the one installed with this Python (the README's venv)
+    ap.add_argument("--licensegate", default=str(beside) if beside.is_file() else shutil.which("licensegate") or "licensegate")
     ap.add_argument("--scaling", action="store_true", help="also time 10 MB, 100 MB and 1 GB native APKs (linear growth)")
     ap.add_argument("--scancode", metavar="EXE", help="also run ScanCode Toolkit (installed in its own venv) on the unpacked corpus APK and compare")
     args = ap.parse_args()

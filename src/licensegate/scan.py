@@ -751,13 +751,15 @@ def _binary_copyrights(regions: Sequence[tuple[int, bytes | memoryview]], limit:
 
     Only the string sections are searched (the regions the signatures read): a copyright line is a constant
     string, and code is most of a binary's bytes."""
-    from .licence_files import copyright_lines
-
     texts: list[str] = []
     for _, region in regions:
         texts += _copyright_texts(bytes(region), 200 - len(texts))
         if len(texts) >= 200:
             break
+    if not texts:
+        return []
+    from .licence_files import copyright_lines
+
     return copyright_lines(texts)[:limit]
 
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model import Finding
 from .discovery import PolicyChoice, PolicyFile, discover
 from .evaluate import (
@@ -26,8 +28,19 @@ from .evaluate import (
 )
 from .file import Policy, SourceOfferContact, beside, load
 from .rules import DEFAULT_RULES, RULE_DESCRIPTIONS, RULES, SEVERITIES, Rule, Severity, catalogue, rule
-from .stance import ModelAssessment
 from .waivers import Override, Waiver, expired_waivers
+
+if TYPE_CHECKING:
+    from .stance import ModelAssessment
+
+
+def __getattr__(name: str) -> object:
+    # The model stance (and the ml package under it: ~15 ms of imports) loads only when asked for.
+    if name == "ModelAssessment":
+        from .stance import ModelAssessment
+
+        return ModelAssessment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_RULES",

@@ -21,11 +21,11 @@ from .. import _toml, spdx
 from ..archive import MemberProblem
 from ..model import Component, Family, Finding, Obligation
 from .file import Policy
-from .stance import ModelAssessment, declaration_for, model_findings
 from .waivers import selects
 
 if TYPE_CHECKING:
     from ..scan import ScanResult
+    from .stance import ModelAssessment
 
 Outcome = Literal["pass", "fail"]
 
@@ -94,6 +94,8 @@ def component_obligations(comp: Component) -> tuple[Obligation, ...]:
 
 def _model_conclusion(comp: Component, policy: Policy) -> Conclusion:
     """A model's licence is the one the policy declares for it, when that differs from the one found."""
+    from .stance import declaration_for  # the model stance and the ml package load only for apps with models
+
     dec = declaration_for(comp, policy)
     if dec is not None and dec.licence_spdx and comp.license != dec.licence_spdx:
         lic = dec.licence_spdx
@@ -124,6 +126,8 @@ def evaluate(scan: ScanResult, policy: Policy, today: datetime.date | None = Non
         for comp in scan.components:
             if comp.path in scan.models:
                 conclusions[comp.path] = _model_conclusion(comp, policy)
+        from .stance import model_findings
+
         more, assessments = model_findings(scan.components, scan.models, policy, linked)
         findings.extend(more)
     findings.extend(_problem_findings(scan.problems, policy))

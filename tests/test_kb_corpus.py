@@ -136,3 +136,16 @@ def test_an_app_carrying_only_unlisted_gpl_code_fails_the_gate(artifact: str) ->
     assert code == 1 and report["verdict"] == "fail"
     fams = {c["path"]: c["family"] for c in report["components"]}
     assert fams == {e["path"]: "gpl" for e in manifest["artifacts"][artifact]}
+
+
+def test_a_library_is_named_after_its_own_soname_not_after_a_part_inside() -> None:
+    """sharp's libvips links libwebp, glib and a dozen more in; its own soname (another version than Debian's, a Mach-O
+    install name on macOS) names it, and the parts it carries are listed as embedded."""
+    _, manifest = corpus()
+    vips = [(art, e) for art, comps in manifest["artifacts"].items() for e in comps if e["project"] == "libvips"]
+    assert {art for art, _ in vips} == {"kb-macos.zip", "kb-vips-armv7.apk"}
+    for art, e in vips:
+        c = {c["path"]: c for c in report_for(art)[1]["components"]}[e["path"]]
+        assert c["identified_as"] == "debian:vips", (e["path"], c["identified_as"])
+        assert any(ev["kind"] == "soname" for ev in c["evidence"])
+        assert {"glib", "libwebp"} <= {m["id"] for m in c["embedded"]}

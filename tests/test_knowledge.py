@@ -78,6 +78,28 @@ def test_soname_alone_is_never_evidence() -> None:
     assert kb.match(strings=_section(["nothing to see here"]), soname="libfoo.so.1") == []
 
 
+BAR_STRINGS = [(f"bar: the bar library's own message number {i}", 1) for i in range(20)]
+
+
+@pytest.mark.parametrize("soname", ["libfoo.so.1", "@rpath/libfoo.3.dylib", "libfoo-5e586eb2.so.1.2.0", "libfoo.so.2.4"])
+def test_the_binarys_own_soname_names_the_package_across_versions_and_platforms(soname: str) -> None:
+    """Mach-O install names, other versions and auditwheel's renamed sonames compare by their versionless stem."""
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS, sonames=("libfoo.so.1",)), _entry("bar", BAR_STRINGS, []))
+    strings = _section([s for s, _ in FOO_STRINGS[:10]] + [s for s, _ in BAR_STRINGS[:10]])
+    assert {m.id: m.role for m in kb.match(strings=strings)} == {"debian:foo": "embedded", "debian:bar": "embedded"}
+    found = {m.id: m for m in kb.match(strings=strings, soname=soname)}
+    assert found["debian:foo"].role == "primary" and found["debian:bar"].role == "embedded"
+    assert any(e.kind == "soname" for e in found["debian:foo"].evidence)
+
+
+def test_a_soname_stem_two_packages_share_names_neither() -> None:
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS, sonames=("libfoo.so.1",)),
+             _entry("foo2", BAR_STRINGS, [], sonames=("libfoo.so.2",)))
+    strings = _section([s for s, _ in FOO_STRINGS[:10]] + [s for s, _ in BAR_STRINGS[:10]])
+    assert all(m.role == "embedded" for m in kb.match(strings=strings, soname="@rpath/libfoo.3.dylib"))
+    assert {m.id: m.role for m in kb.match(strings=strings, soname="libfoo.so.2")}["debian:foo2"] == "primary"
+
+
 def test_exported_symbols_name_a_stripped_library() -> None:
     kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS))
     found = kb.match(strings=[], symbols=[s for s, _ in FOO_SYMBOLS[:6]] + ["main", "JNI_OnLoad"])

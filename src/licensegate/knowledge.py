@@ -134,12 +134,31 @@ class KnowledgeBase:
         dominates: at least twice the score of the next, and not a runtime); every other package is ``embedded``.
         """
         found = self._collect(strings, symbols)
-        so_idx = self.sonames.get(soname) if soname else None
+        so_idx = self._soname_owner(soname) if soname else None
         results = self._assign(found, known, so_idx, member)
         primary = self._primary(results, so_idx)
         if primary is not None:
             primary.role = "primary"
         return [m for _, m, _ in results]
+
+    def _soname_owner(self, soname: str) -> int | None:
+        """The entry whose library this soname names: exactly, or by its versionless stem, so that a Mach-O install
+        name (``@rpath/libfftw3.3.dylib``), another version (``libvips-cpp.so.8.17``) or an auditwheel-renamed
+        soname (``libgphoto2-5e586eb2.so.6``) finds Debian's ``libfftw3.so.3``; a stem two entries share names none."""
+        idx = self.sonames.get(soname)
+        if idx is not None:
+            return idx
+        keys: dict[str, int] | None = self.__dict__.get("_soname_keys")
+        if keys is None:  # built at the first use, not at load: most scans never need it
+            owners: dict[str, set[int]] = {}
+            for so, i in self.sonames.items():
+                key = soname_key(so)
+                if key:
+                    owners.setdefault(key, set()).add(i)
+            keys = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1}
+            self.__dict__["_soname_keys"] = keys
+        key = soname_key(soname)
+        return keys.get(key) if key else None
 
     def _collect(self, strings: Sequence[tuple[int, bytes | memoryview]], symbols: Iterable[str]) -> dict[int, _Found]:
         """Every package with at least one of its distinctive strings or exported symbols in the binary."""
@@ -292,6 +311,19 @@ def _vocabulary(s: str) -> bool:
         if rising >= 0.75 * (len(s) - 1):
             return True
     return False
+
+
+_SO_SUFFIX = re.compile(r"(\.dylib|\.so(\.[0-9.]*)?)$")
+_VERSION_TAIL = re.compile(r"(\.\d+)+$")
+_AUDITWHEEL_HASH = re.compile(r"-[0-9a-f]{8}$")
+
+
+def soname_key(soname: str) -> str | None:
+    """'libvips-cpp.so.42', '@rpath/libvips-cpp.8.17.1.dylib' and 'libvips-cpp-1a2b3c4d.so.42' -> 'libvips-cpp'."""
+    base = soname.rsplit("/", 1)[-1].lower()
+    base = _VERSION_TAIL.sub("", _SO_SUFFIX.sub("", base))
+    base = _AUDITWHEEL_HASH.sub("", base)
+    return base if len(base) > 4 else None
 
 
 def homepage_key(url: str) -> str:

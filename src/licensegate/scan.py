@@ -514,7 +514,15 @@ class Scanner:
         found = kb.match(strings=info.strings, symbols=info.symbols, soname=info.soname, member=member.path, known=known)
         if not found:
             return matches
-        if any(_names_the_binary(m) for m in matches):
+        own = next((k for k in found if k.role == "primary" and k.confidence != "low"
+                    and any(e.kind == "soname" for e in k.evidence)), None)
+        if own is not None:
+            # The binary's own soname is a Debian library's and its content agrees: that names it, over a signature
+            # that recognises code inside it by content alone (libwebp inside libvips-cpp).
+            for m in matches:
+                if m.role == "primary" and not {e.kind for e in m.evidence} & _NAME_ONLY:
+                    m.role = "embedded"
+        elif any(_names_the_binary(m) for m in matches):
             for k in found:
                 k.role = "embedded"
         for k in found:

@@ -498,39 +498,24 @@ class Scanner:
 
     def _with_knowledge(self, matches: list[LibraryMatch], info: BinaryInfo, member: Member) -> list[LibraryMatch]:
         """Add what the Debian knowledge base recognises; a hand-written signature wins where both name a library."""
+        found = self.kb.match(strings=info.strings, symbols=info.symbols, soname=info.soname, member=member.path,
+                              known=self._known_entries(matches))
+        if not found:
+            return matches
+        _settle_roles(matches, found)
+        return [*matches, *found]
+
+    def _known_entries(self, matches: list[LibraryMatch]) -> set[int]:
+        """Knowledge-base entries of the libraries the signatures named (by Debian package, id, project, homepage)."""
         kb = self.kb
         known: set[int] = set()
         for m in matches:
             sig = self.db.libraries.get(m.id)
-            for p in sig.debian if sig else ():
-                if p in kb.by_package:
-                    known.add(kb.by_package[p])
-            for name in (m.id, m.project):
-                idx = kb.by_source_norm.get(norm_name(name))
-                if idx is not None:
-                    known.add(idx)
+            known.update(kb.by_package[p] for p in (sig.debian if sig else ()) if p in kb.by_package)
+            known.update(i for i in (kb.by_source_norm.get(norm_name(n)) for n in (m.id, m.project)) if i is not None)
             if m.homepage:
                 known.update(kb.by_homepage.get(homepage_key(m.homepage), ()))
-        found = kb.match(strings=info.strings, symbols=info.symbols, soname=info.soname, member=member.path, known=known)
-        if not found:
-            return matches
-        own = next((k for k in found if k.role == "primary" and k.confidence != "low"
-                    and any(e.kind == "soname" for e in k.evidence)), None)
-        if own is not None:
-            # The binary's own soname is a Debian library's and its content agrees: that names it, over a signature
-            # that recognises code inside it by content alone (libwebp inside libvips-cpp).
-            for m in matches:
-                if m.role == "primary" and not {e.kind for e in m.evidence} & _NAME_ONLY:
-                    m.role = "embedded"
-        elif any(_names_the_binary(m) for m in matches):
-            for k in found:
-                k.role = "embedded"
-        for k in found:
-            if k.role == "embedded" and k.confidence == "medium":
-                # Inside a binary that is something else, only strong evidence binds: a medium share is as often
-                # code that several projects copy (gnulib, a bundled minizip) as the named project.
-                k.confidence = "low"
-        return [*matches, *found]
+        return known
 
     def _build_native(
         self, member: Member, data: bytes, info: BinaryInfo, matches: list[LibraryMatch], generic: list[tuple[str, Evidence]], sha: str
@@ -713,6 +698,28 @@ def _bind_licences(comp: Component, primary: LibraryMatch | None, embedded: list
 
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 _RUNTIME_SIGNATURES = frozenset({"libstdcxx", "libcxx", "zlib", "libgfortran", "libgcc", "compiler-rt", "libunwind"})
+
+
+def _settle_roles(matches: list[LibraryMatch], found: list[LibraryMatch]) -> None:
+    """Which of the signatures' and the knowledge base's primaries names the binary; the others become embedded."""
+    if any(_named_by_own_soname(k) for k in found):
+        # The binary's own soname is a Debian library's and its content agrees: that names it, over a signature
+        # that recognises code inside it by content alone (libwebp inside libvips-cpp).
+        for m in matches:
+            if m.role == "primary" and not {e.kind for e in m.evidence} & _NAME_ONLY:
+                m.role = "embedded"
+    elif any(_names_the_binary(m) for m in matches):
+        for k in found:
+            k.role = "embedded"
+    for k in found:
+        if k.role == "embedded" and k.confidence == "medium":
+            # Inside a binary that is something else, only strong evidence binds: a medium share is as often
+            # code that several projects copy (gnulib, a bundled minizip) as the named project.
+            k.confidence = "low"
+
+
+def _named_by_own_soname(k: LibraryMatch) -> bool:
+    return k.role == "primary" and k.confidence != "low" and any(e.kind == "soname" for e in k.evidence)
 
 
 def _names_the_binary(m: LibraryMatch) -> bool:

@@ -15,6 +15,7 @@ https://docs.oracle.com/javase/specs/jvms/se21/html/jvms-6.html (instruction set
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NoReturn, TypeAlias
 
@@ -237,21 +238,9 @@ class _ClassReader:
             tags[i] = tag
             offsets[i] = pos + 1
             if tag == _UTF8:
-                self._need(pos, 3, f"constant pool entry {i}")
-                length = self._u2(pos + 1)
-                end = pos + 3 + length
-                if end > size:
-                    self._fail(f"truncated in constant pool Utf8 entry {i} ({length} bytes)")
-                if length in (4, 11):  # "Code", "load", "loadLibrary"
-                    text = data[pos + 3 : end]
-                    if text == b"Code" or text in _LOADER_NAMES:
-                        hits.setdefault(text, []).append(i)
-                pos = end
+                pos = self._utf8_entry(i, pos, hits)
             else:
-                body = _ENTRY_SIZES.get(tag)
-                if body is None:
-                    self._fail(f"bad constant pool tag {tag} at entry {i}")
-                pos += 1 + body
+                pos = self._fixed_entry(i, pos, tag)
                 if tag in (_LONG, _DOUBLE):
                     i += 1  # a long or double takes two slots
                     if i >= count:
@@ -261,6 +250,26 @@ class _ClassReader:
             self._fail(f"truncated in constant pool entry {count - 1}")
         self.tags, self.offsets, self.utf8_hits = tags, offsets, hits
         return pos
+
+    def _utf8_entry(self, i: int, pos: int, hits: dict[bytes, list[int]]) -> int:
+        """Read Utf8 entry i at pos, noting it when it is "Code" or a loader's name; the offset after it."""
+        self._need(pos, 3, f"constant pool entry {i}")
+        length = self._u2(pos + 1)
+        end = pos + 3 + length
+        if end > self.size:
+            self._fail(f"truncated in constant pool Utf8 entry {i} ({length} bytes)")
+        if length in (4, 11):  # "Code", "load", "loadLibrary"
+            text = self.data[pos + 3 : end]
+            if text == b"Code" or text in _LOADER_NAMES:
+                hits.setdefault(text, []).append(i)
+        return end
+
+    def _fixed_entry(self, i: int, pos: int, tag: int) -> int:
+        """The offset after entry i, of fixed size by its tag."""
+        body = _ENTRY_SIZES.get(tag)
+        if body is None:
+            self._fail(f"bad constant pool tag {tag} at entry {i}")
+        return pos + 1 + body
 
     def _entry(self, index: int, tags: tuple[int, ...], what: str) -> int:
         """Offset of the body of pool entry `index`, which must have one of `tags`."""
@@ -412,13 +421,9 @@ class _ClassReader:
         patterns: list[bytes],
     ) -> list[LoadSite]:
         data = self.data
-        if length < 12:
-            self._fail(f"Code attribute at 0x{off:x} too short ({length} bytes)")
-        max_stack, _max_locals, code_length = struct.unpack_from(">HHI", data, off)
+        max_stack, code_length = self._code_header(off, length)
         start = off + 8
         end = start + code_length
-        if not 0 < code_length < 0x10000 or end + 4 > off + length:
-            self._fail(f"Code attribute at 0x{off:x}: code length {code_length} does not fit")
         if not any(data.find(p, start, end) >= 0 for p in patterns):
             return []  # the method does not mention a loader: no need to decode it
         code = data[start:end]
@@ -427,11 +432,7 @@ class _ClassReader:
             self._fail(f"Code attribute at 0x{off:x}: exception table ({n_handlers} entries) does not fit")
         lengths = self._instruction_lengths(code, start)
         handlers = self._exception_table(off, end, n_handlers, lengths, code_length)
-        invokes: dict[int, _Loader] = {}
-        for pc in lengths:
-            loader = loaders.get(_U2.unpack_from(code, pc + 1)[0]) if code[pc] in _LOADER_INVOKES else None
-            if loader is not None:
-                invokes[pc] = loader
+        invokes = _loader_invokes(code, lengths, loaders)
         if not invokes:
             return []
         try:
@@ -450,6 +451,15 @@ class _ClassReader:
             )
             for pc, loader in sorted(invokes.items())
         ]
+
+    def _code_header(self, off: int, length: int) -> tuple[int, int]:
+        """(max_stack, code_length) of the Code attribute at off, its code checked to fit the attribute."""
+        if length < 12:
+            self._fail(f"Code attribute at 0x{off:x} too short ({length} bytes)")
+        max_stack, _max_locals, code_length = struct.unpack_from(">HHI", self.data, off)
+        if not 0 < code_length < 0x10000 or off + 8 + code_length + 4 > off + length:
+            self._fail(f"Code attribute at 0x{off:x}: code length {code_length} does not fit")
+        return max_stack, code_length
 
     def _instruction_lengths(self, code: bytes, start: int) -> dict[int, int]:
         """pc -> length of every instruction, in order."""
@@ -528,15 +538,7 @@ class _ClassReader:
         invokes: dict[int, _Loader],
     ) -> dict[int, str | None]:
         """The String argument of each loader invoke (pc -> constant or None), by a worklist over the method."""
-        covering: dict[int, list[int]] = {}  # pc -> handler pcs whose range covers it
-        cover = 0
-        for h_start, h_end, h_pc in handlers:
-            cover += h_end - h_start
-            if cover > _MAX_HANDLER_COVER:
-                raise _Unanalysable
-            for pc in range(h_start, h_end):
-                if pc in lengths:
-                    covering.setdefault(pc, []).append(h_pc)
+        covering = _covering_handlers(handlers, lengths)
         states: dict[int, _State] = {0: (None, 0, {})}
         work = [0]
         found: dict[int, str | None] = {}
@@ -551,22 +553,21 @@ class _ClassReader:
             if loader is not None:
                 value = None if loader.depth is None else _peek(state[0], state[1], loader.depth)
                 found[pc] = value if found.get(pc, value) == value else None
-            after = self._step(code, pc, state, max_stack)
-            targets = [(t, after) for t in self._successors(code, pc, lengths[pc])] if after is not None else []
-            targets += [(h, ((None, None), 1, state[2])) for h in covering.get(pc, ())]
-            for target, out in targets:
-                if target not in lengths:
-                    self._fail(f"branch at code offset {pc} to {target}, not an instruction")
-                old = states.get(target)
-                if old is None:
-                    states[target] = out
+            for target, out in self._flows(code, pc, state, max_stack, lengths, covering.get(pc, ())):
+                if _flow_into(states, target, out):
                     work.append(target)
-                else:
-                    merged = _merge(old, out)
-                    if merged is not old:
-                        states[target] = merged
-                        work.append(target)
         return found
+
+    def _flows(self, code: bytes, pc: int, state: _State, max_stack: int, lengths: dict[int, int],
+               handler_pcs: list[int] | tuple[()]) -> list[tuple[int, _State]]:
+        """(target pc, state there) of each way control leaves the instruction at pc, exception handlers included."""
+        after = self._step(code, pc, state, max_stack)
+        targets = [(t, after) for t in self._successors(code, pc, lengths[pc])] if after is not None else []
+        targets += [(h, ((None, None), 1, state[2])) for h in handler_pcs]
+        for target, _out in targets:
+            if target not in lengths:
+                self._fail(f"branch at code offset {pc} to {target}, not an instruction")
+        return targets
 
     def _step(self, code: bytes, pc: int, state: _State, max_stack: int) -> _State | None:
         """The state after the instruction at pc; None when control does not continue (return, throw)."""
@@ -584,29 +585,16 @@ class _ClassReader:
 
     def _special(self, code: bytes, pc: int, op: int, state: _State) -> _State | None:
         """Instructions whose effect depends on their operands: constants, locals, dups, fields and invokes."""
-        if op in (_LDC, _LDC_W, _LDC2_W):
-            return self._constant(code, pc, op, state)
-        if 0x15 <= op <= 0x2D or (op == _WIDE and 0x15 <= code[pc + 1] <= 0x19):
-            return _load(code, pc, state)
-        if 0x36 <= op <= 0x4E or (op == _WIDE and 0x36 <= code[pc + 1] <= 0x3A):
-            return _store_local(code, pc, state)
-        if op in _ENDS or (op == _WIDE and code[pc + 1] == _RET):  # returns, athrow, ret
-            return None
-        if op == _IINC or op == _WIDE:  # iinc, wide iinc (wide loads and stores were handled above)
-            index = code[pc + 1] if op == _IINC else _U2.unpack_from(code, pc + 2)[0]
-            return state[0], state[1], _store(state[2], index, None, False)
-        if op in _DUPS:
-            return _dup(op, state)
-        if _GETSTATIC <= op <= _PUTFIELD:
-            return self._field(code, pc, op, state)
-        if _INVOKEVIRTUAL <= op <= _INVOKEDYNAMIC:
-            return self._invoke(code, pc, op, state)
-        if op == _MULTIANEWARRAY:
-            stack, depth = _pop(state[0], state[1], code[pc + 3])
-            return (*_push(stack, depth, None, 1), state[2])
-        if op in (_JSR, _JSR_W):
-            raise _Unanalysable  # subroutines (class files before version 50): not worth following
-        self._fail(f"opcode 0x{op:02x} at code offset {pc} is not handled")
+        if op == _WIDE:
+            return _wide(code, pc, state)
+        effect = _SPECIAL.get(op)
+        if effect is None:
+            self._fail(f"opcode 0x{op:02x} at code offset {pc} is not handled")
+        return effect(self, code, pc, op, state)
+
+    def _multianewarray(self, code: bytes, pc: int, op: int, state: _State) -> _State:
+        stack, depth = _pop(state[0], state[1], code[pc + 3])
+        return (*_push(stack, depth, None, 1), state[2])
 
     def _constant(self, code: bytes, pc: int, op: int, state: _State) -> _State:
         """ldc / ldc_w push a constant (a string is tracked), ldc2_w a long or double."""
@@ -634,6 +622,77 @@ class _ClassReader:
         receiver = 0 if op in (_INVOKESTATIC, _INVOKEDYNAMIC) else 1
         stack, depth = _pop(state[0], state[1], arguments + receiver)
         return (*_push(stack, depth, None, result), state[2])
+
+
+def _loader_invokes(code: bytes, lengths: dict[int, int], loaders: dict[int, _Loader]) -> dict[int, _Loader]:
+    """pc -> loader of each invoke instruction that calls a loader method."""
+    invokes: dict[int, _Loader] = {}
+    for pc in lengths:
+        loader = loaders.get(_U2.unpack_from(code, pc + 1)[0]) if code[pc] in _LOADER_INVOKES else None
+        if loader is not None:
+            invokes[pc] = loader
+    return invokes
+
+
+def _covering_handlers(handlers: list[tuple[int, int, int]], lengths: dict[int, int]) -> dict[int, list[int]]:
+    """pc -> the handler pcs whose range covers it; unanalysable when the ranges cover too much in all."""
+    covering: dict[int, list[int]] = {}
+    cover = 0
+    for h_start, h_end, h_pc in handlers:
+        cover += h_end - h_start
+        if cover > _MAX_HANDLER_COVER:
+            raise _Unanalysable
+        for pc in range(h_start, h_end):
+            if pc in lengths:
+                covering.setdefault(pc, []).append(h_pc)
+    return covering
+
+
+def _flow_into(states: dict[int, _State], target: int, out: _State) -> bool:
+    """Merge a state flowing into target; True when the target's state changed (it needs another visit)."""
+    old = states.get(target)
+    merged = out if old is None else _merge(old, out)
+    if merged is old:
+        return False
+    states[target] = merged
+    return True
+
+
+_Special: TypeAlias = "Callable[[_ClassReader, bytes, int, int, _State], _State | None]"
+
+
+def _subroutine(reader: _ClassReader, code: bytes, pc: int, op: int, state: _State) -> NoReturn:
+    raise _Unanalysable  # subroutines (class files before version 50): not worth following
+
+
+def _special_effects() -> dict[int, _Special]:
+    """Opcode -> effect of the instructions `_ClassReader._special` handles (wide is handled apart)."""
+    table: dict[int, _Special] = {op: _ClassReader._constant for op in (_LDC, _LDC_W, _LDC2_W)}
+    table.update({op: lambda _r, code, pc, _op, state: _load(code, pc, state) for op in range(0x15, 0x2E)})
+    table.update({op: lambda _r, code, pc, _op, state: _store_local(code, pc, state) for op in range(0x36, 0x4F)})
+    table.update({op: lambda _r, code, pc, _op, state: None for op in _ENDS})  # returns, athrow, ret
+    table[_IINC] = lambda _r, code, pc, _op, state: (state[0], state[1], _store(state[2], code[pc + 1], None, False))
+    table.update({op: lambda _r, _code, _pc, op, state: _dup(op, state) for op in _DUPS})
+    table.update({op: _ClassReader._field for op in range(_GETSTATIC, _PUTFIELD + 1)})
+    table.update({op: _ClassReader._invoke for op in range(_INVOKEVIRTUAL, _INVOKEDYNAMIC + 1)})
+    table[_MULTIANEWARRAY] = _ClassReader._multianewarray
+    table[_JSR] = table[_JSR_W] = _subroutine
+    return table
+
+
+_SPECIAL = _special_effects()
+
+
+def _wide(code: bytes, pc: int, state: _State) -> _State | None:
+    """wide: a load, store, ret or iinc with a two-byte local index."""
+    inner = code[pc + 1]
+    if 0x15 <= inner <= 0x19:
+        return _load(code, pc, state)
+    if 0x36 <= inner <= 0x3A:
+        return _store_local(code, pc, state)
+    if inner == _RET:
+        return None
+    return state[0], state[1], _store(state[2], _U2.unpack_from(code, pc + 2)[0], None, False)
 
 
 def _load(code: bytes, pc: int, state: _State) -> _State:
@@ -724,6 +783,19 @@ def _merge(old: _State, new: _State) -> _State:
     new_stack, new_depth, new_locals = new
     if depth != new_depth:
         raise _Unanalysable  # inconsistent stack heights: the method would not verify
+    values, stack, changed = _agreed_values(old_stack, new_stack)
+    locals_changed = any(new_locals.get(k) != v for k, v in old_locals.items())
+    if not changed and not locals_changed:
+        return old
+    for value in reversed(values):
+        stack = (value, stack)
+    merged_locals = {k: v for k, v in old_locals.items() if new_locals.get(k) == v} if locals_changed else old_locals
+    return stack, depth, merged_locals
+
+
+def _agreed_values(old_stack: _Stack, new_stack: _Stack) -> tuple[list[str | None], _Stack, bool]:
+    """(the old stack's top values down to the tail both share, each kept only where both agree; that shared tail;
+    whether any value was dropped)."""
     values: list[str | None] = []
     changed = False
     a, b = old_stack, new_stack
@@ -735,14 +807,7 @@ def _merge(old: _State, new: _State) -> _State:
             changed = True
         values.append(value)
         a, b = a[1], b[1]
-    locals_changed = any(new_locals.get(k) != v for k, v in old_locals.items())
-    if not changed and not locals_changed:
-        return old
-    stack = a  # the shared tail
-    for value in reversed(values):
-        stack = (value, stack)
-    merged_locals = {k: v for k, v in old_locals.items() if new_locals.get(k) == v} if locals_changed else old_locals
-    return stack, depth, merged_locals
+    return values, a, changed
 
 
 def _field_descriptor(descriptor: str, pos: int) -> tuple[str, int]:

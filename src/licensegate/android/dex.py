@@ -303,15 +303,7 @@ class _DexReader:
             names = {idx: call for name, call in wanted if (idx := self.find_string(name)) is not None}
             if not names:
                 continue
-            # method_ids are sorted by class, then name, then prototype.
-            lo, hi = 0, self.method_ids_size
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if self.method_id(mid)[0] < class_idx:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            for idx in range(lo, self.method_ids_size):
+            for idx in range(self._first_method_of(class_idx), self.method_ids_size):
                 m_class, m_proto, m_name = self.method_id(idx)
                 if m_class != class_idx:
                     break
@@ -319,6 +311,17 @@ class _DexReader:
                 if kind is not None:
                     found[idx] = _Loader(kind, _string_register(self.parameters(m_proto)))
         return found
+
+    def _first_method_of(self, class_idx: int) -> int:
+        """The first method_id of a class (method_ids are sorted by class, then name, then prototype)."""
+        lo, hi = 0, self.method_ids_size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.method_id(mid)[0] < class_idx:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     def code_region(self) -> tuple[int, int]:
         """Byte range holding the code items, from the map list; the whole file when there is no usable map."""
@@ -357,38 +360,42 @@ class _DexReader:
 
     def code_items(self) -> dict[int, list[tuple[int, int]]]:
         """code_off -> [(class_def index, method_idx)], from every class's class_data_item."""
-        data, size = self.data, self.size
         result: dict[int, list[tuple[int, int]]] = {}
         for i in range(self.class_defs_size):
             pos = self.class_def(i)[1]
             if pos == 0:
                 continue
-            if pos >= size:
+            if pos >= self.size:
                 self._fail(f"class_def {i}: class data offset 0x{pos:x} outside the file")
-            counts = []
-            for _ in range(4):
-                value, pos = _uleb128(data, pos)
-                counts.append(value)
-            n_fields = counts[0] + counts[1]
-            n_methods = counts[2] + counts[3]
-            # Each encoded field takes at least 2 bytes, each method 3: caps hostile counts by the file size.
-            if 2 * n_fields + 3 * n_methods > size - pos:
-                self._fail(f"class_def {i}: class data counts ({n_fields} fields, {n_methods} methods) too large")
-            for _ in range(2 * n_fields):
-                while data[pos] & 0x80:
-                    pos += 1
-                pos += 1
-            for count in (counts[2], counts[3]):
-                method_idx = 0
-                for _ in range(count):
-                    diff, pos = _uleb128(data, pos)
-                    while data[pos] & 0x80:  # access_flags
-                        pos += 1
-                    code_off, pos = _uleb128(data, pos + 1)
-                    method_idx += diff
-                    if code_off:
-                        result.setdefault(code_off, []).append((i, method_idx))
+            self._class_data_methods(i, pos, result)
         return result
+
+    def _class_data_methods(self, i: int, pos: int, result: dict[int, list[tuple[int, int]]]) -> None:
+        """Add the code items of class_def i's class_data_item at pos (fields skipped, methods read)."""
+        data, size = self.data, self.size
+        counts = []
+        for _ in range(4):
+            value, pos = _uleb128(data, pos)
+            counts.append(value)
+        n_fields = counts[0] + counts[1]
+        n_methods = counts[2] + counts[3]
+        # Each encoded field takes at least 2 bytes, each method 3: caps hostile counts by the file size.
+        if 2 * n_fields + 3 * n_methods > size - pos:
+            self._fail(f"class_def {i}: class data counts ({n_fields} fields, {n_methods} methods) too large")
+        for _ in range(2 * n_fields):
+            while data[pos] & 0x80:
+                pos += 1
+            pos += 1
+        for count in (counts[2], counts[3]):
+            method_idx = 0
+            for _ in range(count):
+                diff, pos = _uleb128(data, pos)
+                while data[pos] & 0x80:  # access_flags
+                    pos += 1
+                code_off, pos = _uleb128(data, pos + 1)
+                method_idx += diff
+                if code_off:
+                    result.setdefault(code_off, []).append((i, method_idx))
 
     # -- the scan ---------------------------------------------------------------------------------------
 
@@ -408,6 +415,26 @@ class _DexReader:
         return info
 
     def load_sites(self, loaders: dict[int, _Loader]) -> list[LoadSite]:
+        hits = self._invoke_candidates(loaders)
+        if not hits:
+            return []
+        methods = self.code_items()
+        code_offs = sorted(methods)
+        decoded: set[int] = set()
+        sites: list[LoadSite] = []
+        for hit in hits:
+            code = self._code_holding(hit, code_offs)
+            if code is None or code[0] in decoded:
+                continue
+            code_off, insns_off, insns_size = code
+            decoded.add(code_off)
+            for class_def_idx, method_idx in methods[code_off]:
+                sites.extend(self.method_sites(class_def_idx, method_idx, insns_off, insns_size, loaders))
+        sites.sort(key=lambda s: (s.offset or 0, s.class_name, s.method))
+        return sites
+
+    def _invoke_candidates(self, loaders: dict[int, _Loader]) -> list[int]:
+        """Offsets in the code region that look like an invoke of a loader method (opcode, then its index)."""
         start, end = self.code_region()
         if start >= end:
             return []
@@ -423,30 +450,21 @@ class _DexReader:
             pos = at + 1
             if not at & 1 and data[at - 2] in _INVOKE_OPCODES:
                 hits.append(at - 2)
-        if not hits:
-            return []
-        methods = self.code_items()
-        code_offs = sorted(methods)
-        decoded: set[int] = set()
-        sites: list[LoadSite] = []
-        for hit in hits:
-            k = bisect.bisect_right(code_offs, hit - _CODE_ITEM.size) - 1
-            if k < 0:
-                continue
-            code_off = code_offs[k]
-            if code_off in decoded:
-                continue
-            if code_off + _CODE_ITEM.size > self.size:
-                self._fail(f"code item at 0x{code_off:x} outside the file")
-            insns_size = _CODE_ITEM.unpack_from(self.data, code_off)[5]
-            insns_off = code_off + _CODE_ITEM.size
-            if hit >= insns_off + 2 * insns_size:
-                continue  # the bytes lie in a try table or between code items: not an instruction
-            decoded.add(code_off)
-            for class_def_idx, method_idx in methods[code_off]:
-                sites.extend(self.method_sites(class_def_idx, method_idx, insns_off, insns_size, loaders))
-        sites.sort(key=lambda s: (s.offset or 0, s.class_name, s.method))
-        return sites
+        return hits
+
+    def _code_holding(self, hit: int, code_offs: list[int]) -> tuple[int, int, int] | None:
+        """(code_off, insns_off, insns_size) of the code item whose instructions hold offset `hit`, or None."""
+        k = bisect.bisect_right(code_offs, hit - _CODE_ITEM.size) - 1
+        if k < 0:
+            return None
+        code_off = code_offs[k]
+        if code_off + _CODE_ITEM.size > self.size:
+            self._fail(f"code item at 0x{code_off:x} outside the file")
+        insns_size = _CODE_ITEM.unpack_from(self.data, code_off)[5]
+        insns_off = code_off + _CODE_ITEM.size
+        if hit >= insns_off + 2 * insns_size:
+            return None  # the bytes lie in a try table or between code items: not an instruction
+        return code_off, insns_off, insns_size
 
     def method_sites(
         self, class_def_idx: int, method_idx: int, insns_off: int, insns_size: int, loaders: dict[int, _Loader]
@@ -460,25 +478,16 @@ class _DexReader:
         while pc < insns_size:
             unit = units[pc]
             op = unit & 0xFF
-            if op == 0 and unit:
-                width = _payload_width(units, pc, insns_size)
-            else:
-                width = _WIDTHS[op]
+            width = _payload_width(units, pc, insns_size) if op == 0 and unit else _WIDTHS[op]
             if pc + width > insns_size:
                 self._fail(f"method {method_idx}: instruction 0x{op:02x} at unit {pc} runs past the code")
-            if op == 0x1A:  # const-string vAA, string@BBBB
-                consts[unit >> 8] = units[pc + 1]
-            elif op == 0x1B:  # const-string/jumbo vAA, string@BBBBBBBB
-                consts[unit >> 8] = units[pc + 1] | units[pc + 2] << 16
-            elif op in _INVOKE_35C or op in _INVOKE_3RC:
+            if op in _INVOKE_OPCODES:
                 loader = loaders.get(units[pc + 1])
                 if loader is not None:
                     register = _argument_register(op, unit, units[pc + 2], loader)
                     found.append((pc, loader, None if register is None else consts.get(register)))
-            elif op in (0x07, 0x08, 0x09):  # move-object: the constant travels with the reference
-                _move_object(op, unit, units, pc, consts)
-            elif consts and op in _DESTINATIONS:
-                _overwrite(op, unit, units, pc, consts)
+            else:
+                _track_strings(op, unit, units, pc, consts)
             pc += width
         return self._sites(class_def_idx, method_idx, insns_off, found) if found else []
 
@@ -497,6 +506,19 @@ class _DexReader:
             )
             for pc, loader, string_idx in found
         ]
+
+
+def _track_strings(op: int, unit: int, units: tuple[int, ...], pc: int, consts: dict[int, int]) -> None:
+    """Follow string constants through registers: const-string loads one, move-object copies it, any other write
+    forgets it."""
+    if op == 0x1A:  # const-string vAA, string@BBBB
+        consts[unit >> 8] = units[pc + 1]
+    elif op == 0x1B:  # const-string/jumbo vAA, string@BBBBBBBB
+        consts[unit >> 8] = units[pc + 1] | units[pc + 2] << 16
+    elif op in (0x07, 0x08, 0x09):  # move-object: the constant travels with the reference
+        _move_object(op, unit, units, pc, consts)
+    elif consts and op in _DESTINATIONS:
+        _overwrite(op, unit, units, pc, consts)
 
 
 def _move_object(op: int, unit: int, units: tuple[int, ...], pc: int, consts: dict[int, int]) -> None:

@@ -134,20 +134,24 @@ def _read_axml(raw: bytes, member: str) -> _Element:
         elif ctype == 0x0180:
             res_ids = [v for (v,) in struct.iter_unpack("<I", raw[pos + hsize : pos + csize - (csize - hsize) % 4])]
         elif ctype == 0x0102:
-            element = _start_element(raw, pos, hsize, csize, strings, res_ids, member)
-            if stack:
-                stack[-1].children.append(element)
-            elif root is None:
-                root = element
-            if len(stack) >= _MAX_DEPTH:
-                raise MemberError(f"{member}: elements nested deeper than {_MAX_DEPTH}")
-            stack.append(element)
-        elif ctype == 0x0103:
-            if stack:
-                stack.pop()
+            root = _open_element(stack, root, _start_element(raw, pos, hsize, csize, strings, res_ids, member), member)
+        elif ctype == 0x0103 and stack:
+            stack.pop()
         pos += csize
     if root is None:
         raise MemberError(f"{member}: AXML document has no root element")
+    return root
+
+
+def _open_element(stack: list[_Element], root: _Element | None, element: _Element, member: str) -> _Element | None:
+    """Attach a started element to its parent (or make it the root) and open it; the root."""
+    if stack:
+        stack[-1].children.append(element)
+    elif root is None:
+        root = element
+    if len(stack) >= _MAX_DEPTH:
+        raise MemberError(f"{member}: elements nested deeper than {_MAX_DEPTH}")
+    stack.append(element)
     return root
 
 
@@ -186,18 +190,25 @@ def _string_pool(raw: bytes, pos: int, csize: int, member: str) -> list[str]:
         p = base + off
         if p >= end:
             raise MemberError(f"{member}: AXML string offset outside the pool")
-        if utf8:
-            n, p = _len8(raw, p)  # length in UTF-16 units, unused
-            n, p = _len8(raw, p)
-            out.append(raw[p : min(p + n, end)].decode("utf-8", "replace"))
-        else:
-            n = struct.unpack_from("<H", raw, p)[0]
-            p += 2
-            if n & 0x8000:
-                n = ((n & 0x7FFF) << 16) | struct.unpack_from("<H", raw, p)[0]
-                p += 2
-            out.append(raw[p : min(p + 2 * n, end)].decode("utf-16-le", "replace"))
+        out.append(_utf8_string(raw, p, end) if utf8 else _utf16_string(raw, p, end))
     return out
+
+
+def _utf8_string(raw: bytes, p: int, end: int) -> str:
+    """A UTF-8 pool string: its length in UTF-16 units (unused), in bytes, then the bytes."""
+    _n, p = _len8(raw, p)
+    n, p = _len8(raw, p)
+    return raw[p : min(p + n, end)].decode("utf-8", "replace")
+
+
+def _utf16_string(raw: bytes, p: int, end: int) -> str:
+    """A UTF-16 pool string: its length in units (one or two u16), then the units."""
+    n = struct.unpack_from("<H", raw, p)[0]
+    p += 2
+    if n & 0x8000:
+        n = ((n & 0x7FFF) << 16) | struct.unpack_from("<H", raw, p)[0]
+        p += 2
+    return raw[p : min(p + 2 * n, end)].decode("utf-16-le", "replace")
 
 
 def _len8(raw: bytes, p: int) -> tuple[int, int]:
@@ -416,9 +427,7 @@ def read_bundle_config(data: bytes | memoryview, member: str = "BundleConfig.pb"
     try:
         for number, value in _fields(raw):
             if number == 1 and isinstance(value, bytes):
-                for inner, inner_value in _fields(value):
-                    if inner == 2 and isinstance(inner_value, bytes):
-                        version = inner_value.decode("utf-8")
+                version = _bundletool_version(value, version)
             elif number == 8 and isinstance(value, int):
                 bundle_type = _BUNDLE_TYPES.get(value)
     except (IndexError, ValueError, UnicodeDecodeError, struct.error) as exc:
@@ -426,6 +435,14 @@ def read_bundle_config(data: bytes | memoryview, member: str = "BundleConfig.pb"
     if bundle_type is None and version is not None:
         bundle_type = "regular"  # proto3 omits the default enum value
     return BundleConfig(bundletool_version=version, bundle_type=bundle_type)
+
+
+def _bundletool_version(message: bytes, version: str | None) -> str | None:
+    """Bundletool{version=2}: the last version field, if any, else the version read before."""
+    for inner, inner_value in _fields(message):
+        if inner == 2 and isinstance(inner_value, bytes):
+            version = inner_value.decode("utf-8")
+    return version
 
 
 # -- shared ----------------------------------------------------------------------------------------------
@@ -438,29 +455,16 @@ def _manifest(root: _Element, fmt: Literal["axml", "proto", "xml"], member: str)
     application = root.child("application")
     sdk = uses_sdk.attributes if uses_sdk else {}
     app = application.attributes if application else {}
-    version_code = _int(root.attributes.get("versionCode"))
-    major = _int(root.attributes.get("versionCodeMajor"))
-    if version_code is not None and major:
-        version_code = (major << 32) | (version_code & 0xFFFFFFFF)
+    components = application.children if application else []
+    package = _text(root.attributes.get("package"))
     native_libraries = [
         str(child.attributes["name"])
-        for child in (application.children if application else [])
+        for child in components
         if child.name == "uses-native-library" and "name" in child.attributes
     ]
-    package = _text(root.attributes.get("package"))
-    named = [app.get("name")] + [
-        child.attributes.get("name")
-        for child in (application.children if application else [])
-        if child.name in ("activity", "activity-alias", "service", "receiver", "provider")
-    ]
-    class_names = []
-    for value in named:
-        text = _text(value)
-        if text and not text.startswith("@"):
-            class_names.append(f"{package}{text}" if text.startswith(".") and package else text)
     return AndroidManifest(
         package=package,
-        version_code=version_code,
+        version_code=_version_code(root),
         version_name=_text(root.attributes.get("versionName")),
         min_sdk=_int(sdk.get("minSdkVersion")),
         target_sdk=_int(sdk.get("targetSdkVersion")),
@@ -469,8 +473,32 @@ def _manifest(root: _Element, fmt: Literal["axml", "proto", "xml"], member: str)
         application_label=_text(app.get("label")),
         uses_native_libraries=native_libraries,
         format=fmt,
-        class_names=class_names,
+        class_names=_class_names(package, app, components),
     )
+
+
+def _version_code(root: _Element) -> int | None:
+    """versionCode, with versionCodeMajor as its high 32 bits when set."""
+    version_code = _int(root.attributes.get("versionCode"))
+    major = _int(root.attributes.get("versionCodeMajor"))
+    if version_code is not None and major:
+        version_code = (major << 32) | (version_code & 0xFFFFFFFF)
+    return version_code
+
+
+def _class_names(package: str | None, app: dict[str, AttrValue], components: list[_Element]) -> list[str]:
+    """The classes the manifest names (application, activities, services, receivers, providers), fully qualified."""
+    named = [app.get("name")] + [
+        child.attributes.get("name")
+        for child in components
+        if child.name in ("activity", "activity-alias", "service", "receiver", "provider")
+    ]
+    class_names = []
+    for value in named:
+        text = _text(value)
+        if text and not text.startswith("@"):
+            class_names.append(f"{package}{text}" if text.startswith(".") and package else text)
+    return class_names
 
 
 def _int(value: AttrValue | None) -> int | None:

@@ -158,7 +158,11 @@ def _resolve_macho(
         return same[0]
     if needed.startswith(("/System/", "/usr/lib/")):
         return None
-    base = posixpath.basename(needed)
+    return _macho_by_file_name(comp, posixpath.basename(needed), by_path, container)
+
+
+def _macho_by_file_name(comp: Component, base: str, by_path: dict[str, Component], container: str) -> Component | None:
+    """Another Mach-O of that file name in the same container."""
     return next((c for path, c in by_path.items() if c is not comp and c.format == "macho"
                  and _container(path) == container and posixpath.basename(path) == base), None)
 
@@ -170,14 +174,18 @@ def _macho_paths(comp: Component, needed: str, exe: Component | None) -> list[st
     exe_dir = posixpath.dirname(_inner(exe.path)) if exe else loader_dir
     if needed.startswith("@rpath/"):
         rest = needed[len("@rpath/"):]
-        rpaths = list(comp.rpaths) + ([r for r in exe.rpaths if r not in comp.rpaths] if exe else [])
         return [posixpath.normpath(posixpath.join(rp.replace("@executable_path", exe_dir).replace("@loader_path", loader_dir), rest))
-                for rp in rpaths]
+                for rp in _rpaths(comp, exe)]
     if needed.startswith("@executable_path/"):
         return [posixpath.normpath(posixpath.join(exe_dir, needed[len("@executable_path/"):]))]
     if needed.startswith("@loader_path/"):
         return [posixpath.normpath(posixpath.join(loader_dir, needed[len("@loader_path/"):]))]
     return []
+
+
+def _rpaths(comp: Component, exe: Component | None) -> list[str]:
+    """The LC_RPATHs `@rpath` searches: the loader's, then the executable's."""
+    return list(comp.rpaths) + ([r for r in exe.rpaths if r not in comp.rpaths] if exe else [])
 
 
 def _by_install_name(needed: str, by_path: dict[str, Component]) -> list[Component]:
@@ -187,10 +195,6 @@ def _by_install_name(needed: str, by_path: dict[str, Component]) -> list[Compone
 def _bundle_executable(comp: Component, executables: list[Component]) -> Component | None:
     """The executable of the bundle the component belongs to: the deepest `.app`/`.appex` folder above it."""
     parts = _inner(comp.path).split("/")[:-1]
-    for i in range(len(parts), 0, -1):
-        if parts[i - 1].endswith((".app", ".appex")):
-            bundle = "/".join(parts[:i])
-            for exe in executables:
-                if _container(exe.path) == _container(comp.path) and posixpath.dirname(_inner(exe.path)) == bundle:
-                    return exe
-    return None
+    bundles = ["/".join(parts[:i]) for i in range(len(parts), 0, -1) if parts[i - 1].endswith((".app", ".appex"))]
+    return next((exe for bundle in bundles for exe in executables
+                 if _container(exe.path) == _container(comp.path) and posixpath.dirname(_inner(exe.path)) == bundle), None)

@@ -40,18 +40,9 @@ def detect(path: Path) -> Layout:
     if path.is_dir():
         names = _folder_names(path)
         return _with_names(classify(names, folder=path), names)
-    try:
-        with open_regular(path) as fh:  # a FIFO, device or socket is refused before anything reads from it
-            head = fh.read(8)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})" if not isinstance(exc, NotARegularFile) else f"{path}: {exc}") from None
+    head = _head(path)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"{path}: corrupt or truncated zip archive ({reason})") from None
+        names = _zip_names(path)
         return _with_names(classify(names), names)
     if not head:
         raise InputError(f"{path}: empty file")
@@ -62,6 +53,29 @@ def detect(path: Path) -> Layout:
         names, prefix = found
         lay = classify(names)
         return Layout(lay.type, lay.platform, tuple(names), prefix)
+    return _single_binary(path, head)
+
+
+def _head(path: Path) -> bytes:
+    """The first 8 bytes of a regular file; a FIFO, device or socket is refused before anything reads from it."""
+    try:
+        with open_regular(path) as fh:
+            return fh.read(8)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})" if not isinstance(exc, NotARegularFile) else f"{path}: {exc}") from None
+
+
+def _zip_names(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: corrupt or truncated zip archive ({reason})") from None
+
+
+def _single_binary(path: Path, head: bytes) -> Layout:
+    """A lone native binary or DEX file; a Debian package or anything else is refused."""
     if head.startswith(b"!<arch>\n"):
         with path.open("rb") as fh:
             if fh.read(24)[8:21] == b"debian-binary":

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -363,10 +364,15 @@ def _family(e: Expression) -> Family:
     known = [f for f in fams if f != "unknown"]
     if isinstance(e, Or):
         return min(known, key=_RANK.__getitem__) if known else "unknown"
+    return _conjunction_family(known, len(fams))
+
+
+def _conjunction_family(known: Sequence[Family], terms: int) -> Family:
+    """An AND is as strict as its strictest known term; unknown when a term is unknown, unless one is nonfree."""
     if not known:
         return "unknown"
     worst = max(known, key=_RANK.__getitem__)
-    if len(known) < len(fams) and worst != "nonfree":
+    if len(known) < terms and worst != "nonfree":
         return "unknown"
     return worst
 

@@ -128,6 +128,9 @@ def _torch_extra_file(mf: ModelFile, key: str, raw: bytes, where: str) -> None:
             mf.evidence.append(evidence(f"{k}: {doc[k]}", None, "model/pytorch/extra-license", where))
 
 
+
+
+
 def _keras(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | None:
     docs = _keras_documents(zf, names)
     if docs is None:
@@ -138,6 +141,13 @@ def _keras(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | No
     kv = str(meta["keras_version"])[:32]
     mf.producer = f"Keras {kv}"
     mf.evidence.append(evidence(f"metadata.json keras_version {kv}", None, "model/keras/zip", member))
+    _keras_facts(mf, meta, config)
+    mf.associated_files = [n for n in names if n not in ("config.json", "metadata.json")][:64]
+    return mf
+
+
+def _keras_facts(mf: ModelFile, meta: dict[str, object], config: dict[str, object]) -> None:
+    """When it was saved, the model's class and its name."""
     for key, doc, limit in (("date_saved", meta, 64), ("class_name", config, 128)):
         value = doc.get(key)
         if isinstance(value, str):
@@ -145,8 +155,6 @@ def _keras(zf: zipfile.ZipFile, names: list[str], member: str) -> ModelFile | No
     inner = config.get("config")
     if isinstance(inner, dict) and isinstance(inner.get("name"), str):
         mf.name = trim(inner["name"], 256)
-    mf.associated_files = [n for n in names if n not in ("config.json", "metadata.json")][:64]
-    return mf
 
 
 def _keras_documents(zf: zipfile.ZipFile, names: list[str]) -> tuple[dict[str, object], dict[str, object]] | None:
@@ -220,15 +228,7 @@ def _saved_model_folder(rel: dict[str, Callable[[], bytes]], root: str) -> Model
 def _mlpackage(rel: dict[str, Callable[[], bytes]], root: str) -> ModelFile | None:
     from licensegate.ml.protobuf_formats import sniff_coreml
 
-    spec_path = "Data/com.apple.CoreML/model.mlmodel"
-    if "Manifest.json" in rel:
-        try:
-            manifest = json.loads(rel["Manifest.json"]())
-            items = manifest["itemInfoEntries"]
-            root_item = items[manifest["rootModelIdentifier"]]
-            spec_path = "Data/" + str(root_item["path"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise MemberError(f"{root}/Manifest.json: not a Core ML package manifest ({exc})") from exc
+    spec_path = _mlpackage_spec_path(rel, root)
     if spec_path not in rel:
         raise MemberError(f"{root}: Core ML package without its model spec {spec_path}")
     mf = sniff_coreml(rel[spec_path](), f"{root}/{spec_path}")
@@ -238,6 +238,18 @@ def _mlpackage(rel: dict[str, Callable[[], bytes]], root: str) -> ModelFile | No
     mf.metadata["container"] = "mlpackage"
     mf.associated_files = sorted(k for k in rel if k not in ("Manifest.json", spec_path))[:64]
     return mf
+
+
+def _mlpackage_spec_path(rel: dict[str, Callable[[], bytes]], root: str) -> str:
+    """The root model's spec: where Manifest.json's rootModelIdentifier item points, else the default path."""
+    if "Manifest.json" not in rel:
+        return "Data/com.apple.CoreML/model.mlmodel"
+    try:
+        manifest = json.loads(rel["Manifest.json"]())
+        root_item = manifest["itemInfoEntries"][manifest["rootModelIdentifier"]]
+        return "Data/" + str(root_item["path"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MemberError(f"{root}/Manifest.json: not a Core ML package manifest ({exc})") from exc
 
 
 def _schema(items: object) -> list[TensorSummary]:

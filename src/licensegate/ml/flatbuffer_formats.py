@@ -48,10 +48,13 @@ def _tflite_buffer(model: Table, data: bytes | memoryview, index: int) -> tuple[
     inline = buf.vector_bytes(0)
     if inline is not None and inline[1]:
         return inline
+    return _external_buffer(buf, len(data))
+
+
+def _external_buffer(buf: Table, size_of_file: int) -> tuple[int, int] | None:
+    """Buffer.offset (1) and .size (2): data stored after the FlatBuffer, inside the file."""
     offset, size = int(buf.scalar(1, "Q", 0)), int(buf.scalar(2, "Q", 0))
-    if offset > 1 and size and offset + size <= len(data):
-        return offset, size
-    return None
+    return (offset, size) if offset > 1 and size and offset + size <= size_of_file else None
 
 
 def _associated(table: Table, slot: int) -> list[str]:
@@ -224,7 +227,11 @@ def _ort_model(model: Table, member: str, mf: ModelFile) -> None:
     doc = model.string_at(6)
     if doc and doc[0]:
         mf.description = trim(doc[0])
-    graph = model.table(7)
+    _ort_graph(model.table(7), mf)
+
+
+def _ort_graph(graph: Table | None, mf: ModelFile) -> None:
+    """Graph inputs (5) and outputs (6), by name."""
     if graph is not None:
         mf.inputs = [TensorSummary(n) for n in graph.strings(5, limit=64)]
         mf.outputs = [TensorSummary(n) for n in graph.strings(6, limit=64)]

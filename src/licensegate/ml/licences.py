@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from licensegate import _toml, spdx
 
@@ -73,29 +74,7 @@ def _normalise_url(url: str) -> str:
 def licence_table() -> LicenceTable:
     raw = resources.files("licensegate").joinpath("data", "model_licences.toml").read_bytes()
     doc = _toml.loads(raw.decode("utf-8"))
-    entries: list[LicenceEntry] = []
-    for item in doc.get("licence", []):
-        r = item.get("restriction")
-        restriction = None
-        if r is not None:
-            restriction = UseRestriction(
-                licence=item["spdx"],
-                family=r["family"],
-                restrictions=tuple(r.get("restrictions", [])),
-                notice=r["notice"],
-                notice_clause=r.get("notice_clause"),
-                source=r["source"],
-                gpl3_conflict=bool(r.get("gpl3_conflict", False)),
-            )
-        entries.append(
-            LicenceEntry(
-                spdx=item["spdx"],
-                free=bool(item.get("free", False)),
-                aliases=tuple(_normalise(a) for a in item.get("aliases", [])),
-                urls=tuple(_normalise_url(u) for u in item.get("urls", [])),
-                restriction=restriction,
-            )
-        )
+    entries = [_licence_entry(item) for item in doc.get("licence", [])]
     by_id = {e.spdx.lower(): e for e in entries}
     by_alias: dict[str, LicenceEntry] = {}
     for e in entries:
@@ -103,6 +82,32 @@ def licence_table() -> LicenceTable:
         for a in e.aliases:
             by_alias.setdefault(a, e)
     return LicenceTable(tuple(entries), by_id, by_alias, spdx.current_licence_ids())
+
+
+def _licence_entry(item: dict[str, Any]) -> LicenceEntry:
+    """One [[licence]] of model_licences.toml."""
+    return LicenceEntry(
+        spdx=item["spdx"],
+        free=bool(item.get("free", False)),
+        aliases=tuple(_normalise(a) for a in item.get("aliases", [])),
+        urls=tuple(_normalise_url(u) for u in item.get("urls", [])),
+        restriction=_use_restriction(item["spdx"], item.get("restriction")),
+    )
+
+
+def _use_restriction(licence: str, r: dict[str, Any] | None) -> UseRestriction | None:
+    """A [licence.restriction] table: the use restrictions and the notice the licence requires."""
+    if r is None:
+        return None
+    return UseRestriction(
+        licence=licence,
+        family=r["family"],
+        restrictions=tuple(r.get("restrictions", [])),
+        notice=r["notice"],
+        notice_clause=r.get("notice_clause"),
+        source=r["source"],
+        gpl3_conflict=bool(r.get("gpl3_conflict", False)),
+    )
 
 
 def _as_expression(text: str, table: LicenceTable) -> str | None:

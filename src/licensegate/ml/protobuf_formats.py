@@ -211,10 +211,15 @@ def _onnx_graph(data: bytes | memoryview, graph: Field, mf: ModelFile) -> None:
     gfs = parse_message(data, graph.start, graph.end)
     if (gname := length_field(gfs, 2)) is not None:
         mf.metadata["graph_name"] = text(data, gname, 256)
+    mf.inputs = _onnx_inputs(data, gfs)
+    mf.outputs = [_onnx_value_info(data, vi) for vi in _all(gfs, 12)[:MAX_IO] if vi.wire_type == LENGTH]
+
+
+def _onnx_inputs(data: bytes | memoryview, gfs: list[Field]) -> list[TensorSummary]:
+    """The graph's inputs (11) that are not initialisers: what the caller feeds."""
     weights = _onnx_initialisers(data, gfs)
     inputs = (_onnx_value_info(data, vi) for vi in _all(gfs, 11) if vi.wire_type == LENGTH)
-    mf.inputs = list(itertools.islice((t for t in inputs if t.name not in weights), MAX_IO))
-    mf.outputs = [_onnx_value_info(data, vi) for vi in _all(gfs, 12)[:MAX_IO] if vi.wire_type == LENGTH]
+    return list(itertools.islice((t for t in inputs if t.name not in weights), MAX_IO))
 
 
 def _onnx_initialisers(data: bytes | memoryview, gfs: list[Field]) -> set[str]:

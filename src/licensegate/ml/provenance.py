@@ -157,13 +157,9 @@ def _check_licence(value: str | None, what: str, source: str) -> None:
 
 def find_declared(declarations: Sequence[Declared], member: str, sha256: str | None) -> Declared | None:
     """The declaration for a model: a sha256 match wins over path globs; among globs the first wins."""
-    for d in declarations:
-        if d.match.startswith("sha256:") and d.matches(member, sha256):
-            return d
-    for d in declarations:
-        if not d.match.startswith("sha256:") and d.matches(member, sha256):
-            return d
-    return None
+    by_digest = [d for d in declarations if d.match.startswith("sha256:")]
+    by_glob = [d for d in declarations if not d.match.startswith("sha256:")]
+    return next((d for d in by_digest + by_glob if d.matches(member, sha256)), None)
 
 
 # ---------------------------------------------------------------- licence as concluded

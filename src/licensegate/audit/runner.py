@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -75,9 +76,9 @@ class ProcessEngine(Engine):
 
         self.name = "process-pool"
         self.workers = workers
-        # forkserver: no fork of a coordinator that runs threads; the preload imports the scanner once for all workers
+        # forkserver: no fork of a coordinator that runs threads; the preload warms the scanner once for all workers
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["licensegate.audit.worker", "licensegate.scan", "licensegate.policy"])
+        self._ctx.set_forkserver_preload(["licensegate.audit.preload"])
         self._pool: cf.ProcessPoolExecutor | None = None
         self.crash_types = (BrokenProcessPool,)
 
@@ -121,6 +122,9 @@ class Audit:
         self._crashes: collections.Counter[str] = collections.Counter()
         self._solo_crashes: collections.Counter[str] = collections.Counter()
         self._twins: dict[str, list[str]] = {}  # sha256 being scanned -> other inputs with the same bytes
+        self._ready: collections.deque[Task] = collections.deque()  # hashed, not yet submitted
+        self._isolated: collections.deque[Task] = collections.deque()  # suspects of a crash, retried one at a time
+        self._inflight: dict[cf.Future[Any], list[Task]] = {}
 
     # -- the run ----------------------------------------------------------------------------------------------
 
@@ -192,69 +196,71 @@ class Audit:
             self.summary.errors[row.path] = row.error or row.status
 
     def _scan(self, todo: list[InputSpec]) -> None:
-        ready: collections.deque[Task] = collections.deque()
-        isolated: collections.deque[Task] = collections.deque()
-        inflight: dict[cf.Future[Any], list[Task]] = {}
-        hashed = self._hashed(todo)
+        # Largest first, so that no big artifact starts last and leaves one worker busy while the others idle.
+        hashed = self._hashed(sorted(todo, key=lambda s: _largest_first(self._stat[s.path])))
         # batches only when there is enough work for every worker to get several
         window, chunk = self.engine.window, max(1, min(self.engine.chunk, len(todo) // (self.engine.workers * 4)))
-        exhausted = False
         while True:
-            while not exhausted and len(ready) < window * chunk:
-                got = next(hashed, None)
-                if got is None:
-                    exhausted = True
-                elif got is not _LINKED:
-                    ready.append(got)
-            if not (ready or isolated or inflight):
+            self._fill(hashed, window * chunk)
+            if not (self._ready or self._isolated or self._inflight):
                 break
-            self._submit(ready, isolated, inflight, window, chunk)
-            done, _ = cf.wait(list(inflight), timeout=0.5, return_when=cf.FIRST_COMPLETED)
-            alone = len(inflight) == 1
-            for fut in done:
-                tasks = inflight.pop(fut, None)
-                if tasks is None:  # already moved to the suspects when the pool broke
-                    continue
-                try:
-                    result = fut.result()
-                except BaseException as exc:  # noqa: BLE001 - the executor lost the task: a worker died
-                    if isinstance(exc, KeyboardInterrupt):
-                        raise
-                    self._crashed(tasks, exc, alone, isolated, inflight)
-                    continue
-                for task, outcome in zip(tasks, result if isinstance(result, list) else [result], strict=True):
-                    self._outcome(task, outcome)
+            self._submit(window, chunk)
+            done, _ = cf.wait(list(self._inflight), timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            self._collect(done)
             self.progress.update(self.c)
             if len(self._batch) >= self.batch_size or time.monotonic() - self._flushed >= self.batch_seconds:
                 self._flush()
 
-    def _submit(self, ready: collections.deque[Task], isolated: collections.deque[Task],
-                inflight: dict[cf.Future[Any], list[Task]], window: int, chunk: int) -> None:
-        if isolated:  # after a crash: one suspect at a time, so the next crash names its input
-            if not inflight:
-                self._send([isolated.popleft()], inflight)
-            return
-        while ready and len(inflight) < window:
-            self._send([ready.popleft() for _ in range(min(chunk, len(ready)))], inflight)
+    def _fill(self, hashed: Iterator[Any], want: int) -> None:
+        """Keep `want` tasks ready, so that a worker that finishes gets its next task at once."""
+        while len(self._ready) < want:
+            got = next(hashed, None)
+            if got is None:
+                return
+            if got is not _LINKED:
+                self._ready.append(got)
 
-    def _send(self, tasks: list[Task], inflight: dict[cf.Future[Any], list[Task]]) -> None:
+    def _collect(self, done: set[cf.Future[Any]]) -> None:
+        alone = len(self._inflight) == 1
+        for fut in done:
+            tasks = self._inflight.pop(fut, None)
+            if tasks is None:  # already moved to the suspects when the pool broke
+                continue
+            try:
+                result = fut.result()
+            except BaseException as exc:  # noqa: BLE001 - the executor lost the task: a worker died
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                self._crashed(tasks, exc, alone)
+                continue
+            for task, outcome in zip(tasks, result if isinstance(result, list) else [result], strict=True):
+                self._outcome(task, outcome)
+
+    def _submit(self, window: int, chunk: int) -> None:
+        if self._isolated:  # after a crash: one suspect at a time, so the next crash names its input
+            if not self._inflight:
+                self._send([self._isolated.popleft()])
+            return
+        while self._ready and len(self._inflight) < window:
+            self._send([self._ready.popleft() for _ in range(min(chunk, len(self._ready)))])
+
+    def _send(self, tasks: list[Task]) -> None:
         for t in tasks:
             self._attempts[t.path] += 1
         ex = self.engine.executor()
         fut = ex.submit(self.scan_fn, tasks[0]) if len(tasks) == 1 else ex.submit(scan_batch, self.scan_fn, tasks)
-        inflight[fut] = tasks
+        self._inflight[fut] = tasks
 
-    def _crashed(self, tasks: list[Task], exc: BaseException, alone: bool, isolated: collections.deque[Task],
-                 inflight: dict[cf.Future[Any], list[Task]]) -> None:
+    def _crashed(self, tasks: list[Task], exc: BaseException, alone: bool) -> None:
         if self.engine.broken(exc):  # the pool is gone: every other task in flight is a suspect too
-            for others in list(inflight.values()):
-                isolated.extend(others)
-            inflight.clear()
+            for others in list(self._inflight.values()):
+                self._isolated.extend(others)
+            self._inflight.clear()
         if len(tasks) > 1:  # a batch of inputs (Dask): which one killed the worker is found by trying each alone
             for task in tasks:
                 self._crashes[task.path] += 1
                 self.c.retried += 1
-                isolated.append(task)
+                self._isolated.append(task)
             return
         task = tasks[0]
         self._crashes[task.path] += 1
@@ -268,7 +274,7 @@ class Audit:
                                                  self._attempts[task.path], self.settings.scan_key, error=error))
             return
         self.c.retried += 1
-        isolated.append(task)
+        self._isolated.append(task)
 
     def _outcome(self, task: Task, outcome: Outcome) -> None:
         stat = self._stat[task.path]
@@ -317,39 +323,71 @@ class Audit:
     # -- hashing and dedup --------------------------------------------------------------------------------------
 
     def _hashed(self, todo: list[InputSpec]) -> Iterator[Any]:
-        """Tasks for inputs whose bytes are not yet scanned under this key; links the others (yields _LINKED)."""
-        from ..scan import _file_digest
+        """Tasks for inputs whose bytes are not yet scanned under this key; links the others (yields _LINKED).
 
-        group = 64
-        with cf.ThreadPoolExecutor(max_workers=2) as hashers:  # hashlib releases the GIL
-            for i in range(0, len(todo), group):
-                chunk = todo[i : i + group]
-                futs = [None if s.sha256 else hashers.submit(_file_digest, Path(s.path)) for s in chunk]
-                pairs: list[tuple[InputSpec, str]] = []
-                for s, f in zip(chunk, futs, strict=True):
-                    if f is None:
-                        pairs.append((s, s.sha256 or ""))
-                        continue
-                    try:
-                        pairs.append((s, f.result()[1]))
-                    except OSError as exc:
-                        self.c.failed += 1
-                        self._final(Journal(s.path, None, *self._stat[s.path], "error", self._attempts[s.path],
-                                            self.settings.scan_key, error=f"{s.path}: {exc.strerror or exc}"))
+        Digests are computed by two threads running ahead of the dispatch (hashlib releases the GIL), and looked up
+        in the store in groups that grow from 1 to 64: the first task leaves after one digest, not 64.
+        """
+        with cf.ThreadPoolExecutor(max_workers=2) as hashers:
+            digests = _digests_ahead(todo, hashers)
+            for size in _group_sizes():
+                group = list(itertools.islice(digests, size))
+                if not group:
+                    return
+                pairs = [p for p in (self._digest(s, f) for s, f in group) if p is not None]
                 known = {} if self.rescan else self.store.scans_for(self.settings.scan_key, [sha for _, sha in pairs])
                 for s, sha in pairs:
-                    if sha in known:
-                        self.c.linked += 1
-                        sid, verdict = known[sha]
-                        self._final(Journal(s.path, sha, *self._stat[s.path], "done", self._attempts[s.path],
-                                            self.settings.scan_key, scan_id=sid, verdict=verdict))
-                        yield _LINKED
-                    elif sha in self._twins:  # same bytes already on their way to a worker: wait for that scan
-                        self._twins[sha].append(s.path)
-                        yield _LINKED
-                    else:
-                        self._twins[sha] = []
-                        yield Task(s.path, sha, self.settings)
+                    yield self._task_or_link(s, sha, known)
+
+    def _digest(self, spec: InputSpec, fut: cf.Future[tuple[int, str]] | None) -> tuple[InputSpec, str] | None:
+        """(input, sha256); None for an input that could not be read (recorded as an error)."""
+        if fut is None:
+            return spec, spec.sha256 or ""
+        try:
+            return spec, fut.result()[1]
+        except OSError as exc:
+            self.c.failed += 1
+            self._final(Journal(spec.path, None, *self._stat[spec.path], "error", self._attempts[spec.path],
+                                self.settings.scan_key, error=f"{spec.path}: {exc.strerror or exc}"))
+            return None
+
+    def _task_or_link(self, s: InputSpec, sha: str, known: dict[str, tuple[int, str]]) -> Any:
+        if sha in known:  # these bytes were scanned under this key before: link to that scan
+            self.c.linked += 1
+            sid, verdict = known[sha]
+            self._final(Journal(s.path, sha, *self._stat[s.path], "done", self._attempts[s.path],
+                                self.settings.scan_key, scan_id=sid, verdict=verdict))
+            return _LINKED
+        if sha in self._twins:  # same bytes already on their way to a worker: wait for that scan
+            self._twins[sha].append(s.path)
+            return _LINKED
+        self._twins[sha] = []
+        return Task(s.path, sha, self.settings)
+
+
+def _digests_ahead(todo: Sequence[InputSpec], hashers: cf.Executor,
+                   ahead: int = 256) -> Iterator[tuple[InputSpec, cf.Future[tuple[int, str]] | None]]:
+    """Each input with its digest job (None when the input list gave the digest), at most `ahead` jobs queued."""
+    from ..scan import _file_digest
+
+    queued: collections.deque[tuple[InputSpec, cf.Future[tuple[int, str]] | None]] = collections.deque()
+    for s in todo:
+        queued.append((s, None if s.sha256 else hashers.submit(_file_digest, Path(s.path))))
+        if len(queued) >= ahead:
+            yield queued.popleft()
+    yield from queued
+
+
+def _largest_first(stat: tuple[int | None, int | None]) -> tuple[bool, int]:
+    size = stat[0]
+    return size is not None, -(size or 0)  # folders (size unknown) first, then files by decreasing size
+
+
+def _group_sizes() -> Iterator[int]:
+    size = 1
+    while True:
+        yield size
+        size = min(64, size * 2)
 
 
 _LINKED = object()

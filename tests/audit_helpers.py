@@ -6,8 +6,10 @@ import os
 import shutil
 import signal
 import sqlite3
+import time
 import zipfile
 from pathlib import Path
+from typing import NoReturn
 
 from licensegate.audit.worker import Outcome, Task, scan_input
 
@@ -22,6 +24,16 @@ def crashing_scan(task: Task) -> Outcome:
         marker.touch()
         os.kill(os.getpid(), signal.SIGKILL)
     return scan_input(task)
+
+
+def slow_scan(task: Task) -> Outcome:
+    """A real scan, except that inputs named slow-* never finish on their own: only the deadline ends them."""
+    return scan_input(task, record=_sleep_forever if Path(task.path).name.startswith("slow-") else None)
+
+
+def _sleep_forever(task: Task) -> NoReturn:
+    while True:
+        time.sleep(0.01)
 
 
 def variant(src: Path, dst: Path, label: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_helpers import rows
+from audit_helpers import rows, slow_scan, variant
 from licensegate.cli import main
 
 pytest.importorskip("distributed")
@@ -36,6 +37,35 @@ def test_local_cluster_stores_the_same_verdicts(corpus: Path, tmp_path: Path, po
     assert main(["audit", str(corpus), "--db", str(db), "--dask", "local", "--progress", "none"]) == 1
     assert verdicts(db) == pool_verdicts
     assert rows(db, "SELECT engine, scanned FROM runs") == [("dask", 7)]
+
+
+def test_timeout_under_dask_records_the_input_as_failed_and_frees_the_worker(corpus: Path, tmp_path: Path) -> None:
+    """One worker thread: the inputs after the one that never ends are scanned only if the deadline freed it."""
+    from licensegate.audit.cluster import DaskEngine
+    from licensegate.audit.inputs import expand
+    from licensegate.audit.runner import Audit
+    from licensegate.audit.store import Store
+    from licensegate.audit.worker import Settings
+
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    variant(corpus / "traps.apk", apps / "slow-traps.apk", "slow")  # the largest input: sent first
+    for name in ("ios-app.ipa", "lib.aar"):
+        shutil.copyfile(corpus / name, apps / name)
+    db = tmp_path / "audit.db"
+    store, engine = Store(str(db)), DaskEngine("local", 1)
+    try:
+        assert engine.workers == 1
+        summary = Audit(store, engine, Settings(scan_key="timeout-test", timeout_s=5), scan_fn=slow_scan).run(expand([str(apps)]))
+    finally:
+        engine.close()
+        store.close()
+    assert rows(db, "SELECT path, status, error FROM inputs ORDER BY path") == [
+        (str(apps / "ios-app.ipa"), "done", None),
+        (str(apps / "lib.aar"), "done", None),
+        (str(apps / "slow-traps.apk"), "error", "timed out after 5 s"),
+    ]
+    assert summary.exit_code == 2 and summary.counters.scanned == 2 and summary.counters.failed == 1
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:

@@ -50,79 +50,89 @@ def add_parsers(sub: Any) -> None:
     d.set_defaults(handler=db)
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return n
+def _at_least(minimum: int) -> Any:
+    """An argparse type: an integer of at least `minimum` (--jobs, --retries, ...), with a one-line error."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}: {text!r}" if minimum else f"must be 0 or more: {text!r}")
+        return n
+
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return n
+_positive, _count = _at_least(1), _at_least(0)
 
 
 def audit(args: argparse.Namespace) -> int:
-    import os
-
-    from .. import policy as policy_mod
     from .inputs import expand
-    from .progress import Progress
-    from .runner import Audit, Engine, ProcessEngine
-    from .store import Store
-    from .worker import Settings, scan_key
 
     specs = expand(args.inputs)
     if not specs:
         raise UsageError("no artifacts found in the inputs given")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    policy_text = None
-    if args.policy is not None:
-        pol = policy_mod.load(args.policy)  # a bad policy is a usage error before anything starts
-        policy_text = args.policy.read_text(encoding="utf-8")
-    else:
-        pol = policy_mod.load(None)
+    summary = _run(args, specs, _settings(args))
+    _report(summary, args)
+    return summary.exit_code
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """What every worker needs: the scan key, the policy as text, the cache folder, the gate and the deadline."""
+    from .. import policy as policy_mod
     from ..signatures import SignatureDB
+    from .worker import Settings, scan_key
 
+    pol = policy_mod.load(args.policy)  # a bad policy is a usage error before anything starts
+    policy_text = args.policy.read_text(encoding="utf-8") if args.policy is not None else None
     key = scan_key(SignatureDB.load_default().fingerprint, pol, args.fail_on)
-    cache = str(args.cache.resolve()) if args.cache else None
-    settings = Settings(scan_key=key, policy_text=policy_text, policy_name=str(args.policy) if args.policy else None,
-                        cache_dir=cache, fail_on=args.fail_on, timeout_s=args.timeout)
-    store = Store(args.db)
-    engine: Engine
-    try:
-        if args.dask:
-            from .cluster import DaskEngine
+    return Settings(scan_key=key, policy_text=policy_text, policy_name=str(args.policy) if args.policy else None,
+                    cache_dir=str(args.cache.resolve()) if args.cache else None, fail_on=args.fail_on,
+                    timeout_s=args.timeout)
 
-            engine = DaskEngine(args.dask, args.dask_workers or os.cpu_count(), args.retries)
-        else:
-            engine = ProcessEngine(args.jobs or min(len(specs), os.cpu_count() or 1))
+
+def _engine(args: argparse.Namespace, inputs: int) -> Any:
+    import os
+
+    if args.dask:
+        from .cluster import DaskEngine
+
+        return DaskEngine(args.dask, args.dask_workers or os.cpu_count(), args.retries)
+    from .runner import ProcessEngine
+
+    return ProcessEngine(args.jobs or min(inputs, os.cpu_count() or 1))
+
+
+def _run(args: argparse.Namespace, specs: list[Any], settings: Any) -> Any:
+    from .progress import Progress
+    from .runner import Audit
+    from .store import Store
+
+    store = Store(args.db)
+    try:
+        engine = _engine(args, len(specs))
         try:
-            summary = Audit(store, engine, settings, retries=args.retries, rescan=args.rescan, batch_size=args.batch,
-                            progress=Progress.choose(args.progress)).run(specs)
+            return Audit(store, engine, settings, retries=args.retries, rescan=args.rescan, batch_size=args.batch,
+                         progress=Progress.choose(args.progress)).run(specs)
         finally:
             engine.close()
     finally:
         store.close()
+
+
+def _report(summary: Any, args: argparse.Namespace) -> None:
     c = summary.counters
     fails = sum(1 for v in summary.verdicts.values() if v == "fail")
     hit = c.cache_hit_rate
+    cache = "off" if args.cache is None else ("-" if hit is None else f"{hit:.0%} hits")
     print(f"audited {c.total} input(s) in {c.wall_s:.1f} s: {c.scanned} scanned, {c.linked} linked (same bytes), "
           f"{c.skipped} unchanged since an earlier run; {fails} fail the policy, {len(summary.errors)} could not be scanned, "
-          f"{len(summary.quarantined)} quarantined; content cache {'off' if args.cache is None else ('-' if hit is None else f'{hit:.0%} hits')}",
-          file=sys.stderr)
+          f"{len(summary.quarantined)} quarantined; content cache {cache}", file=sys.stderr)
     for path, err in sorted({**summary.errors, **summary.quarantined}.items())[:20]:
         print(f"  {escape.text(path)}: {escape.clip(err)}", file=sys.stderr)
-    return summary.exit_code
 
 
 def db(args: argparse.Namespace) -> int:

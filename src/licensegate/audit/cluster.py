@@ -37,6 +37,16 @@ class DaskEngine(Engine):
         self.address = address
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info().get("workers", {}).values()))
         self._executor: cf.Executor = self.client.get_executor(pure=False)
+        self._warm()
+
+    def _warm(self) -> None:
+        """Load the scanner and its knowledge bases on every worker now, not during each worker's first task."""
+        from .worker import warm
+
+        try:
+            self.client.run(warm)
+        except Exception:  # noqa: BLE001 - a worker that cannot load them reports it with the first input it scans
+            pass
 
     # A task's round trip goes through the scheduler (milliseconds, more on a busy machine): a few inputs per task
     # and several tasks per worker in flight hide it. A batch whose worker died is retried one input at a time.

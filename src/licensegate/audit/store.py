@@ -227,33 +227,27 @@ class Store:
 
     def write_batch(self, batch: Sequence[Journal], run_id: int, replace: bool = False) -> dict[str, tuple[int, str]]:
         """Store a batch of outcomes in one transaction; returns sha256 -> (scan_id, verdict) of the new scans."""
-        stored: dict[str, tuple[int, str]] = {}
         self._rows: dict[str, list[tuple[Any, ...]]] = {"components": [], "findings": [], "links": []}
         self.begin()
         try:
-            for j in batch:
-                if j.outcome is not None and j.outcome.record is not None and j.scan_id is None:
-                    stored[j.outcome.record.artifact_sha256] = self._insert_scan(j.outcome.record, run_id, replace)
-            # child rows of the whole batch in one statement per table: per-statement cost, not per-scan
-            self.executemany("INSERT INTO components (scan_id, path, kind, name, version, license, family, sha256) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._rows["components"])
-            self.executemany("INSERT INTO findings (scan_id, rule, severity, component, waived, message) VALUES (?, ?, ?, ?, ?, ?)",
-                             self._rows["findings"])
-            self.executemany("INSERT INTO links (scan_id, src, dst, kind) VALUES (?, ?, ?, ?)", self._rows["links"])
-            rows = []
-            for j in batch:
-                sha = j.outcome.record.artifact_sha256 if j.outcome and j.outcome.record else j.sha256
-                sid = j.scan_id
-                if sid is None and j.status == "done":  # scanned in this batch, or waiting for a twin scanned in it
-                    sid = stored[sha or ""][0]
-                rows.append((sha or None, j.size, j.mtime_ns, j.status, j.attempts, j.error, sid, j.scan_key, run_id, now(), j.path))
+            stored = {j.outcome.record.artifact_sha256: self._insert_scan(j.outcome.record, run_id, replace)
+                      for j in batch if j.outcome is not None and j.outcome.record is not None and j.scan_id is None}
+            self._insert_children()
             self.executemany("UPDATE inputs SET sha256 = ?, size = ?, mtime_ns = ?, status = ?, attempts = ?, error = ?, scan_id = ?, "
-                             "scan_key = ?, run_id = ?, updated_at = ? WHERE path = ?", rows)
+                             "scan_key = ?, run_id = ?, updated_at = ? WHERE path = ?", [_input_row(j, stored, run_id) for j in batch])
             self.commit()
         except BaseException:
             self.rollback()
             raise
         return stored
+
+    def _insert_children(self) -> None:
+        """The child rows of the whole batch in one statement per table: the per-statement cost, not per scan."""
+        self.executemany("INSERT INTO components (scan_id, path, kind, name, version, license, family, sha256) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._rows["components"])
+        self.executemany("INSERT INTO findings (scan_id, rule, severity, component, waived, message) VALUES (?, ?, ?, ?, ?, ?)",
+                         self._rows["findings"])
+        self.executemany("INSERT INTO links (scan_id, src, dst, kind) VALUES (?, ?, ?, ?)", self._rows["links"])
 
     def _insert_scan(self, r: ScanRecord, run_id: int, replace: bool) -> tuple[int, str]:
         if replace:  # --rescan: the new result replaces the stored one in place, so inputs keep their link
@@ -287,6 +281,14 @@ class Store:
         self._rows["components"].extend((sid, *c) for c in r.components)
         self._rows["findings"].extend((sid, *f) for f in r.findings)
         self._rows["links"].extend((sid, *x) for x in r.links)
+
+
+def _input_row(j: Journal, stored: dict[str, tuple[int, str]], run_id: int) -> tuple[Any, ...]:
+    sha = j.outcome.record.artifact_sha256 if j.outcome and j.outcome.record else j.sha256
+    sid = j.scan_id
+    if sid is None and j.status == "done":  # scanned in this batch, or waiting for a twin scanned in it
+        sid = stored[sha or ""][0]
+    return (sha or None, j.size, j.mtime_ns, j.status, j.attempts, j.error, sid, j.scan_key, run_id, now(), j.path)
 
 
 @dataclass

@@ -101,13 +101,16 @@ def scan_key(kb_fingerprint: str, policy: Policy, fail_on: str, today: str | Non
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def scan_input(task: Task) -> Outcome:
-    """Scan one artifact; an artifact that cannot be scanned is an Outcome with an error, never an exception."""
+def scan_input(task: Task, record: Callable[[Task], ScanRecord] | None = None) -> Outcome:
+    """Scan one artifact; an artifact that cannot be scanned is an Outcome with an error, never an exception.
+
+    `record` replaces the scan itself (tests); the deadline, the error handling and the accounting stay.
+    """
     started = time.process_time()
     out = Outcome(task.path, task.sha256, worker=f"{socket.gethostname()}:{os.getpid()}")
     try:
         with _deadline(task.settings.timeout_s):
-            out.record = _record(task)
+            out.record = (record or _record)(task)
     except _Timeout:
         out.error = f"timed out after {task.settings.timeout_s:g} s"
     except LicenseGateError as exc:
@@ -157,26 +160,34 @@ def _check(path: Path, policy: Policy, cache_dir: str | None, fail_on: str) -> t
 
 
 def _rows(doc: dict[str, Any], rec: ScanRecord) -> None:
+    """Flatten the JSON report into the rows of the components, links and findings tables."""
     for c in doc["components"]:
-        rec.components.append((c["path"], c["kind"], c.get("name"), c.get("version"), c.get("license"), c.get("family") or "unknown", c.get("sha256")))
-        for m in c.get("embedded") or []:  # statically linked copies: "which apps ship x264" must find them
-            from ..spdx import family
-
-            lic = m.get("license")
-            rec.components.append((c["path"], "embedded", m.get("name"), m.get("version"), lic, family(lic) if lic else "unknown", c.get("sha256")))
-        for dst in c.get("links") or []:
-            rec.links.append((c["path"], dst, "needed"))
-        for src in c.get("loaded_by") or []:
-            if src not in (c.get("links") or []):
-                rec.links.append((src, c["path"], "loads"))
-    seen: set[tuple[str, str, str]] = set()
-    rec.links = [x for x in rec.links if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
-    for f in doc["findings"]:
-        rec.findings.append((f["rule"], f["severity"], f.get("component"), 1 if f.get("waived_by") else 0, f.get("message") or ""))
+        rec.components.extend(_component_rows(c))
+        rec.links.extend(_link_rows(c))
+    rec.links = list(dict.fromkeys(rec.links))  # once each, in report order
+    rec.findings.extend((f["rule"], f["severity"], f.get("component"), 1 if f.get("waived_by") else 0, f.get("message") or "")
+                        for f in doc["findings"])
 
 
-class _Timeout(Exception):
-    pass
+def _component_rows(c: dict[str, Any]) -> list[tuple[str, str, str | None, str | None, str | None, str, str | None]]:
+    from ..spdx import family
+
+    rows = [(c["path"], c["kind"], c.get("name"), c.get("version"), c.get("license"), c.get("family") or "unknown", c.get("sha256"))]
+    for m in c.get("embedded") or []:  # statically linked copies: "which apps ship x264" must find them
+        lic = m.get("license")
+        rows.append((c["path"], "embedded", m.get("name"), m.get("version"), lic, family(lic) if lic else "unknown", c.get("sha256")))
+    return rows
+
+
+def _link_rows(c: dict[str, Any]) -> list[tuple[str, str, str]]:
+    links = c.get("links") or []
+    rows = [(c["path"], dst, "needed") for dst in links]
+    rows.extend((src, c["path"], "loads") for src in c.get("loaded_by") or [] if src not in links)
+    return rows
+
+
+class _Timeout(BaseException):
+    """Not an Exception: a scan step that survives a bad member (`except Exception`) must not swallow the deadline."""
 
 
 class _Changed(LicenseGateError):
@@ -185,11 +196,21 @@ class _Changed(LicenseGateError):
 
 @contextmanager
 def _deadline(seconds: float | None) -> Iterator[None]:
-    """SIGALRM-based limit; only in a process's main thread (pool workers), not in Dask's worker threads."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    """Raise _Timeout in this thread after `seconds`: SIGALRM in a process's main thread (pool workers), a timer
+    thread otherwise (Dask runs tasks in worker threads). Either way the exception arrives between two Python
+    bytecodes, so a long call into C (inflating one huge member) ends before the deadline is seen."""
+    if not seconds:
         yield
-        return
+    elif threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+    else:
+        with _thread_deadline(seconds):
+            yield
 
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
     def fire(signum: int, frame: object) -> None:
         raise _Timeout()
 
@@ -200,6 +221,37 @@ def _deadline(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def _thread_deadline(seconds: float) -> Iterator[None]:
+    """A timer that raises _Timeout asynchronously in the scanning thread (PyThreadState_SetAsyncExc), so that a
+    Dask worker thread is freed for the next task instead of finishing a hostile input."""
+    import ctypes
+
+    tid = ctypes.c_ulong(threading.get_ident())
+    lock = threading.Lock()
+    state = {"running": True, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if state["running"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(tid, ctypes.py_object(_Timeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["running"] = False
+            fired = state["fired"]
+        if fired:  # the deadline passed: drop the exception if it is still pending, and report the timeout here
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(tid, None)
+            raise _Timeout()
 
 
 @functools.lru_cache(maxsize=4)

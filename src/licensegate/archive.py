@@ -204,25 +204,35 @@ class _EntryStream:
             return b""
         if self._dec is None:
             return self._raw(n)
-        dec = self._dec
+        step = self._inflate if self._method == zipfile.ZIP_DEFLATED else self._decompress
         while True:
-            if self._method == zipfile.ZIP_DEFLATED:
-                data = self._pending or self._raw(_CHUNK)
-                out = dec.decompress(data, n)
-                self._pending = dec.unconsumed_tail
-                if out or dec.eof:
-                    return out
-                if not data:
-                    raise EOFError("compressed data ends early")
-            else:
-                if dec.eof:
-                    return b""
-                data = self._raw(_CHUNK) if dec.needs_input else b""
-                if dec.needs_input and not data:
-                    raise EOFError("compressed data ends early")
-                out = dec.decompress(data, n)
-                if out:
-                    return out
+            out = step(n)
+            if out is not None:
+                return out
+
+    def _inflate(self, n: int) -> bytes | None:
+        """One deflate step of up to n bytes; None when it produced nothing yet and more input is to come."""
+        assert self._dec is not None
+        data = self._pending or self._raw(_CHUNK)
+        out: bytes = self._dec.decompress(data, n)
+        self._pending = self._dec.unconsumed_tail
+        if out or self._dec.eof:
+            return out
+        if not data:
+            raise EOFError("compressed data ends early")
+        return None
+
+    def _decompress(self, n: int) -> bytes | None:
+        """One bzip2 or LZMA step of up to n bytes; None when it produced nothing yet."""
+        dec = self._dec
+        assert dec is not None
+        if dec.eof:
+            return b""
+        data = self._raw(_CHUNK) if dec.needs_input else b""
+        if dec.needs_input and not data:
+            raise EOFError("compressed data ends early")
+        out: bytes = dec.decompress(data, n)
+        return out or None
 
 
 class _Source:

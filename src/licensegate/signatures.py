@@ -61,7 +61,7 @@ import hashlib
 import os
 import pickle
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -239,6 +239,29 @@ def _fail(origin: str, where: str, msg: str) -> LicenseGateError:
     return LicenseGateError(f"signature data {origin}: {where}: {msg}")
 
 
+def _only_keys(origin: str, where: str, raw: dict[str, Any], keys: frozenset[str] | set[str]) -> None:
+    unknown = set(raw) - keys
+    if unknown:
+        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
+
+
+def _valid(origin: str, where: str, raw: dict[str, Any], key: str, ok: Callable[[Any], bool], message: str,
+           default: Any = None) -> Any:
+    """raw[key] (or the default) when `ok` accepts it; else the data is refused with the message."""
+    value = raw.get(key, default)
+    if not ok(value):
+        raise _fail(origin, where, message)
+    return value
+
+
+def _is_id(v: object) -> bool:
+    return isinstance(v, str) and bool(_ID.match(v))
+
+
+def _is_text(v: object) -> bool:
+    return isinstance(v, str) and bool(v)
+
+
 def _compile_version(origin: str, where: str, pattern: Any) -> LazyPattern | None:
     if pattern is None:
         return None
@@ -266,26 +289,18 @@ def _parse_rule(origin: str, lib_id: str, raw: Any) -> Rule:
     if not isinstance(raw, dict):
         raise _fail(origin, lib_id, "rule must be a table")
     where = f"library {lib_id!r} rule {raw.get('id')!r}"
-    unknown = set(raw) - _RULE_KEYS
-    if unknown:
-        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
-    rid, kind, strength = raw.get("id"), raw.get("kind"), raw.get("strength", "strong")
-    if not isinstance(rid, str) or not _ID.match(rid):
-        raise _fail(origin, where, "rule id missing or malformed")
-    if kind not in _KINDS:
-        raise _fail(origin, where, f"kind must be one of {sorted(_KINDS)}")
-    if strength not in ("strong", "weak"):
-        raise _fail(origin, where, "strength must be strong or weak")
+    _only_keys(origin, where, raw, _RULE_KEYS)
+    rid = _valid(origin, where, raw, "id", _is_id, "rule id missing or malformed")
+    kind = _valid(origin, where, raw, "kind", lambda v: v in _KINDS, f"kind must be one of {sorted(_KINDS)}")
+    strength = _valid(origin, where, raw, "strength", lambda v: v in ("strong", "weak"),
+                      "strength must be strong or weak", "strong")
     _check_literal(origin, where, kind, raw)
     licence = _rule_licence(origin, where, kind, raw)
     _check_symbol_keys(origin, where, kind, raw)
     regex = _name_regex(origin, where, kind, raw.get("regex"))
-    priority = raw.get("priority", 0)
-    if not isinstance(priority, int):
-        raise _fail(origin, where, "priority must be an integer")
-    supporting = raw.get("supporting", False)
-    if not isinstance(supporting, bool):
-        raise _fail(origin, where, "supporting must be a boolean")
+    priority = _valid(origin, where, raw, "priority", lambda v: isinstance(v, int), "priority must be an integer", 0)
+    supporting = _valid(origin, where, raw, "supporting", lambda v: isinstance(v, bool),
+                        "supporting must be a boolean", False)
     return Rule(
         library=lib_id,
         id=rid,
@@ -356,27 +371,18 @@ def _name_regex(origin: str, where: str, kind: str, regex: object) -> LazyPatter
 def _parse_library(origin: str, raw: Any) -> LibrarySignature:
     if not isinstance(raw, dict):
         raise _fail(origin, "library", "must be a table")
-    lib_id = raw.get("id")
-    where = f"library {lib_id!r}"
-    unknown = set(raw) - _LIBRARY_KEYS
-    if unknown:
-        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
-    if not isinstance(lib_id, str) or not _ID.match(lib_id):
-        raise _fail(origin, where, "id missing or malformed")
+    where = f"library {raw.get('id')!r}"
+    _only_keys(origin, where, raw, _LIBRARY_KEYS)
+    lib_id = _valid(origin, where, raw, "id", _is_id, "id missing or malformed")
     for key in ("name", "project"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise _fail(origin, where, f"{key} missing")
-    sources = raw.get("sources")
-    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
-        raise _fail(origin, where, "sources must be a non-empty list of strings")
+        _valid(origin, where, raw, key, _is_text, f"{key} missing")
+    sources = _valid(origin, where, raw, "sources", lambda v: isinstance(v, list) and bool(v) and all(map(_is_text, v)),
+                     "sources must be a non-empty list of strings")
     rules = _library_rules(origin, where, lib_id, raw.get("rule"))
     gie, deb = _string_list(origin, where, raw, "gpl_if_embedded"), _string_list(origin, where, raw, "debian")
-    ml = raw.get("ml_runtime", False)
-    if not isinstance(ml, bool):
-        raise _fail(origin, where, "ml_runtime must be a boolean")
-    homepage = raw.get("homepage")
-    if homepage is not None and not isinstance(homepage, str):
-        raise _fail(origin, where, "homepage must be a string")
+    ml = _valid(origin, where, raw, "ml_runtime", lambda v: isinstance(v, bool), "ml_runtime must be a boolean", False)
+    homepage = _valid(origin, where, raw, "homepage", lambda v: v is None or isinstance(v, str),
+                      "homepage must be a string")
     return LibrarySignature(
         id=lib_id,
         name=raw["name"],
@@ -416,17 +422,11 @@ def _parse_generic(origin: str, raw: Any) -> GenericLicence:
     if not isinstance(raw, dict):
         raise _fail(origin, "licence", "must be a table")
     where = f"licence {raw.get('id')!r}"
-    unknown = set(raw) - _GENERIC_KEYS
-    if unknown:
-        raise _fail(origin, where, f"unknown keys {sorted(unknown)}")
-    gid, literal = raw.get("id"), raw.get("literal")
-    if not isinstance(gid, str) or not _ID.match(gid):
-        raise _fail(origin, where, "id missing or malformed")
-    if not isinstance(literal, str) or len(literal) < MIN_LITERAL:
-        raise _fail(origin, where, f"literal of >= {MIN_LITERAL} characters required")
-    sources = raw.get("sources")
-    if not isinstance(sources, list) or not sources:
-        raise _fail(origin, where, "sources required")
+    _only_keys(origin, where, raw, _GENERIC_KEYS)
+    gid = _valid(origin, where, raw, "id", _is_id, "id missing or malformed")
+    literal = _valid(origin, where, raw, "literal", lambda v: isinstance(v, str) and len(v) >= MIN_LITERAL,
+                     f"literal of >= {MIN_LITERAL} characters required")
+    sources = _valid(origin, where, raw, "sources", lambda v: isinstance(v, list) and bool(v), "sources required")
     return GenericLicence(
         id=gid,
         spdx=_check_spdx(origin, where, raw.get("spdx")),

@@ -389,30 +389,40 @@ class Walk:
             path = prefix + name
             if name.endswith("/"):
                 continue
-            if not name.strip("\0"):
-                self._problem(path, "unsafe-name", "empty member name (content still scanned)")
-            elif "\0" in name:
-                self._problem(path, "unsafe-name", "NUL character in the member name; tools that cut names there see another name (content still scanned)")
-            if name in seen:
-                self._problem(path, "duplicate-name",
-                              "the archive holds several entries with this name; installers and scanners may see different bytes (each is scanned)")
+            self._check_name(name, path, seen)
             seen.add(name)
-            if _unsafe_name(name):
-                self._problem(path, "unsafe-name", "absolute path or '..' in the member name (never written to disk; content still scanned)")
-            mode = (info.external_attr >> 16) & 0o170000
-            if info.create_system == 3 and mode == stat.S_IFLNK:
-                self._problem(path, "symlink", "symbolic-link entry; not followed")
-                continue
-            if info.flag_bits & 0x1:
-                self._problem(path, "encrypted", "encrypted entry; its content cannot be analysed")
-                continue
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
-                self._problem(path, "unsupported-compression", f"compression method {info.compress_type} is not supported")
-                continue
-            if not self._admit(path, info.file_size, info.compress_size):
+            if not self._readable_entry(info, path) or not self._admit(path, info.file_size, info.compress_size):
                 continue
             member = Member(path, info.file_size, depth, _opener=_entry_opener(source, info))
             yield from self._expand(member)
+
+    def _check_name(self, name: str, path: str, seen: set[str]) -> None:
+        """Report names that tools read differently (empty, NUL, duplicate, absolute or '..'); the content is still
+        scanned."""
+        if not name.strip("\0"):
+            self._problem(path, "unsafe-name", "empty member name (content still scanned)")
+        elif "\0" in name:
+            self._problem(path, "unsafe-name", "NUL character in the member name; tools that cut names there see another name (content still scanned)")
+        if name in seen:
+            self._problem(path, "duplicate-name",
+                          "the archive holds several entries with this name; installers and scanners may see different bytes (each is scanned)")
+        if _unsafe_name(name):
+            self._problem(path, "unsafe-name", "absolute path or '..' in the member name (never written to disk; content still scanned)")
+
+    def _readable_entry(self, info: zipfile.ZipInfo, path: str) -> bool:
+        """False (with the problem reported) for entries never opened: symbolic links, encrypted entries, unsupported
+        compression methods."""
+        mode = (info.external_attr >> 16) & 0o170000
+        if info.create_system == 3 and mode == stat.S_IFLNK:
+            self._problem(path, "symlink", "symbolic-link entry; not followed")
+            return False
+        if info.flag_bits & 0x1:
+            self._problem(path, "encrypted", "encrypted entry; its content cannot be analysed")
+            return False
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+            self._problem(path, "unsupported-compression", f"compression method {info.compress_type} is not supported")
+            return False
+        return True
 
     def _refuse_overlaps(self, infos: list[zipfile.ZipInfo], prefix: str) -> None:
         """Entries whose data ranges overlap are a zip bomb (thousands of entries inflating one shared kernel):
@@ -466,19 +476,10 @@ class Walk:
         """A nested zip with data before it (opened from its end, as class loaders and installers do)?
 
         Checked on bytes already inflated for the analysers, and on members named like archives."""
-        data = member._data
-        if data is None and member.name.lower().endswith(_ARCHIVE_SUFFIXES):
-            try:
-                data = member.read()
-            except MemberError:
-                return False
+        data = _inflated_or_archive_named(member)
         if data is None or b"PK\x05\x06" not in data[-(0xFFFF + 22):]:
             return False
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                start = min((i.header_offset for i in zf.infolist()), default=-1)
-        except _CORRUPT:
-            return False
+        start = _first_entry_offset(data)
         if start <= 0:
             return False
         if data[4:8] == b"TFL3":
@@ -513,6 +514,26 @@ class Walk:
 
     def _problem(self, path: str, problem: str, detail: str) -> None:
         self.problems.append(MemberProblem(path, problem, detail))
+
+
+def _inflated_or_archive_named(member: Member) -> bytes | None:
+    """The member's bytes when already inflated, or when its name is an archive's; None otherwise or unreadable."""
+    data = member._data
+    if data is None and member.name.lower().endswith(_ARCHIVE_SUFFIXES):
+        try:
+            data = member.read()
+        except MemberError:
+            return None
+    return data
+
+
+def _first_entry_offset(data: bytes) -> int:
+    """The offset of the first entry of the zip a reader finds from the end of `data`; -1 when none is."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return min((i.header_offset for i in zf.infolist()), default=-1)
+    except _CORRUPT:
+        return -1
 
 
 _ARCHIVE_SUFFIXES = (".apk", ".zip", ".jar", ".aar", ".ipa", ".aab", ".apks", ".xapk", ".dex", ".so", ".bin")

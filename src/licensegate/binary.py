@@ -147,15 +147,22 @@ def _program_headers(data: bytes, h: _ElfHeader) -> tuple[list[_Segment], str | 
     if h.phentsize < (56 if h.is64 else 32) or h.phoff + h.phnum * h.phentsize > size:
         raise MemberError("program headers run past the end of the file")
     for i in range(h.phnum):
-        at = h.phoff + i * h.phentsize
-        if h.is64:
-            p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(h.e + "IIQQQQ", data, at)
-        else:
-            p_type, p_offset, p_vaddr, _, p_filesz, _, p_flags = struct.unpack_from(h.e + "IIIIIII", data, at)
-        segments.append((p_type, p_flags, p_offset, p_vaddr, p_filesz))
+        segment = _program_header(data, h, h.phoff + i * h.phentsize)
+        segments.append(segment)
+        p_type, _, p_offset, _, p_filesz = segment
         if p_type == 3 and p_offset < size:  # PT_INTERP
             interpreter = data[p_offset : min(p_offset + p_filesz, size)].rstrip(b"\0").decode("latin-1")
     return segments, interpreter
+
+
+def _program_header(data: bytes, h: _ElfHeader, at: int) -> _Segment:
+    """(p_type, p_flags, p_offset, p_vaddr, p_filesz) of the program header at `at` (the fields' order differs
+    between ELF32 and ELF64)."""
+    if h.is64:
+        p_type, p_flags, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(h.e + "IIQQQQ", data, at)
+    else:
+        p_type, p_offset, p_vaddr, _, p_filesz, _, p_flags = struct.unpack_from(h.e + "IIIIIII", data, at)
+    return p_type, p_flags, p_offset, p_vaddr, p_filesz
 
 
 def _section_headers(data: bytes, h: _ElfHeader) -> list[_Section]:
@@ -192,7 +199,7 @@ def _sort_sections(view: memoryview, sections: list[_Section], names: bytes
     """The string-bearing sections, and the dynamic symbol table, symbol table and dynamic table if present."""
     size = len(view)
     string_sections: list[StringRegion] = []
-    dynsym = symtab = dynamic = None
+    tables: dict[int, _Table] = {}  # the last section of each table type wins
     for sh_name, sh_type, sh_flags, off, length, link in sections:
         if sh_type == _SHT_NOBITS or off >= size or length <= 0:
             continue
@@ -200,13 +207,9 @@ def _sort_sections(view: memoryview, sections: list[_Section], names: bytes
         if sh_type == _SHT_PROGBITS and not sh_flags & 0x4:  # not SHF_EXECINSTR
             if _holds_strings(names, sh_name):
                 string_sections.append((off, view[off : off + length]))
-        elif sh_type == _SHT_DYNSYM:
-            dynsym = (off, length, link)
-        elif sh_type == _SHT_SYMTAB:
-            symtab = (off, length, link)
-        elif sh_type == _SHT_DYNAMIC:
-            dynamic = (off, length, link)
-    return string_sections, dynsym, symtab, dynamic
+        elif sh_type in (_SHT_DYNSYM, _SHT_SYMTAB, _SHT_DYNAMIC):
+            tables[sh_type] = (off, length, link)
+    return string_sections, tables.get(_SHT_DYNSYM), tables.get(_SHT_SYMTAB), tables.get(_SHT_DYNAMIC)
 
 
 def _holds_strings(names: bytes, sh_name: int) -> bool:
@@ -443,9 +446,14 @@ def _read_ar(data: bytes, start: int = 0, end: int | None = None) -> BinaryInfo:
         pos = next_pos
     if members and not objects:
         raise MemberError("an ar archive without object files: not a static library")
-    info.symbols = [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in info.symbols]
+    info.symbols = _c_names(info.symbols)
     info.abi = ",".join(sorted(abis)) or None
     return info
+
+
+def _c_names(symbols: list[str]) -> list[str]:
+    """C names of archive index symbols: Mach-O's leading underscore dropped (not from reserved "__" names)."""
+    return [s[1:] if s.startswith("_") and not s.startswith("__") else s for s in symbols]
 
 
 def _add_object(info: BinaryInfo, view: memoryview, off: int, length: int, abis: set[str]) -> int:

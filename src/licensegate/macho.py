@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .binary import _MACHO_CPU as CPU
 from .binary import BinaryInfo, StringRegion, _read_ar, _reason, column_u32, names_at
@@ -79,14 +80,20 @@ def fat_slices(data: bytes) -> list[tuple[int, int, int]]:
         raise MemberError(f"bad fat Mach-O architecture count {count}")
     out = []
     for i in range(count):
-        if is64:
-            cputype, _, off, length, _, _ = struct.unpack_from(">iiQQII", data, 8 + i * entsize)
-        else:
-            cputype, _, off, length, _ = struct.unpack_from(">iiIII", data, 8 + i * entsize)
+        cputype, off, length = _fat_arch(data, 8 + i * entsize, is64)
         if off + length > len(data) or length < 8 or off < 8 + count * entsize:
             raise MemberError(f"fat Mach-O slice {i} lies outside the file (offset {off}, size {length})")
         out.append((cputype & 0xFFFFFFFF, off, length))
     return out
+
+
+def _fat_arch(data: bytes, at: int, is64: bool) -> tuple[int, int, int]:
+    """(cputype, offset, size) of a fat_arch or fat_arch_64 entry."""
+    if is64:
+        cputype, _, off, length, _, _ = struct.unpack_from(">iiQQII", data, at)
+    else:
+        cputype, _, off, length, _ = struct.unpack_from(">iiIII", data, at)
+    return cputype, off, length
 
 
 def parse_slice(data: bytes, base: int = 0, length: int | None = None) -> MachOSlice:
@@ -200,13 +207,20 @@ def _segment(data: bytes, pos: int, cmdsize: int, is64: bool, e: str, base: int,
         raise MemberError(f"segment's {nsects} sections run past its load command")
     fmt = e + ("16s16sQQIIIII" if is64 else "16s16sIIIIIII")
     for k in range(nsects):
-        sect, seg, _addr, size, offset, _align, _reloff, _nreloc, flags = struct.unpack_from(fmt, data, pos + head + k * entsize)
-        if flags & 0xFF in _ZEROFILL or offset == 0 or size == 0:
-            continue  # no bytes in the file
-        start = base + offset
-        if start >= end:
-            continue  # a section that claims bytes the file does not have holds nothing to read
-        mo.sections.append(Section(_cname(seg), _cname(sect), start, min(size, end - start), flags))
+        section = _section(struct.unpack_from(fmt, data, pos + head + k * entsize), base, end)
+        if section is not None:
+            mo.sections.append(section)
+
+
+def _section(fields: tuple[Any, ...], base: int, end: int) -> Section | None:
+    """A section header's bytes in the member, clamped to the file; None when it has none there."""
+    sect, seg, _addr, size, offset, _align, _reloff, _nreloc, flags = fields
+    if flags & 0xFF in _ZEROFILL or offset == 0 or size == 0:
+        return None  # no bytes in the file
+    start = base + offset
+    if start >= end:
+        return None  # a section that claims bytes the file does not have holds nothing to read
+    return Section(_cname(seg), _cname(sect), start, min(size, end - start), flags)
 
 
 def _cname(raw: bytes) -> str:

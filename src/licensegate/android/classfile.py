@@ -514,15 +514,7 @@ class _ClassReader:
             target = pc + _S4.unpack_from(code, pc + 1)[0]
             return [target] if op == _GOTO_W else [target, pc + length]
         if op in (_TABLESWITCH, _LOOKUPSWITCH):
-            base = pc + 4 - pc % 4  # default, then low/high or npairs
-            default = _S4.unpack_from(code, base)[0]
-            if op == _TABLESWITCH:
-                low, high = struct.unpack_from(">ii", code, base + 4)
-                offsets = struct.unpack_from(f">{high - low + 1}i", code, base + 12)
-            else:
-                npairs = _S4.unpack_from(code, base + 4)[0]
-                offsets = struct.unpack_from(f">{2 * npairs}i", code, base + 8)[1::2]  # (match, offset) pairs
-            return sorted({pc + default, *(pc + o for o in offsets)})
+            return _switch_targets(code, pc, op)
         if op in _ENDS or (op == _WIDE and code[pc + 1] == _RET):
             return []
         return [pc + length]
@@ -622,6 +614,19 @@ class _ClassReader:
         receiver = 0 if op in (_INVOKESTATIC, _INVOKEDYNAMIC) else 1
         stack, depth = _pop(state[0], state[1], arguments + receiver)
         return (*_push(stack, depth, None, result), state[2])
+
+
+def _switch_targets(code: bytes, pc: int, op: int) -> list[int]:
+    """The targets of a tableswitch or lookupswitch: its default and every case, each once, in order."""
+    base = pc + 4 - pc % 4  # default, then low/high or npairs
+    default = _S4.unpack_from(code, base)[0]
+    if op == _TABLESWITCH:
+        low, high = struct.unpack_from(">ii", code, base + 4)
+        offsets = struct.unpack_from(f">{high - low + 1}i", code, base + 12)
+    else:
+        npairs = _S4.unpack_from(code, base + 4)[0]
+        offsets = struct.unpack_from(f">{2 * npairs}i", code, base + 8)[1::2]  # (match, offset) pairs
+    return sorted({pc + default, *(pc + o for o in offsets)})
 
 
 def _loader_invokes(code: bytes, lengths: dict[int, int], loaders: dict[int, _Loader]) -> dict[int, _Loader]:

@@ -330,13 +330,8 @@ class _DexReader:
         (count,) = struct.unpack_from("<I", self.data, self.map_off)
         if self.map_off + 4 + 12 * count > self.size:
             self._fail(f"map list ({count} items) runs outside the file")
-        offsets = sorted({_MAP_ITEM.unpack_from(self.data, self.map_off + 4 + 12 * i)[::-1] for i in range(count)})
-        starts = sorted(off for off, _size, _unused, _type in offsets)
-        for off, _size, _unused, type_ in offsets:
-            if type_ == _TYPE_CODE_ITEM:
-                later = [s for s in starts if s > off]
-                return off, (later[0] if later else self.size)
-        return 0, 0  # no code at all
+        items = sorted({_MAP_ITEM.unpack_from(self.data, self.map_off + 4 + 12 * i)[::-1] for i in range(count)})
+        return _code_items_range(items, self.size)
 
     # -- classes ----------------------------------------------------------------------------------------
 
@@ -521,6 +516,17 @@ def _track_strings(op: int, unit: int, units: tuple[int, ...], pc: int, consts: 
         _overwrite(op, unit, units, pc, consts)
 
 
+def _code_items_range(items: list[tuple[int, int, int, int]], size: int) -> tuple[int, int]:
+    """From the sorted map items (offset, size, unused, type): the code items' offset up to the next item's (or the
+    end of the file); (0, 0) when there are none."""
+    starts = sorted(off for off, _size, _unused, _type in items)
+    for off, _size, _unused, type_ in items:
+        if type_ == _TYPE_CODE_ITEM:
+            later = [s for s in starts if s > off]
+            return off, (later[0] if later else size)
+    return 0, 0  # no code at all
+
+
 def _move_object(op: int, unit: int, units: tuple[int, ...], pc: int, consts: dict[int, int]) -> None:
     """move-object, /from16, /16: the destination register holds what the source held."""
     if op == 0x07:
@@ -667,16 +673,20 @@ def _load_kb(skip: set[str]) -> tuple[JavaPackageEntry, ...]:
     kb = resources.files("licensegate").joinpath("data", "java_kb.tsv")
     if not kb.is_file():
         return ()
-    out = []
+    out: list[JavaPackageEntry] = []
     for line in kb.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        ident, name, licence, source, homepage, prefixes = (line.split("\t") + [""] * 6)[:6]
-        for prefix in prefixes.split():
-            if prefix in skip or not all(part.isidentifier() for part in prefix.split(".")):
-                continue
-            out.append(JavaPackageEntry(prefix=prefix, name=name, license=licence, source=source, homepage=homepage or None, id=ident))
+        if line and not line.startswith("#"):
+            out += _kb_entries(line, skip)
     return tuple(out)
+
+
+def _kb_entries(line: str, skip: set[str]) -> list[JavaPackageEntry]:
+    """The entries of one knowledge-base line (id, name, licence, source, homepage, package prefixes), one per
+    valid prefix not curated already."""
+    ident, name, licence, source, homepage, prefixes = (line.split("\t") + [""] * 6)[:6]
+    return [JavaPackageEntry(prefix=prefix, name=name, license=licence, source=source, homepage=homepage or None, id=ident)
+            for prefix in prefixes.split()
+            if prefix not in skip and all(part.isidentifier() for part in prefix.split("."))]
 
 
 @cache

@@ -6,7 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _toml
 from ..errors import UsageError
@@ -256,6 +256,24 @@ def load(path: Path | None) -> Policy:
     """
     if path is None:
         return Policy()
+    text, raw = _read_toml(path)
+    r = _Reader(path, text)
+    policy = Policy(source=str(path))
+    _check_top_level(raw, r)
+    _load_app(raw.get("app", {}), policy, r)
+    _load_rules(raw.get("rules", {}), policy, r)
+    _load_licenses(raw.get("licenses", {}), policy, r)
+    _load_waivers(raw.get("waiver", []), policy, r)
+    _load_overrides(raw.get("override", []), policy, r)
+    _load_source_offer(raw.get("source_offer", {}), policy, r)
+    _load_models_by_line(raw.get("models", {}), policy, path, r)
+    if r.errors:
+        raise UsageError("\n".join(r.errors))
+    return policy
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The policy file's text and its parsed TOML; every way reading it fails is a one-line UsageError."""
     try:
         with open_regular(path) as fh:  # a FIFO given as the policy would block the read forever
             data = fh.read(_MAX_POLICY_BYTES + 1)
@@ -265,7 +283,7 @@ def load(path: Path | None) -> Policy:
         nesting = _nesting_problem(text)
         if nesting is not None:
             raise UsageError(f"{path}: invalid TOML ({nesting})")
-        raw = _toml.loads(text)
+        return text, _toml.loads(text)
     except FileNotFoundError:
         raise UsageError(f"{path}: policy file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -274,38 +292,43 @@ def load(path: Path | None) -> Policy:
         raise UsageError(f"{path}: invalid TOML ({_show_text(str(exc))})") from None
     except RecursionError:
         raise UsageError(f"{path}: invalid TOML (nested too deep)") from None
-    r = _Reader(path, text)
-    policy = Policy(source=str(path))
+
+
+def _check_top_level(raw: dict[str, Any], r: _Reader) -> None:
     for key in sorted(set(raw) - _KNOWN_TOP):
         r.error(f"unknown key {_show(key)}; known: {', '.join(sorted(_KNOWN_TOP))}", key if isinstance(raw[key], dict) else "", key)
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version != 1:
         r.error(f"policy version {_show(version)} is not supported (this LicenseGate reads version 1, an integer)", "", "version")
-    app = raw.get("app", {})
+
+
+def _load_app(app: object, policy: Policy, r: _Reader) -> None:
     if not isinstance(app, dict):
         r.error("[app] must be a table", "", "app")
-    else:
-        for key in sorted(set(app) - {"license"}):
-            r.error(f"unknown key {_show(key)} in [app]; [app] accepts only 'license'", "app", key)
-        if "license" in app:
-            policy.app_license = r.spdx_id(app["license"], "app.license", "app", "license")
-    rules = raw.get("rules", {})
+        return
+    for key in sorted(set(app) - {"license"}):
+        r.error(f"unknown key {_show(key)} in [app]; [app] accepts only 'license'", "app", key)
+    if "license" in app:
+        policy.app_license = r.spdx_id(app["license"], "app.license", "app", "license")
+
+
+def _load_rules(rules: object, policy: Policy, r: _Reader) -> None:
     if not isinstance(rules, dict):
         r.error("[rules] must be a table of rule = severity", "", "rules")
-    else:
-        for rule, sev in rules.items():
-            if rule not in DEFAULT_RULES:
-                r.error(f"unknown rule {_show(rule)}; known: {', '.join(DEFAULT_RULES)}", "rules", rule)
-            elif sev not in SEVERITIES:
-                r.error(f"rule {_show(rule)} has severity {_show(sev)}; use one of {', '.join(SEVERITIES)}", "rules", rule)
-            else:
-                policy.rules[rule] = sev
-    _load_licenses(raw.get("licenses", {}), policy, r)
-    _load_waivers(raw.get("waiver", []), policy, r)
-    _load_overrides(raw.get("override", []), policy, r)
-    _load_source_offer(raw.get("source_offer", {}), policy, r)
+        return
+    for rule, sev in rules.items():
+        if rule not in DEFAULT_RULES:
+            r.error(f"unknown rule {_show(rule)}; known: {', '.join(DEFAULT_RULES)}", "rules", rule)
+        elif sev not in SEVERITIES:
+            r.error(f"rule {_show(rule)} has severity {_show(sev)}; use one of {', '.join(SEVERITIES)}", "rules", rule)
+        else:
+            policy.rules[rule] = sev
+
+
+def _load_models_by_line(table: object, policy: Policy, path: Path, r: _Reader) -> None:
+    """[models], its errors reported at their line like the rest of the file's."""
     try:
-        _load_models(raw.get("models", {}), policy, path)
+        _load_models(table, policy, path)
     except UsageError as exc:
         message = str(exc).removeprefix(f"{path}: ")
         m = re.search(r"models\.declare\[(\d+)\]", message)
@@ -313,9 +336,6 @@ def load(path: Path | None) -> Policy:
             r.error(message.removeprefix(f"models.declare[{m.group(1)}]: "), "models.declare", None, int(m.group(1)))
         else:
             r.error(message, "models", "source")
-    if r.errors:
-        raise UsageError("\n".join(r.errors))
-    return policy
 
 
 def _load_licenses(table: object, policy: Policy, r: _Reader) -> None:

@@ -56,37 +56,48 @@ def _clip(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _component(c: Component, a: ModelAssessment | None) -> CdxComponent:
+def _properties(c: Component) -> list[Property]:
+    """LicenseGate's facts about a component that CycloneDX has no field for, as `licensegate:` properties."""
     props = [Property(name="licensegate:path", value=c.path), Property(name="licensegate:kind", value=c.kind),
              Property(name="licensegate:family", value=c.family), Property(name="licensegate:origin", value=c.origin)]
-    if c.format:
-        props.append(Property(name="licensegate:format", value=c.format))
-    if c.abi:
-        props.append(Property(name="licensegate:abi", value=c.abi))
-    if c.license_choice:
-        props.append(Property(name="licensegate:license-choice", value=c.license_choice))
-    for m in c.embedded:
-        props.append(Property(name="licensegate:embedded", value=f"{m.name} {m.version or ''} ({m.license})".replace("  ", " ")))
-    evidence = None
-    if c.evidence or c.confidence:
-        conf = _CONFIDENCE.get(c.confidence or "low", Decimal("0.3"))
-        # a file name alone is weak evidence whatever the overall confidence (docs/report.md)
-        methods = [Method(technique=_TECHNIQUE.get(e.kind, AnalysisTechnique.OTHER),
-                          confidence=_CONFIDENCE["low"] if e.kind == "filename" else conf,
-                          value=_clip(f"{e.rule}: {e.text}")) for e in c.evidence[:10]]
-        occurrences = [Occurrence(location=c.path, offset=e.offset) for e in c.evidence[:1]] or [Occurrence(location=c.path)]
-        evidence = ComponentEvidence(
-            identity=[Identity(field=IdentityField.NAME, confidence=conf, concluded_value=c.name, methods=methods)],
-            occurrences=occurrences,
-        )
-    refs = []
+    optional = (("format", c.format), ("abi", c.abi), ("license-choice", c.license_choice))
+    props += [Property(name=f"licensegate:{key}", value=value) for key, value in optional if value]
+    props += [Property(name="licensegate:embedded", value=f"{m.name} {m.version or ''} ({m.license})".replace("  ", " "))
+              for m in c.embedded]
+    return props
+
+
+def _identity_evidence(c: Component) -> ComponentEvidence | None:
+    """`evidence.identity`: each piece of evidence as a method with its technique and confidence."""
+    if not (c.evidence or c.confidence):
+        return None
+    conf = _CONFIDENCE.get(c.confidence or "low", Decimal("0.3"))
+    # a file name alone is weak evidence whatever the overall confidence (docs/report.md)
+    methods = [Method(technique=_TECHNIQUE.get(e.kind, AnalysisTechnique.OTHER),
+                      confidence=_CONFIDENCE["low"] if e.kind == "filename" else conf,
+                      value=_clip(f"{e.rule}: {e.text}")) for e in c.evidence[:10]]
+    occurrences = [Occurrence(location=c.path, offset=e.offset) for e in c.evidence[:1]] or [Occurrence(location=c.path)]
+    return ComponentEvidence(
+        identity=[Identity(field=IdentityField.NAME, confidence=conf, concluded_value=c.name, methods=methods)],
+        occurrences=occurrences,
+    )
+
+
+_DECLARED_REFS = (("training_code", ExternalReferenceType.VCS), ("model_card", ExternalReferenceType.DOCUMENTATION),
+                  ("upstream", ExternalReferenceType.DISTRIBUTION))
+
+
+def _declared_references(a: ModelAssessment | None) -> list[ExternalReference]:
+    """The links a [[models.declare]] entry gives (training code, model card, upstream) as external references."""
     declared = a.declared if a else None
-    if declared is not None:
-        for key, kind in (("training_code", ExternalReferenceType.VCS), ("model_card", ExternalReferenceType.DOCUMENTATION),
-                          ("upstream", ExternalReferenceType.DISTRIBUTION)):
-            url = getattr(declared, key)
-            if url and url.startswith(("http://", "https://")):
-                refs.append(ExternalReference(type=kind, url=XsUri(url), comment=key))
+    if declared is None:
+        return []
+    urls = ((key, kind, getattr(declared, key)) for key, kind in _DECLARED_REFS)
+    return [ExternalReference(type=kind, url=XsUri(url), comment=key) for key, kind, url in urls
+            if url and url.startswith(("http://", "https://"))]
+
+
+def _component(c: Component, a: ModelAssessment | None) -> CdxComponent:
     copyrights = component_copyrights(c)
     return CdxComponent(
         name=c.name,
@@ -97,46 +108,59 @@ def _component(c: Component, a: ModelAssessment | None) -> CdxComponent:
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=c.sha256)] if c.sha256 else None,
         licenses=[LicenseExpression(c.license, acknowledgement=LicenseAcknowledgement.CONCLUDED)] if c.license else None,
         copyright="\n".join(copyrights) or None,
-        properties=props,
-        evidence=evidence,
-        external_references=refs or None,
+        properties=_properties(c),
+        evidence=_identity_evidence(c),
+        external_references=_declared_references(a) or None,
     )
 
 
-def _model_card(c: Component, a: ModelAssessment | None) -> dict[str, object]:
-    """A CycloneDX modelCard from the model's metadata and its provenance under the policy's stance."""
-    model = c.details.get("model") if isinstance(c.details.get("model"), dict) else {}
-    assert isinstance(model, dict)
+def _tensors(items: object) -> list[dict[str, str]]:
+    """A model's inputs or outputs as modelCard formats ("input: float32[1x224x224x3]")."""
+    out = []
+    for x in items if isinstance(items, list) else []:
+        if isinstance(x, dict):
+            shape = "x".join(str(d) for d in x.get("shape") or []) or "?"
+            out.append({"format": f"{x.get('name')}: {x.get('dtype') or 'tensor'}[{shape}]"})
+    return out
 
-    def io(items: object) -> list[dict[str, str]]:
-        out = []
-        for x in items if isinstance(items, list) else []:
-            if isinstance(x, dict):
-                shape = "x".join(str(d) for d in x.get("shape") or []) or "?"
-                out.append({"format": f"{x.get('name')}: {x.get('dtype') or 'tensor'}[{shape}]"})
-        return out
 
-    params: dict[str, object] = {"modelArchitecture": f"{c.format} model" + (f" ({model['producer']})" if model.get("producer") else "")}
-    inputs, outputs = io(model.get("inputs")), io(model.get("outputs"))
-    if inputs:
-        params["inputs"] = inputs
-    if outputs:
-        params["outputs"] = outputs
+def _model_parameters(c: Component, model: dict[str, object], a: ModelAssessment | None) -> dict[str, object]:
+    producer = f" ({model['producer']})" if model.get("producer") else ""
+    params: dict[str, object] = {"modelArchitecture": f"{c.format} model{producer}"}
+    for key in ("inputs", "outputs"):
+        tensors = _tensors(model.get(key))
+        if tensors:
+            params[key] = tensors
     td = a.declared.training_data if a and a.declared else None
     if td is not None:
         data: dict[str, object] = {"type": "dataset", "name": str(td.description or "training data")}
         if td.location:
             data["contents"] = {"url": str(td.location)}
         params["datasets"] = [data]
+    return params
+
+
+def _provenance_properties(a: ModelAssessment | None) -> list[dict[str, str]]:
+    """The stance, the Debian ML Policy and MOF classes, and each requirement of the stance, met or missing."""
     props = [{"name": "licensegate:stance", "value": str(a.stance if a else None)}]
-    if a is not None:
-        props.append({"name": "licensegate:debian-ml-policy", "value": str(a.debian_ml_policy.klass)})
-        props.append({"name": "licensegate:mof-class", "value": str(a.model_openness_framework.klass)})
-    for r in a.requirements if a else ():
+    if a is None:
+        return props
+    props.append({"name": "licensegate:debian-ml-policy", "value": str(a.debian_ml_policy.klass)})
+    props.append({"name": "licensegate:mof-class", "value": str(a.model_openness_framework.klass)})
+    for r in a.requirements:
         state = f"present: {r.where}" if r.present else "missing"
         props.append({"name": f"licensegate:requires:{r.key}", "value": f"{r.what} - {state}"})
-    card: dict[str, object] = {"bom-ref": f"{c.path}#model-card", "modelParameters": params, "properties": props}
-    notes = [str(n) for n in model.get("notes") or []]
+    return props
+
+
+def _model_card(c: Component, a: ModelAssessment | None) -> dict[str, object]:
+    """A CycloneDX modelCard from the model's metadata and its provenance under the policy's stance."""
+    found = c.details.get("model")
+    model: dict[str, object] = found if isinstance(found, dict) else {}
+    card: dict[str, object] = {"bom-ref": f"{c.path}#model-card", "modelParameters": _model_parameters(c, model, a),
+                               "properties": _provenance_properties(a)}
+    raw_notes = model.get("notes")
+    notes = [str(n) for n in raw_notes] if isinstance(raw_notes, (list, tuple)) else []
     if model.get("description"):
         notes.insert(0, str(model["description"]))
     if notes:

@@ -85,7 +85,7 @@ def test_text_report_leads_with_what_to_fix(corpus: Path, capsys: pytest.Capture
     code, out = run(["scan", str(corpus / "gpl-player.apk")], capsys)
     assert code == 1
     lines = out.splitlines()
-    assert lines.index("Verdict: FAIL (18 error(s), 3 warning(s))") < 10
+    assert lines.index("Verdict: FAIL (18 error(s), 4 warning(s))") < 10
     assert out.index("What to fix (18 failing finding(s), 8 component(s))") < out.index("Components (")
     # every failing finding sits in a group that says what to do and offers a waiver
     groups = out.split("What to fix", 1)[1].split("Other findings", 1)[0].split("\n\n")
@@ -121,10 +121,10 @@ def test_summary_is_short(corpus: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1
     lines = out.splitlines()
     assert len(lines) <= 40, len(lines)
-    assert "Verdict: FAIL (18 error(s), 3 warning(s))" in lines
+    assert "Verdict: FAIL (18 error(s), 4 warning(s))" in lines
     assert "ERROR copyleft-gpl (9)" in lines and "ERROR app-links-copyleft (9)" in lines
     assert sum(1 for line in lines if line.startswith("  What to do: ")) == 2
-    assert "16 components; findings: 18 error, 3 warning, 2 info." in lines
+    assert "16 components; findings: 18 error, 4 warning, 2 info." in lines
     code, out = run(["scan", str(corpus / "clean-app.apk"), "--summary"], capsys)
     assert code == 0 and "Verdict: PASS" in out and len(out.splitlines()) <= 12
 
@@ -222,4 +222,4 @@ def test_html_sorts_filters_and_says_what_to_do(corpus: Path, tmp_path: Path, ca
     body = filtered.split('id="findings-table"', 1)[1].split("</table>", 1)[0]
     shown = [row for row in re.findall(r"<tr class=\"finding[^>]*>", body) if "hidden" not in row]
     assert len(shown) == 2, shown  # copyleft-gpl and app-links-copyleft for libx265
-    assert "2 of 23 shown" in filtered
+    assert "2 of 24 shown" in filtered

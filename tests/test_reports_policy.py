@@ -1,19 +1,29 @@
 """The policy a user just wrote is the one used, and findings say what they mean (issue 14), through the CLI.
 
-Policy discovery: `--policy`, else `licensegate.toml` in the current folder, else at the repository root, else
-beside the artifact, else the built-in default; every report names the file it used and the ones it passed over.
+- policy discovery: `--policy`, else `licensegate.toml` in the current folder, else at the repository root, else
+  beside the artifact, else the built-in default; every report names the file it used and the ones it passed over;
+- `--notices` does not change the verdict line (the source-offer finding depends on the app and the policy only);
+- executables and libraries worded apart; `lgpl-static` names the binary the LGPL code is linked into;
+- `waiver-unused` names the nearest shipped path and a `**/` glob that matches it;
+- `loaded_by` names the loading class and method.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from licensegate.cli import main
+from natives import android_lib, have_clang
+
+needs_clang = pytest.mark.skipif(not have_clang(), reason="clang comes from .ci/run")
 
 # a policy whose effect shows in the report: unidentified native code is no longer a finding
 QUIET = 'version = 1\n\n[rules]\nunidentified-native = "off"\n'
@@ -141,3 +151,151 @@ def test_diff_finds_the_policy_the_same_way(repo: Path, capsys: pytest.CaptureFi
     (repo / "app" / "licensegate.toml").unlink()
     code, _ = scan(["diff", str(old), APK, "--format", "json"], capsys)
     assert code == 0
+
+
+# ---- --notices leaves the verdict alone (point 2) -------------------------------------------------------------
+
+
+def test_notices_do_not_change_the_verdict_line(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """player.aab ships LGPL code, so a written offer is owed; the built-in policy names no one to answer it. That is
+    a finding of the app and the policy, said the same with or without --notices."""
+    aab = str(corpus / "player.aab")
+    runs = [scan(["scan", aab, *extra], capsys) for extra in ([], ["--notices", str(tmp_path / "n")])]
+    verdicts = [[line for line in out.splitlines() if line.startswith("Verdict: ")] for _, out in runs]
+    assert verdicts[0] == verdicts[1] and len(verdicts[0]) == 2  # at the top and at the end
+    assert all("source-offer-contact-missing" in out for _, out in runs)
+    assert (tmp_path / "n" / "SOURCE_OFFER.txt").is_file()
+    codes = [main(["scan", aab, "--fail-on", "warning", "--summary", *extra]) for extra in ([], ["--notices", str(tmp_path / "m")])]
+    assert codes == [1, 1]
+    capsys.readouterr()
+
+
+def test_a_complete_source_offer_contact_clears_the_finding(corpus: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('version = 1\n\n[source_offer]\norganisation = "Example Ltd"\nemail = "oss@example.com"\n')
+    _, out = scan(["scan", str(corpus / "player.aab"), "--policy", str(policy)], capsys)
+    assert "source-offer-contact-missing" not in out
+
+
+# ---- waiver-unused names the nearest path (point 4) -----------------------------------------------------------
+
+
+def test_waiver_unused_names_the_nearest_path_and_the_glob_that_works(corpus: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The APK-style glob `lib/*/libmp3lame.so` matches nothing in an AAB (`feature1/lib/...`): the warning names the
+    path that ships and a `**/` glob; pasting that glob waives the finding."""
+    policy = tmp_path / "licensegate.toml"
+    policy.write_text('version = 1\n\n[[waiver]]\npath = "lib/*/libmp3lame.so"\nreason = "LAME is shipped as-is"\n')
+    _, out = scan(["scan", str(corpus / "player.aab"), "--policy", str(policy), "--format", "json"], capsys)
+    unused = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "waiver-unused"]
+    assert len(unused) == 1
+    assert "matches no finding (path 'lib/*/libmp3lame.so')" in unused[0]
+    assert "The nearest shipped path is feature1/lib/arm64-v8a/libmp3lame.so; path = '**/lib/*/libmp3lame.so' matches it" in unused[0]
+    policy.write_text('version = 1\n\n[[waiver]]\npath = "**/lib/*/libmp3lame.so"\nreason = "LAME is shipped as-is"\n')
+    _, out = scan(["scan", str(corpus / "player.aab"), "--policy", str(policy), "--format", "json"], capsys)
+    findings = json.loads(out)["findings"]
+    assert not [f for f in findings if f["rule"] == "waiver-unused"]
+    assert [f["waived_by"] for f in findings if f["component"] == "feature1/lib/arm64-v8a/libmp3lame.so"] == [
+        "waiver 1 (line 3): LAME is shipped as-is"]
+
+
+def test_waiver_whose_path_matches_but_whose_rule_does_not(corpus: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "licensegate.toml"
+    policy.write_text('version = 1\n\n[[waiver]]\npath = "**/libmp3lame.so"\nrule = ["copyleft-gpl"]\nreason = "r"\n')
+    _, out = scan(["scan", str(corpus / "player.aab"), "--policy", str(policy)], capsys)
+    assert ("Its path matches feature1/lib/arm64-v8a/libmp3lame.so, but no finding there that its name and rules "
+            "select.") in " ".join(out.split())
+
+
+# ---- loaded_by names the class and method (point 5) -----------------------------------------------------------
+
+
+def test_loaded_by_names_the_loading_class_and_method(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = json.loads(scan(["scan", str(corpus / "player.aab"), "--format", "json"], capsys)[1])
+    assert report["schema"] == "licensegate.report/2"
+    comps = {c["path"]: c for c in report["components"]}
+    jni = comps["base/lib/arm64-v8a/libvlcjni.so"]
+    sites = [f"{s['dex']}!{s['class']}.{s['method']}" for s in jni["load_sites"]]
+    assert sites and jni["loaded_by"] == sorted(set(sites))
+    assert all(who.startswith("base/dex/classes.dex!") and "." in who.split("!", 1)[1] for who in jni["loaded_by"])
+    assert comps["base/lib/arm64-v8a/libvlc.so"]["loaded_by"] == ["base/lib/arm64-v8a/libvlcjni.so"]  # a native link
+    _, text = scan(["scan", str(corpus / "player.aab"), "-v"], capsys)
+    assert f"loaded by: {jni['loaded_by'][0]}" in text
+
+
+# ---- executables and libraries worded apart (point 3) ---------------------------------------------------------
+
+
+def _without_dex(src: Path, out: Path) -> Path:
+    """The same APK with its DEX files removed: nothing of the app's code links or loads its native binaries."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            if not info.filename.endswith(".dex"):
+                zout.writestr(info, zin.read(info))
+    return out
+
+
+def test_a_program_shipped_beside_the_app_is_not_a_whole_app_claim(corpus: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    apk = _without_dex(corpus / "traps.apk", tmp_path / "programs.apk")
+    report = json.loads(scan(["scan", str(apk), "--format", "json"], capsys)[1])
+    by_comp = {(f["component"], f["rule"]): f for f in report["findings"]}
+    for exe in ("lib/arm64-v8a/libbusybox.so", "lib/arm64-v8a/libopenvpn.so"):
+        f = by_comp[(exe, "copyleft-program")]
+        assert f["severity"] == "warning"
+        assert "GPL program shipped beside the app" in f["message"] and "ship its licence and its complete source" in f["message"]
+        assert "whole app" not in f["message"]
+        assert (exe, "copyleft-gpl") not in by_comp
+        comp = next(c for c in report["components"] if c["path"] == exe)
+        assert "gpl-whole-work" not in [o["id"] for o in comp["obligations"]]
+        assert "source-offer" in [o["id"] for o in comp["obligations"]]
+    library = by_comp[("lib/arm64-v8a/libutils.so", "copyleft-gpl")]  # GNU Readline: a library, not a program
+    assert "requires the whole app under the GPL" in library["message"]
+    _, text = scan(["scan", str(apk)], capsys)
+    assert "What to do: Ship the program's licence and its complete source" in text
+
+
+def test_a_program_app_code_loads_is_worded_as_combined(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = json.loads(scan(["scan", str(corpus / "traps.apk"), "--format", "json"], capsys)[1])
+    f = next(f for f in report["findings"] if f["rule"] == "copyleft-gpl" and f["component"] == "lib/arm64-v8a/libbusybox.so")
+    assert ("is a GPL program (an executable) that app code loads as a library "
+            "(classes.dex (com.example.traps.Shell.<clinit>))") in f["message"]
+    assert "requires the whole app under the GPL" in f["message"]
+    assert not [x for x in report["findings"] if x["rule"] == "copyleft-program"]
+
+
+@needs_clang
+def test_lgpl_static_names_the_identified_host(tmp_path: Path, capsys: pytest.CaptureFixture[str], corpus: Path) -> None:
+    """Opus (BSD, identified by its own strings and exported symbols) with LAME's identity strings inside: LAME is
+    LGPL code statically linked into Opus, a third-party library, and the finding says so (it was reported as "an LGPL
+    shared library"; "app code" before that)."""
+    from fixture_corpus import cache_dir
+
+    extract = cache_dir() / "extract"
+    opus = next((extract / "libopus0_arm64").glob("usr/lib/aarch64-linux-gnu/libopus.so.0*"))
+    lame = next((extract / "libmp3lame0_arm64").glob("usr/lib/aarch64-linux-gnu/libmp3lame.so.0*"))
+    symbols = [line.split()[-1] for line in subprocess.run(["nm", "-D", "--defined-only", str(opus)], capture_output=True,
+                                                            text=True, check=True).stdout.splitlines()]
+    lame_strings = _strings(lame.read_bytes(), rb"LAME[ -~]{4,60}")[:20]
+    opus_strings = [s for s in _strings(opus.read_bytes(), rb"[ -~]{8,60}") if s not in symbols][:60]
+    consts = "".join(f'const char *s{i} = "{s}";\n' for i, s in enumerate(opus_strings + lame_strings))
+    funcs = "".join(f"void {s}(void) {{}}\n" for s in symbols if re.fullmatch(r"[A-Za-z_]\w*", s))
+    libs = tmp_path / "app" / "lib" / "arm64-v8a"
+    libs.mkdir(parents=True)
+    shutil.copy(android_lib(tmp_path / "libopus.so", consts + funcs, soname="libopus.so"), libs)
+    code, out = scan(["scan", str(tmp_path / "app"), "--format", "json"], capsys)
+    findings = json.loads(out)["findings"]
+    # Opus's own licence is open source: a user can relink by rebuilding it from the source offered, so it is
+    # reported with that obligation rather than failed like LGPL code inside the app's own or unknown code
+    assert [(f["severity"], f["message"]) for f in findings if f["rule"] in ("lgpl-static", "lgpl-shared")] == [(
+        "info", "lib/arm64-v8a/libopus.so: LAME 3.100 (LGPL-2.0-or-later) is LGPL code linked statically into "
+        "lib/arm64-v8a/libopus.so (Opus, an identified third-party library), whose own licence (BSD-3-Clause) lets "
+        "users rebuild it: ship the source of both, or a written offer, so a user can relink it with a modified copy "
+        "(LGPL-2.1 s.6(a), LGPL-3.0 s.4(d)(0)).")]
+    assert code == 0
+
+
+def _strings(data: bytes, pattern: bytes) -> list[str]:
+    return sorted({m.group().decode() for m in re.finditer(pattern, data) if b'"' not in m.group() and b"\\" not in m.group()})

@@ -202,8 +202,8 @@ def _scan(args: argparse.Namespace) -> int:
     if not args.no_progress and sys.stderr.isatty() and args.artifact.is_file() and args.artifact.stat().st_size > 50 * 1024**2:
         progress = _ProgressBar()
     try:
-        report = check(args.artifact, pol, cache=args.cache, limits=limits, fail_on=args.fail_on, progress=progress,
-                       source_offer=args.notices is not None)
+        # the source-offer finding depends on the app and the policy, never on --notices (docs/policy.md)
+        report = check(args.artifact, pol, cache=args.cache, limits=limits, fail_on=args.fail_on, progress=progress)
         report.policy_choice = choice
     finally:
         if progress is not None:

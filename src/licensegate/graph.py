@@ -114,9 +114,10 @@ def _link_load_site(site: LoadSite, natives: _Natives) -> None:
         # System.load takes a full path on the device, where the app put a file it unpacked or downloaded:
         # any shipped library with that file name may be it, nested archives included.
         candidates = list(natives.by_file.get(posixpath.basename(site.argument), []))
+    loader = f"{site.member}!{site.class_name}.{site.method}"  # classes2.dex!com.example.player.Native.<clinit>
     for c in candidates:
-        if site.member not in c.loaded_by:
-            c.loaded_by.append(site.member)
+        if loader not in c.loaded_by:
+            c.loaded_by.append(loader)
         if site not in c.load_sites:
             c.load_sites.append(site)
 

@@ -32,7 +32,7 @@ def check(
     limits: Limits | None = None,
     fail_on: FailOn | str = "error",
     progress: ProgressCallback | None = None,
-    source_offer: bool = False,
+    source_offer: bool = True,
     today: datetime.date | None = None,
 ) -> Report:
     """Scan the build at `path` and judge it by `policy`; `report.verdict` is "pass" or "fail".
@@ -43,8 +43,9 @@ def check(
     - `limits`: caps against hostile archives (`licensegate.archive.Limits`; default: the documented defaults).
     - `fail_on`: "error", "warning" or "never": which unwaived findings make the verdict "fail".
     - `progress`: called as `progress(done, total)` while members are read.
-    - `source_offer`: the caller will ship the written source offer (the CLI's --notices), so a policy without a
-      [source_offer] contact gets a `source-offer-contact-missing` finding.
+    - `source_offer`: a written offer that is due with no [source_offer] contact in the policy is a
+      `source-offer-contact-missing` finding (the CLI always asks, so --notices never changes the verdict line);
+      False leaves it out, like setting the rule "off".
     - `today`: the date waivers expire against (default: today in UTC).
 
     Raises a `licensegate.errors.LicenseGateError`: `UsageError` for a bad policy file or argument, `InputError` for

@@ -21,7 +21,7 @@ from .. import _toml, spdx
 from ..archive import MemberProblem
 from ..model import Component, Family, Finding, Obligation
 from .file import Policy
-from .waivers import selects
+from .waivers import Waiver, selects, unmatched_path_hint
 
 if TYPE_CHECKING:
     from ..scan import ScanResult
@@ -92,6 +92,23 @@ def component_obligations(comp: Component) -> tuple[Obligation, ...]:
     return tuple(out)
 
 
+def _conclusion(comp: Component, reach: dict[str, list[list[str]]]) -> Conclusion:
+    """A component's licence and obligations as scanned; a copyleft program that no app code links or loads
+    (`separate_program`) does not take the whole app with it, so it has no `gpl-whole-work` obligation."""
+    obligations = component_obligations(comp)
+    if separate_program(comp, reach):
+        obligations = tuple(o for o in obligations if o.id != "gpl-whole-work")
+    return Conclusion(comp.license, comp.family, comp.origin, obligations)
+
+
+def separate_program(comp: Component, reach: dict[str, list[list[str]]]) -> bool:
+    """A GPL or AGPL executable shipped beside the app (BusyBox, an OpenVPN binary renamed lib*.so), not the app's
+    main executable, and no app code links or loads it: it runs as a program of its own, an aggregate with the app
+    (GPL-2.0 s.2, GPL-3.0 s.5), so its licence asks for its own source, not the app's."""
+    return (comp.kind == "executable" and not comp.bundle_executable and comp.family in ("gpl", "agpl")
+            and comp.path not in reach)
+
+
 def _model_conclusion(comp: Component, policy: Policy) -> Conclusion:
     """A model's licence is the one the policy declares for it, when that differs from the one found."""
     from .stance import declaration_for  # the model stance and the ml package load only for apps with models
@@ -106,16 +123,17 @@ def _model_conclusion(comp: Component, policy: Policy) -> Conclusion:
 
 
 def evaluate(scan: ScanResult, policy: Policy, today: datetime.date | None = None, *,
-             source_offer: bool = False) -> Verdict:
+             source_offer: bool = True) -> Verdict:
     """What `policy` says about `scan`: findings with severities, obligations, concluded licences, model provenance.
 
     Severity overrides and waivers apply last; `today` (default: the UTC date) decides which waivers have expired.
-    `source_offer`: the caller writes the written source offer, so a missing contact is a finding
-    (`source-offer-contact-missing`). Pure: `scan` is not changed.
+    A written source offer that is due with no one named to answer it is a finding (`source-offer-contact-missing`)
+    whatever outputs the caller asks for; `source_offer=False` leaves it out, like setting the rule "off".
+    Pure: `scan` is not changed.
     """
-    conclusions = {c.path: Conclusion(c.license, c.family, c.origin, component_obligations(c)) for c in scan.components}
-    findings = _component_findings(scan.components, conclusions, policy, scan.artifact.platform)
     reach = copyleft_reach(scan.components)
+    conclusions = {c.path: _conclusion(c, reach) for c in scan.components}
+    findings = _component_findings(scan.components, conclusions, policy, scan.artifact.platform, reach)
     findings.extend(_chains(scan.components, reach, conclusions, policy))
     assessments: dict[str, ModelAssessment] = {}
     if scan.models:
@@ -149,7 +167,7 @@ _Add = Callable[..., None]
 
 
 def _component_findings(components: list[Component], conclusions: dict[str, Conclusion], policy: Policy,
-                        platform: str) -> list[Finding]:
+                        platform: str, reach: dict[str, list[list[str]]]) -> list[Finding]:
     """Findings from each component's licence family, the platform and the allow and deny lists."""
     findings: list[Finding] = []
 
@@ -164,7 +182,7 @@ def _component_findings(components: list[Component], conclusions: dict[str, Conc
 
     for comp in components:
         obligations = list(conclusions[comp.path].obligations)
-        _family_finding(comp, obligations, policy, add)
+        _family_finding(comp, obligations, policy, add, reach)
         if platform == "ios" and comp.family in ("gpl", "agpl"):
             add("ios-gpl", comp, f"{comp.path}: {comp.name}{_where(comp)} is {comp.family.upper()} code in an iOS app: App Store terms add "
                 "usage restrictions that the GPL forbids (GPL-2.0 s.6, GPL-3.0 s.10); the FSF holds them incompatible and "
@@ -178,37 +196,115 @@ def _where(comp: Component) -> str:
     return f" ({comp.license}" + (f", version {comp.version}" if comp.version else "") + ")"
 
 
-def _family_finding(comp: Component, obligations: list[Obligation], policy: Policy, add: _Add) -> None:
+def _family_finding(comp: Component, obligations: list[Obligation], policy: Policy, add: _Add,
+                    reach: dict[str, list[list[str]]]) -> None:
     """The finding a component's licence family calls for, if any."""
-    fam, where = comp.family, _where(comp)
-    floor = "info" if policy.app_is_gpl_covered else None  # GPL code in a GPL app is what it should be
-    if fam == "nonfree":
-        add("nonfree", comp, f"{comp.path}: {comp.name}{where} is marked not redistributable; this build must not be distributed.", obligations)
-    elif fam == "agpl":
-        add("copyleft-agpl", comp, f"{comp.path}: {comp.name}{where} is AGPL code; distributing it requires the whole app under the AGPL and its source offered.", obligations, floor=floor)
-    elif fam == "gpl":
-        add("copyleft-gpl", comp, f"{comp.path}: {comp.name}{where} is GPL code; distributing it requires the whole app under the GPL and its complete source offered.", obligations, floor=floor)
-    elif fam == "lgpl":
-        static = _statically_combined(comp)
-        if comp.kind == "java-library" and comp.format == "dex":
-            add("lgpl-java", comp, f"{comp.path}: {comp.name}{where} is an LGPL Java library merged into the app's DEX files: users cannot swap it like a shared library, so ship what they need to rebuild with a modified copy, and a source offer.", obligations)
-        elif static:
-            add("lgpl-static", comp, f"{comp.path}: {comp.name}{where} is LGPL code {static}; users cannot replace it, so the LGPL's relinking terms are not met by a shared library.", obligations)
-        else:
-            add("lgpl-shared", comp, f"{comp.path}: {comp.name}{where} is an LGPL shared library: ship its notice and a source offer, and keep it replaceable.", obligations)
-    elif fam == "weak-copyleft":
-        add("weak-copyleft", comp, f"{comp.path}: {comp.name}{where} is under a file-level copyleft licence: offer the source of its files.", obligations)
-    elif fam == "unknown" and comp.format in ("elf", "macho", "ar"):
-        if comp.origin == "identified":
-            add("unidentified-native", comp, f"{comp.path}: identified as {comp.name}, but its licence is unknown; review it.", [])
-        else:
-            parts = comp.embedded and ("; parts found inside: " + ", ".join(sorted({m.name for m in comp.embedded})))
-            add("unidentified-native", comp, f"{comp.path}: native code that nothing identifies (tried: the hand-written "
-                "signatures' licence and identity strings, symbols and sonames, and the Debian knowledge base's "
-                "distinctive strings and exported symbols" + (parts or "") + "); treated as the app's own code.", [])
-    elif fam == "unknown" and comp.kind in ("java-library", "java-code") and comp.origin == "unidentified":
+    finding = _FAMILY_FINDINGS.get(comp.family)
+    if finding is not None:
+        finding(_Judged(comp, obligations, policy, add, reach))
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One component under judgement: what a family's finding needs to word and add itself."""
+
+    comp: Component
+    obligations: list[Obligation]
+    policy: Policy
+    add: _Add
+    reach: dict[str, list[list[str]]]
+
+    @property
+    def named(self) -> str:
+        """`lib/arm64-v8a/libx264.so: x264 (GPL-2.0-or-later, version 164)`."""
+        return f"{self.comp.path}: {self.comp.name}{_where(self.comp)}"
+
+    @property
+    def floor(self) -> str | None:
+        return "info" if self.policy.app_is_gpl_covered else None  # GPL code in a GPL app is what it should be
+
+    def loader(self) -> str | None:
+        """The app code that links or loads the component, as the first chain that reaches it names it."""
+        chains = self.reach.get(self.comp.path)
+        return chains[0][0] if chains else None
+
+
+def _nonfree_finding(j: _Judged) -> None:
+    j.add("nonfree", j.comp, f"{j.named} is marked not redistributable; this build must not be distributed.", j.obligations)
+
+
+def _copyleft_finding(j: _Judged) -> None:
+    """GPL and AGPL: a separate program asks for its own source; a library or a program app code loads takes the
+    whole app with it."""
+    fam = j.comp.family.upper()
+    if separate_program(j.comp, j.reach):
+        j.add("copyleft-program", j.comp, f"{j.named} is a {fam} program shipped beside the app (an executable that no "
+              f"app code links or loads): ship its licence and its complete source, or a written offer for it. Shipping "
+              f"it as a program of its own does not put the app under the {fam}; app code linking or loading it would "
+              "(app-links-copyleft).", j.obligations)
+        return
+    rule = "copyleft-agpl" if j.comp.family == "agpl" else "copyleft-gpl"
+    how = "is AGPL code" if j.comp.family == "agpl" else "is GPL code"
+    loader = j.loader()
+    if j.comp.kind == "executable" and not j.comp.bundle_executable and loader:
+        how = f"is a {fam} program (an executable) that app code loads as a library ({loader}), so it is combined with the app"
+    whole = "its source offered" if j.comp.family == "agpl" else "its complete source offered"
+    j.add(rule, j.comp, f"{j.named} {how}; distributing it requires the whole app under the {fam} and {whole}.",
+          j.obligations, floor=j.floor)
+
+
+def _lgpl_finding(j: _Judged) -> None:
+    comp = j.comp
+    if comp.kind == "java-library" and comp.format == "dex":
+        j.add("lgpl-java", comp, f"{j.named} is an LGPL Java library merged into the app's DEX files: users cannot swap "
+              "it like a shared library, so ship what they need to rebuild with a modified copy, and a source offer.",
+              j.obligations)
+        return
+    static = _statically_combined(comp)
+    if static and _open_source_host(comp):
+        j.add("lgpl-static", comp, f"{comp.path}: {static}, whose own licence ({' AND '.join(_own_terms(comp))}) lets "
+              "users rebuild it: ship the source of both, or a written offer, so a user can relink it with a modified "
+              "copy (LGPL-2.1 s.6(a), LGPL-3.0 s.4(d)(0)).", j.obligations, floor="info")
+    elif static:
+        j.add("lgpl-static", comp, f"{comp.path}: {static}; users cannot replace it, so the LGPL's relinking terms are "
+              "not met by a shared library.", j.obligations)
+    else:
+        j.add("lgpl-shared", comp, f"{j.named} is an LGPL shared library: ship its notice and a source offer, and keep "
+              "it replaceable.", j.obligations)
+
+
+def _weak_copyleft_finding(j: _Judged) -> None:
+    j.add("weak-copyleft", j.comp, f"{j.named} is under a file-level copyleft licence: offer the source of its files.",
+          j.obligations)
+
+
+def _unknown_finding(j: _Judged) -> None:
+    comp = j.comp
+    if comp.format in ("elf", "macho", "ar"):
+        j.add("unidentified-native", comp, _unidentified_native_message(comp), [])
+    elif comp.kind in ("java-library", "java-code") and comp.origin == "unidentified":
         classes = comp.details.get("classes")
-        add("unidentified-java-code", comp, f"{comp.path}: {classes} classes of Java code ({comp.name}) that no library in the knowledge base claims; licence unknown.", [])
+        j.add("unidentified-java-code", comp, f"{comp.path}: {classes} classes of Java code ({comp.name}) that no "
+              "library in the knowledge base claims; licence unknown.", [])
+
+
+def _unidentified_native_message(comp: Component) -> str:
+    if comp.origin == "identified":
+        return f"{comp.path}: identified as {comp.name}, but its licence is unknown; review it."
+    parts = comp.embedded and ("; parts found inside: " + ", ".join(sorted({m.name for m in comp.embedded})))
+    return (f"{comp.path}: native code that nothing identifies (tried: the hand-written signatures' licence and "
+            "identity strings, symbols and sonames, and the Debian knowledge base's distinctive strings and exported "
+            "symbols" + (parts or "") + "); treated as the app's own code.")
+
+
+_FAMILY_FINDINGS: dict[str, Callable[[_Judged], None]] = {
+    "nonfree": _nonfree_finding,
+    "agpl": _copyleft_finding,
+    "gpl": _copyleft_finding,
+    "lgpl": _lgpl_finding,
+    "weak-copyleft": _weak_copyleft_finding,
+    "unknown": _unknown_finding,
+}
 
 
 def _allow_deny(comp: Component, policy: Policy, add: _Add, obligations: list[Obligation]) -> None:
@@ -268,34 +364,47 @@ def apply_waivers(findings: list[Finding], components: list[Component], policy: 
     """Mark findings covered by a current waiver; return the findings about the waivers themselves.
 
     An expired waiver waives nothing and is itself a failure (`waiver-expired`); a current waiver that matches no
-    finding is reported (`waiver-unused`) so stale waivers get cleaned up.
+    finding is reported (`waiver-unused`, naming the shipped path nearest its glob) so stale waivers get cleaned up.
     """
-    if not policy.waivers:
-        return []
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
     by_path = {c.path: c for c in components}
     out: list[Finding] = []
     for i, w in enumerate(policy.waivers):
-        label = w.label(i)
         hits = [f for f in findings if f.rule not in _POLICY_RULES and w.matches(f, by_path.get(f.component or ""))]
-        if w.expires is not None and w.expired(today):
-            sev = policy.severity("waiver-expired", "error")
-            if sev != "off":
-                covers = f" it would cover {len(hits)} finding(s)" if hits else " it matches nothing"
-                out.append(Finding("waiver-expired", sev, None,  # type: ignore[arg-type]
-                                   f"{policy.source}: {label} expired on {w.expires.isoformat()};{covers}. "
-                                   "Renew it with a new date or fix the build."))
-            continue
-        for f in hits:
-            if f.waived_by is None:
-                f.waived_by = label + (f" (until {w.expires.isoformat()})" if w.expires else "")
-        if not hits:
-            sev = policy.severity("waiver-unused", "warning")
-            if sev != "off":
-                what = ", ".join(f"{k} {v!r}" for k, v in (("name", w.name), ("path", w.path), ("sha256", w.sha256)) if v)
-                out.append(Finding("waiver-unused", sev, None,  # type: ignore[arg-type]
-                                   f"{policy.source}: {label} matches no finding ({what}); remove it or fix its pattern."))
+        if w.expired(today):
+            out += _waiver_expired(policy, w, i, hits)
+        elif hits:
+            _waive(hits, w, i)
+        else:
+            out += _waiver_unused(policy, w, i, components)
     return out
+
+
+def _waive(hits: list[Finding], w: Waiver, index: int) -> None:
+    label = w.label(index) + (f" (until {w.expires.isoformat()})" if w.expires else "")
+    for f in hits:
+        if f.waived_by is None:
+            f.waived_by = label
+
+
+def _waiver_expired(policy: Policy, w: Waiver, index: int, hits: list[Finding]) -> list[Finding]:
+    sev = policy.severity("waiver-expired", "error")
+    if sev == "off" or w.expires is None:
+        return []
+    covers = f" it would cover {len(hits)} finding(s)" if hits else " it matches nothing"
+    return [Finding("waiver-expired", sev, None,  # type: ignore[arg-type]
+                    f"{policy.source}: {w.label(index)} expired on {w.expires.isoformat()};{covers}. "
+                    "Renew it with a new date or fix the build.")]
+
+
+def _waiver_unused(policy: Policy, w: Waiver, index: int, components: list[Component]) -> list[Finding]:
+    sev = policy.severity("waiver-unused", "warning")
+    if sev == "off":
+        return []
+    what = ", ".join(f"{k} {v!r}" for k, v in (("name", w.name), ("path", w.path), ("sha256", w.sha256)) if v)
+    return [Finding("waiver-unused", sev, None,  # type: ignore[arg-type]
+                    f"{policy.source}: {w.label(index)} matches no finding ({what}); remove it or fix its pattern."
+                    + unmatched_path_hint(w.path, components))]
 
 
 def source_offer_findings(components: list[Component], policy: Policy,
@@ -314,19 +423,77 @@ def source_offer_findings(components: list[Component], policy: Policy,
         return []
     return [Finding("source-offer-contact-missing", sev, None,  # type: ignore[arg-type]
                     f"{policy.source}: {len(due)} component(s) need a written source offer but the policy has no complete "
-                    "[source_offer] (organisation plus address or email); SOURCE_OFFER.txt carries placeholders marked "
-                    "TO BE COMPLETED.")]
+                    "[source_offer] (organisation plus address or email) to answer it; the SOURCE_OFFER.txt that "
+                    "--notices writes carries placeholders marked TO BE COMPLETED until it does.")]
 
 
 def _statically_combined(comp: Component) -> str | None:
-    """Why an LGPL component counts as statically combined, or None when it is its own shared library."""
+    """What LGPL code is statically combined with what, naming the real host binary ("GNU MP 6.2.1
+    (LGPL-3.0-or-later) is LGPL code linked statically into lib/arm64-v8a/libfoo.so (FFmpeg libavcodec, an identified
+    third-party library)"), or None when the component is its own shared library."""
     if comp.kind in ("static-archive", "object"):
-        return "in a static archive that gets linked into other code"
-    if comp.origin != "identified" and any(m.license and spdx.family(m.license) == "lgpl" for m in comp.embedded):
-        return "linked statically into app code"
+        return f"{comp.name}{_where(comp)} is LGPL code in a static archive that gets linked into other code"
+    parts = _lgpl_parts(comp)
     if comp.kind == "executable" and comp.format == "macho" and comp.bundle_executable:
-        return "linked into the app's main executable"
+        return f"{parts or comp.name + _where(comp)} {_is(parts)} LGPL code linked into the app's main executable {comp.path}"
+    if parts and not _is_lgpl_library(comp):
+        return f"{parts} {_is(parts)} LGPL code linked statically into {_host(comp)}"
     return None
+
+
+def _is_lgpl_library(comp: Component) -> bool:
+    """An identified library under the LGPL itself (FLINT with parts of Arb inside): the whole binary is the LGPL
+    library a user can replace, so LGPL parts inside it are not a static combination with other code."""
+    return comp.origin == "identified" and all(spdx.family(t) == "lgpl" for t in _own_terms(comp))
+
+
+def _open_source_host(comp: Component) -> bool:
+    """An identified library whose own licence is open source (NativeScript's Apache-2.0 around JavaScriptCore):
+    its source can be offered with the LGPL code's, so a user can relink, unlike the app's own or unknown code."""
+    if comp.kind in ("static-archive", "object") or comp.bundle_executable or comp.origin != "identified":
+        return False  # an archive is linked into code nobody identified; a main executable is the app's own
+    own = _own_terms(comp)
+    return bool(own) and all(
+        spdx.family(t) in ("permissive", "weak-copyleft", "lgpl") for t in own)
+
+
+def _own_terms(comp: Component) -> list[str]:
+    """The AND terms of a component's licence that none of the libraries found inside it brought in."""
+    parts = {m.license.strip("()") for m in comp.embedded if m.license}
+    return [t for t in _and_terms(comp.license or "") if t not in parts]
+
+
+def _and_terms(expression: str) -> list[str]:
+    """The top-level AND terms of a licence expression, outer parentheses removed ("(A OR B) AND C" -> A OR B, C)."""
+    terms, depth, start = [], 0, 0
+    for i, ch in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and expression.startswith(" AND ", i):
+            terms.append(expression[start:i])
+            start = i + 5
+    terms.append(expression[start:])
+    return [t.strip().removeprefix("(").removesuffix(")") if t.strip().startswith("(") else t.strip() for t in terms]
+
+
+def _lgpl_parts(comp: Component) -> str:
+    """The LGPL libraries found inside a binary, as "GNU MP 6.2.1 (LGPL-3.0-or-later)", "" for none. Low-confidence
+    parts (which do not set the binary's licence) and parts of the binary's own project are left out."""
+    parts = [f"{m.name}{' ' + m.version if m.version else ''} ({m.license})" for m in comp.embedded
+             if m.confidence != "low" and m.license and spdx.family(m.license) == "lgpl"
+             and not (comp.project and m.project == comp.project)]
+    return ", ".join(dict.fromkeys(parts))
+
+
+def _is(parts: str) -> str:
+    return "are" if "), " in parts else "is"
+
+
+def _host(comp: Component) -> str:
+    """The binary statically linked LGPL code is in, as a reviewer would name it."""
+    if comp.origin == "identified":
+        version = f" {comp.version}" if comp.version else ""
+        return f"{comp.path} ({comp.name}{version}, an identified third-party library)"
+    return f"{comp.path}, a binary nothing identifies (treated as the app's own code)"
 
 
 _CHAIN_FAMILIES = ("gpl", "agpl", "nonfree")

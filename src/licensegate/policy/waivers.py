@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -80,6 +81,52 @@ def selects(name: str | None, path: str | None, sha256: str | None, comp: Compon
     if sha256 is not None and (comp is None or (comp.sha256 or "").lower() != sha256):
         return False
     return name is not None or path is not None or sha256 is not None
+
+
+def unmatched_path_hint(pattern: str | None, components: list[Component]) -> str:
+    """For a waiver that waived nothing, why its `path` glob did not help: the shipped path nearest to it and a `**/`
+    glob that matches that path in APK, AAB and IPA layouts alike; "" when it has no path."""
+    if not pattern:
+        return ""
+    paths = sorted({c.path for c in components})
+    matched = [p for p in paths if path_matches(pattern, p)]
+    if matched:
+        return (f" Its path matches {matched[0]}" + (f" and {len(matched) - 1} more" if len(matched) > 1 else "")
+                + ", but no finding there that its name and rules select.")
+    nearest = nearest_path(pattern, paths)
+    if nearest is None:
+        return ""
+    return (f" The nearest shipped path is {nearest}; path = {suggested_glob(pattern, nearest)!r} matches it "
+            "(`**/` matches any folders or none, so one glob fits lib/ in an APK, base/lib/ in an AAB and nested "
+            "archives).")
+
+
+def nearest_path(pattern: str, paths: list[str]) -> str | None:
+    """The path most like a glob that matched none: same file name first (`lib*.so` against the last part), then the
+    closest spelling of the glob's literal text."""
+    if not paths:
+        return None
+    import difflib  # only when a waiver matched nothing
+
+    literal = pattern.lower().replace("**/", "").replace("*", "").replace("?", "")
+    tail = posixpath.basename(pattern.lower())
+    same_name = [p for p in paths if fnmatch.fnmatchcase(posixpath.basename(p.lower()), tail)] or paths
+
+    def likeness(p: str) -> tuple[float, int, str]:
+        return (-difflib.SequenceMatcher(None, literal, p.lower()).ratio(), len(p), p)
+
+    return min(same_name, key=likeness)
+
+
+def suggested_glob(pattern: str, path: str) -> str:
+    """A glob that matches `path` and keeps to the user's pattern where it can: `**/` before it, else `**/lib/*/name`
+    for a native library (any ABI, any module), else `**/name`."""
+    candidates = [f"**/{pattern.lstrip('/')}"]
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[-3] in ("lib", "jni"):
+        candidates.append(f"**/{parts[-3]}/*/{parts[-1]}")
+    candidates += [f"**/{parts[-1]}", path]
+    return next(g for g in candidates if path_matches(g, path))
 
 
 def today_utc() -> datetime.date:

@@ -74,7 +74,7 @@ public class LicenseGateExtension {
     }
 
 
-    /** A licensegate policy file (TOML); unset means licensegate's own default (licensegate.toml beside the artifact, else built in). */
+    /** A licensegate policy file (TOML); unset means licensegate's own search (licensegate.toml in the root project folder, at the repository root, beside the artifact, else built in). */
     public RegularFileProperty getPolicy() {
         return policy;
     }

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -79,7 +80,8 @@ public class LicenseGateTask extends DefaultTask {
         policyFiles = project.files();
         RegularFileProperty policyFile = policy;
         ConfigurableFileCollection scanned = artifactFiles;
-        policyFiles.from((Callable<Object>) () -> policyFiles(policyFile, scanned));
+        File rootDir = project.getRootDir();
+        policyFiles.from((Callable<Object>) () -> policyFiles(policyFile, scanned, rootDir));
         reportsDir = GradleCompat.directoryProperty(project);
         reportsDir.set(project.getLayout().getBuildDirectory().dir("reports/licensegate"));
         noticesDir = GradleCompat.directoryProperty(project);
@@ -115,22 +117,31 @@ public class LicenseGateTask extends DefaultTask {
         return policy;
     }
 
-    /** The policy file, or when none is set the licensegate.toml beside each artifact that the CLI would read. */
+    /** The policy file, or when none is set every licensegate.toml the CLI would look for (docs/policy.md). */
     @InputFiles
     @PathSensitive(PathSensitivity.NONE)
     public FileCollection getPolicyFiles() {
         return policyFiles;
     }
 
-    private static List<File> policyFiles(RegularFileProperty policy, FileCollection artifacts) {
+    private static List<File> policyFiles(RegularFileProperty policy, FileCollection artifacts, File workingDir) {
         if (policy.isPresent()) {
             return Collections.singletonList(policy.get().getAsFile());
         }
-        Set<File> beside = new LinkedHashSet<>();
-        for (File file : artifacts.getFiles()) {
-            beside.add(new File(file.isDirectory() ? file : file.getParentFile(), "licensegate.toml"));
+        // The CLI runs in workingDir and looks for licensegate.toml there, at the repository root (the nearest folder
+        // holding .git, never followed), then beside the artifact: each is an input, so editing any reruns the gate.
+        Set<File> candidates = new LinkedHashSet<>();
+        candidates.add(new File(workingDir, "licensegate.toml"));
+        for (File dir = workingDir.getAbsoluteFile(); dir != null; dir = dir.getParentFile()) {
+            if (Files.exists(new File(dir, ".git").toPath(), LinkOption.NOFOLLOW_LINKS)) {
+                candidates.add(new File(dir, "licensegate.toml"));
+                break;
+            }
         }
-        return new ArrayList<>(beside);
+        for (File file : artifacts.getFiles()) {
+            candidates.add(new File(file.isDirectory() ? file : file.getParentFile(), "licensegate.toml"));
+        }
+        return new ArrayList<>(candidates);
     }
 
     /** The licensegate command; unset: Gradle property licensegate.executable, then LICENSEGATE_EXECUTABLE, then PATH. */

@@ -85,13 +85,7 @@ def _key(f: Json) -> tuple[str, str, tuple[str, ...]]:
 def load_side(path: Path, scan_report: Any = None) -> Json:
     """A report as JSON: read from a report file, or made by `scan_report(path)` for an artifact."""
     if path.is_file() and path.suffix.lower() == ".json":
-        try:
-            with open_regular(path) as fh:
-                data = json.loads(fh.read().decode("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: not a readable JSON report ({clip(exc, 160)})") from None
-        except RecursionError:
-            raise InputError(f"{path}: not a LicenseGate report (JSON nested too deep)") from None
+        data = _read_json(path)
         if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
             raise InputError(f"{path}: not a LicenseGate report (schema {SCHEMA_ID})")
         problem = _shape_problem(data)
@@ -101,6 +95,16 @@ def load_side(path: Path, scan_report: Any = None) -> Json:
     if scan_report is None:
         raise InputError(f"{path}: not a JSON report")
     return dict(scan_report(path))
+
+
+def _read_json(path: Path) -> object:
+    try:
+        with open_regular(path) as fh:
+            return json.loads(fh.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable JSON report ({clip(exc, 160)})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a LicenseGate report (JSON nested too deep)") from None
 
 
 def _shape_problem(data: Json) -> str | None:
@@ -215,15 +219,21 @@ def _finding_line(f: Json) -> str:
     return f"{f['severity'].upper()} {f['rule']}: {f['message']}"
 
 
+def _markdown_changes(d: ReportDiff) -> list[str]:
+    """The table of components added and removed (nothing when there are none)."""
+    rows = ([("added", c) for c in d.added] + [("removed", c) for c in d.removed])
+    if not rows:
+        return []
+    return ["| change | path | name | licence |", "|---|---|---|---|",
+            *(f"| {what} | {md_code(c['path'])} | {md_text(c['name'])} | {md_text(c.get('license') or '')} |" for what, c in rows),
+            ""]
+
+
 def render_markdown(d: ReportDiff) -> str:
     icon = "❌" if d.adds_violation else "✅"
     lines = [f"## {icon} LicenseGate diff: {len(d.new_violations)} new violation(s)", "",
              f"{md_code(d.old, in_table=False)} → {md_code(d.new, in_table=False)}; verdict {md_text(d.verdicts[0])} → {md_text(d.verdicts[1])}", ""]
-    rows = ([("added", c) for c in d.added] + [("removed", c) for c in d.removed])
-    if rows:
-        lines += ["| change | path | name | licence |", "|---|---|---|---|"]
-        lines += [f"| {what} | {md_code(c['path'])} | {md_text(c['name'])} | {md_text(c.get('license') or '')} |" for what, c in rows]
-        lines.append("")
+    lines += _markdown_changes(d)
     for x in d.licence_changes:
         lines.append(f"- licence of {md_code(x.path, in_table=False)}: {md_text(x.old)} → **{md_text(x.new)}**")
     for f in d.new_violations:

@@ -77,12 +77,10 @@ def file_kind(path: str) -> str | None:
         return None
     if _VERSION.match(path):
         return "version"
-    if _POM.search(path):
-        return "pom"
-    if _OSS.search(path):
-        return "oss-licenses"
-    if _OSS_META.search(path):
-        return "oss-licenses-metadata"
+    kind = next((k for rx, k in ((_POM, "pom"), (_OSS, "oss-licenses"), (_OSS_META, "oss-licenses-metadata"))
+                 if rx.search(path)), None)
+    if kind is not None:
+        return kind
     base = path.rsplit("/", 1)[-1].lower()
     if _NAME.search(path) or _FOLDER.search(path):
         return "notice" if base.startswith("notice") else "licence"
@@ -343,7 +341,7 @@ def _tie_by_name(lf: LicenceFile, java: list[Component]) -> list[Component]:
     words = _tokens(lf.path)
     changed: list[Component] = []
     for c in java if words else []:
-        if not _same_level(lf.path, c) or not (words & _root_segments(c) or words & set(re.split(r"[^a-z0-9]+", c.name.lower()))):
+        if not _same_level(lf.path, c) or not _named_by(words, c):
             continue
         lf.tied_to.append(c.path)
         _add_copyrights(c, lf.copyrights)
@@ -353,6 +351,11 @@ def _tie_by_name(lf: LicenceFile, java: list[Component]) -> list[Component]:
             _set_licence(c, lf.licences[0], f"licence file {lf.path} shipped in the artifact (text matched {lf.licences[0]})")
             changed.append(c)
     return changed
+
+
+def _named_by(words: set[str], c: Component) -> bool:
+    """The words of a file name name the component: a segment of its package, or a word of its name."""
+    return bool(words & _root_segments(c) or words & set(re.split(r"[^a-z0-9]+", c.name.lower())))
 
 
 def _set_licence(c: Component, licence: str, source: str) -> None:
@@ -391,7 +394,7 @@ def _tie_pom(lf: LicenceFile, java: list[Component]) -> list[Component]:
     group = m.group(1)
     changed = []
     for c in java:
-        if not _same_level(lf.path, c) or not any(p == group or p.startswith(group + ".") for p in _packages(c)):
+        if not _same_level(lf.path, c) or not _defines_under(c, group):
             continue
         lf.tied_to.append(c.path)
         c.evidence.append(Evidence("licence-file", f"Maven POM {lf.version or lf.path}: {' OR '.join(lf.licences) or 'no licence stated'}",
@@ -400,6 +403,11 @@ def _tie_pom(lf: LicenceFile, java: list[Component]) -> list[Component]:
             _set_licence(c, " OR ".join(lf.licences), f"Maven POM {lf.path} shipped in the artifact")
             changed.append(c)
     return changed
+
+
+def _defines_under(c: Component, group: str) -> bool:
+    """The component defines packages in (or under) the given package."""
+    return any(p == group or p.startswith(group + ".") for p in _packages(c))
 
 
 def _tie_oss(lf: LicenceFile, java: list[Component]) -> list[Component]:
@@ -527,12 +535,18 @@ def copyright_lines(texts: list[str]) -> list[str]:
     for text in texts:
         for part in re.split(r"\n|\\n", _CONTROL.sub("", text)):
             for m in _COPYRIGHT.finditer(part):
-                line = m.group(0).strip().rstrip("…").strip()
-                line = re.split(r"\s+-\s+(?:https?://|options)|\s{2,}|<?https?://", line)[0].strip(" -,.")
-                if _PLACEHOLDER.search(line) or not re.search(r"\d{4}", line) or len(line) <= 12:
-                    continue
-                if not re.search(r"\d{4}[\d\s,\-–]*(?:\([cC]\)\s*|©\s*|by\s+)?[A-Za-z]", line):
-                    continue  # a year and no holder ("Copyright 2004-2019")
-                if line not in found:
+                line = _copyright_statement(m.group(0))
+                if line is not None and line not in found:
                     found.append(line[:160])
     return found
+
+
+def _copyright_statement(text: str) -> str | None:
+    """A matched "Copyright ..." run trimmed to its statement; None for placeholders and years without a holder."""
+    line = text.strip().rstrip("…").strip()
+    line = re.split(r"\s+-\s+(?:https?://|options)|\s{2,}|<?https?://", line)[0].strip(" -,.")
+    if _PLACEHOLDER.search(line) or not re.search(r"\d{4}", line) or len(line) <= 12:
+        return None
+    if not re.search(r"\d{4}[\d\s,\-–]*(?:\([cC]\)\s*|©\s*|by\s+)?[A-Za-z]", line):
+        return None  # a year and no holder ("Copyright 2004-2019")
+    return line

@@ -128,14 +128,13 @@ def test_fuzz_model_sniffer(seeds: dict[str, bytes]) -> None:
     run()
 
 
-def test_fuzz_archive_walk(seeds: dict[str, bytes], tmp_path: Path) -> None:
-    """A mutated APK either opens (bad members reported) or is refused with an InputError; nothing else."""
+
+def _fuzz_apk_scan(seed: bytes, path: Path) -> None:
+    """Mutations of `seed` written to `path` either scan or are refused with an InputError (exit 2); nothing else."""
     from licensegate.scan import scan
 
-    path = tmp_path / "fuzz.apk"
-
     @settings(max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=list(HealthCheck))
-    @given(_mutations(seeds["zip"]))
+    @given(_mutations(seed))
     def run(data: bytes) -> None:
         path.write_bytes(data)
         try:
@@ -144,6 +143,11 @@ def test_fuzz_archive_walk(seeds: dict[str, bytes], tmp_path: Path) -> None:
             assert exc.exit_code == 2, exc
 
     run()
+
+
+def test_fuzz_archive_walk(seeds: dict[str, bytes], tmp_path: Path) -> None:
+    """A mutated APK either opens (bad members reported) or is refused with an InputError; nothing else."""
+    _fuzz_apk_scan(seeds["zip"], tmp_path / "fuzz.apk")
 
 
 def _dex_seed() -> bytes:
@@ -218,22 +222,10 @@ def test_fuzz_archive_walk_every_method(tmp_path: Path, seeds: dict[str, bytes])
     """Members stored, deflated, bzip2- and LZMA-compressed, mutated: the bounded reader gives data or a member
     problem; the scan ends with a report or an InputError."""
     import hostile_zips as hz
-    from licensegate.scan import scan
 
     entries = [hz.RawEntry("AndroidManifest.xml", hz.STORED, b"\x03\x00\x08\x00" + bytes(28), 0, 32)]
     for method, name in ((hz.DEFLATED, "liba.so"), (hz.BZIP2, "libb.so"), (hz.LZMA, "libc.so"), (hz.STORED, "libd.so")):
         packed, crc, size = hz.compress(method, [seeds["elf"]])
         entries.append(hz.RawEntry(f"lib/arm64-v8a/{name}", method, packed, crc, size))
     seed = hz.write_zip(tmp_path / "seed.apk", entries).read_bytes()
-    path = tmp_path / "fuzz.apk"
-
-    @settings(max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=list(HealthCheck))
-    @given(_mutations(seed))
-    def run(data: bytes) -> None:
-        path.write_bytes(data)
-        try:
-            scan(path, Limits(max_total_size=64 * 1024 * 1024))
-        except LicenseGateError as exc:
-            assert exc.exit_code == 2, exc
-
-    run()
+    _fuzz_apk_scan(seed, tmp_path / "fuzz.apk")

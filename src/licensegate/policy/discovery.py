@@ -77,17 +77,9 @@ def repository_root(start: Path) -> Path | None:
     """The nearest folder at or above `start` holding `.git` (a folder, or a file in a worktree or submodule).
     `.git` is looked at with lstat and never followed or opened."""
     for folder in (start, *start.parents):
-        if _lexists(folder / ".git"):
+        if os.path.lexists(folder / ".git"):
             return folder
     return None
-
-
-def _lexists(path: Path) -> bool:
-    try:
-        os.lstat(path)
-    except OSError:
-        return False
-    return True
 
 
 def _candidate(folder: Path, place: str) -> PolicyFile | None:

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -153,6 +154,23 @@ def test_diff_finds_the_policy_the_same_way(repo: Path, capsys: pytest.CaptureFi
     assert code == 0
 
 
+@pytest.mark.parametrize("command", ["scan", "diff"])
+def test_a_mistyped_policy_path_is_one_line_and_writes_nothing(command: str, repo: Path) -> None:
+    """Through the installed command: one line naming the file, exit 2, no traceback, no report or notices written,
+    even with a licensegate.toml in the current folder (a mistyped --policy never falls back to it)."""
+    (repo / "app" / "licensegate.toml").write_text("version = 1\n")
+    exe = Path(sys.executable).with_name("licensegate")
+    outputs = ["--output", "out.txt", "--report", "json=r.json", "--notices", "notices"] if command == "scan" else [
+        "--output", "out.txt"]
+    sides = [APK] if command == "scan" else [APK, APK]
+    proc = subprocess.run([str(exe), command, *sides, "--policy", "licensegat.toml", *outputs],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr == "licensegate: error: licensegat.toml: policy file not found\n"
+    assert proc.stdout == ""
+    assert sorted(p.name for p in (repo / "app").iterdir()) == ["licensegate.toml"]
+
+
 # ---- --notices leaves the verdict alone (point 2) -------------------------------------------------------------
 
 
@@ -214,7 +232,7 @@ def test_waiver_whose_path_matches_but_whose_rule_does_not(corpus: Path, tmp_pat
 
 def test_loaded_by_names_the_loading_class_and_method(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(scan(["scan", str(corpus / "player.aab"), "--format", "json"], capsys)[1])
-    assert report["schema"] == "licensegate.report/2"
+    assert report["schema"] == "licensegate.report/3"
     comps = {c["path"]: c for c in report["components"]}
     jni = comps["base/lib/arm64-v8a/libvlcjni.so"]
     sites = [f"{s['dex']}!{s['class']}.{s['method']}" for s in jni["load_sites"]]
@@ -223,6 +241,24 @@ def test_loaded_by_names_the_loading_class_and_method(corpus: Path, capsys: pyte
     assert comps["base/lib/arm64-v8a/libvlc.so"]["loaded_by"] == ["base/lib/arm64-v8a/libvlcjni.so"]  # a native link
     _, text = scan(["scan", str(corpus / "player.aab"), "-v"], capsys)
     assert f"loaded by: {jni['loaded_by'][0]}" in text
+
+
+def test_a_schema_2_report_still_diffs_cleanly_against_a_new_scan(corpus: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`loaded_by` changed meaning, so the schema moved to /3; a report kept from /2 (DEX files in `loaded_by`) is
+    still read by `diff`, and the same build shows no change."""
+    aab = str(corpus / "player.aab")
+    old = json.loads(scan(["scan", aab, "--format", "json"], capsys)[1])
+    old["schema"] = "licensegate.report/2"
+    for comp in old["components"]:
+        comp["loaded_by"] = sorted({who.split("!", 1)[0] for who in comp["loaded_by"]})
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    code, out = scan(["diff", str(tmp_path / "old.json"), aab, "--format", "json"], capsys)
+    assert code == 0
+    changes = json.loads(out)
+    assert changes["verdicts"]["old"] == changes["verdicts"]["new"]
+    assert [changes[k] for k in ("new_findings", "resolved_findings", "components_added", "components_removed")] == [
+        [], [], [], []]
 
 
 # ---- executables and libraries worded apart (point 3) ---------------------------------------------------------
@@ -295,6 +331,38 @@ def test_lgpl_static_names_the_identified_host(tmp_path: Path, capsys: pytest.Ca
         "users rebuild it: ship the source of both, or a written offer, so a user can relink it with a modified copy "
         "(LGPL-2.1 s.6(a), LGPL-3.0 s.4(d)(0)).")]
     assert code == 0
+
+
+@needs_clang
+def test_lgpl_static_inside_the_apps_own_library_fails_naming_it(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The app's own library with LAME and Opus linked in (each named by the version banner copied from Debian's real
+    library, neither more evident than the other): nothing names the binary, so it is the app's own code, and LGPL
+    code inside it is an error that names it, unlike LGPL code inside an identified open-source library."""
+    from fixture_corpus import cache_dir
+
+    extract = cache_dir() / "extract"
+    lame = next((extract / "libmp3lame0_arm64").glob("usr/lib/aarch64-linux-gnu/libmp3lame.so.0*")).read_bytes()
+    opus = next((extract / "libopus0_arm64").glob("usr/lib/aarch64-linux-gnu/libopus.so.0*")).read_bytes()
+    banners = [_strings(lame, rb"LAME %s version %s \(%s\)")[0], _strings(opus, rb"libopus 1\.[0-9.]+")[0]]
+    libs = tmp_path / "app" / "lib" / "arm64-v8a"
+    libs.mkdir(parents=True)
+    source = "".join(f'const char *banner{i} = "{b}";\n' for i, b in enumerate(banners))
+    shutil.copy(android_lib(tmp_path / "librecorder.so", source + "int recorder_encode(int n) { return n * 2; }\n",
+                            soname="librecorder.so"), libs)
+    code, out = scan(["scan", str(tmp_path / "app"), "--format", "json"], capsys)
+    assert code == 1
+    findings = [(f["severity"], f["message"]) for f in json.loads(out)["findings"] if f["rule"].startswith("lgpl-")]
+    assert findings == [(
+        "error", "lib/arm64-v8a/librecorder.so: LAME (LGPL-2.0-or-later) is LGPL code linked statically into "
+        "lib/arm64-v8a/librecorder.so, a binary nothing identifies (treated as the app's own code); users cannot "
+        "replace it, so the LGPL's relinking terms are not met by a shared library.")]
+    code, summary = scan(["scan", str(tmp_path / "app"), "--summary"], capsys)
+    assert code == 1
+    assert summary.splitlines()[-4:-1] == [
+        "  - lib/arm64-v8a/librecorder.so: librecorder.so (LGPL-2.0-or-later AND BSD-3-Clause)", "",
+        "1 component; findings: 1 error, 1 warning, 0 info."]
+    assert "  What to do: Ship the LGPL library as its own shared library (.so / dynamic framework)." in summary
 
 
 def _strings(data: bytes, pattern: bytes) -> list[str]:

@@ -1,6 +1,6 @@
 """What changed between two builds: components and models added or removed, licence changes, new findings.
 
-Each side is a JSON report (`licensegate.report/2`, or /1 of earlier versions) or an artifact, which is scanned with the given policy.
+Each side is a JSON report (`licensegate.report/3`, or /2 and /1 of earlier versions) or an artifact, which is scanned with the given policy.
 Components are matched by member path; findings by the same identity SARIF fingerprints use (rule, component,
 chain), so reworded messages do not count as new. A new violation is a new finding that fails the gate.
 """

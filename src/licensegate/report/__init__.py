@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # `licensegate --version` imports this package (the CLI's for
     from ..policy import ModelAssessment, Outcome, Policy, PolicyChoice, Verdict
     from ..scan import ScanResult
 
-SCHEMA_ID = "licensegate.report/2"
-READABLE_SCHEMAS = ("licensegate.report/1", "licensegate.report/2")  # what `diff` reads
+SCHEMA_ID = "licensegate.report/3"
+READABLE_SCHEMAS = ("licensegate.report/1", "licensegate.report/2", SCHEMA_ID)  # what `diff` reads
 
 
 @dataclass

@@ -58,7 +58,8 @@ def render_summary(report: Report) -> str:
         out.append("")
     n = counts(report)
     comps = len(shown(report.components))
-    out.append(f"{comps} components; findings: {n['error']} error, {n['warning']} warning, {n['info']} info"
+    out.append(f"{comps} component{'' if comps == 1 else 's'}; findings: {n['error']} error, {n['warning']} warning, "
+               f"{n['info']} info"
                + (f", {n['waived']} waived" if n["waived"] else "") + ".")
     if failing:
         out.append("The full report (`licensegate scan` without --summary) has each finding's evidence and a [[waiver]] "

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the plugin needs from a {@code licensegate.report/1} JSON report: the verdict and the findings,
+ * What the plugin needs from a {@code licensegate.report/*} JSON report: the verdict and the findings,
  * each joined to its component. The plugin judges nothing itself; it only repeats what the report says.
  */
 final class ScanReport {

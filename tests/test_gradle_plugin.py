@@ -404,6 +404,40 @@ def test_clean_artifact_passes_then_is_up_to_date_until_an_input_changes(
     assert ":licenseGate UP-TO-DATE" in gradle.run(project, "licenseGate").stdout
 
 
+def test_without_a_policy_setting_every_licensegate_toml_the_cli_finds_is_an_input(
+    gradle: Gradle, project: Path, tmp_path: Path
+) -> None:
+    """The CLI looks for licensegate.toml in the folder it runs in, at the repository root and beside the artifact
+    (docs/policy.md): writing or editing any of them reruns the gate, which must never stay UP-TO-DATE on a policy
+    the user just wrote."""
+    exe, log = fake_cli(tmp_path / "cli", exit_code=0, report=CLEAN_REPORT)
+    (project / "out").mkdir()
+    (project / "out" / "app.apk").write_bytes(b"PK fake apk")
+    write_build(project, f"""
+        licenseGate {{
+            executable = '{groovy_path(exe)}'
+            artifact = file('out/app.apk')
+        }}
+    """)
+    root = gradle.project_dir.parent  # the repository root, above the folder the CLI runs in
+    (root / ".git").mkdir()
+    try:
+        assert gradle.run(project, "licenseGate").returncode == 0
+        assert "--policy" not in scans(log)[0]
+        assert ":licenseGate UP-TO-DATE" in gradle.run(project, "licenseGate").stdout
+        for policy in (project / "licensegate.toml", root / "licensegate.toml", project / "out" / "licensegate.toml"):
+            policy.write_text("version = 1\n")  # a new file (what `policy init` does)
+            result = gradle.run(project, "licenseGate")
+            assert result.returncode == 0 and ":licenseGate UP-TO-DATE" not in result.stdout, (policy, result.stdout)
+            policy.write_text("version = 1\n\n[rules]\nunidentified-native = \"off\"\n")  # an edit
+            assert ":licenseGate UP-TO-DATE" not in gradle.run(project, "licenseGate").stdout, policy
+        assert ":licenseGate UP-TO-DATE" in gradle.run(project, "licenseGate").stdout
+        assert len(scans(log)) == 7
+    finally:
+        (root / ".git").rmdir()
+        (root / "licensegate.toml").unlink(missing_ok=True)
+
+
 def test_fail_on_violation_false_logs_and_continues(gradle: Gradle, project: Path, tmp_path: Path) -> None:
     exe, _ = fake_cli(tmp_path / "cli", exit_code=1, report=GPL_REPORT)
     (project / "app.apk").write_bytes(b"PK")

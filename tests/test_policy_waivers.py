@@ -4,6 +4,7 @@ contact, `policy init` / `policy check`, and errors that name their line."""
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,23 @@ def test_starter_policy_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "OK" in capsys.readouterr().out
     assert main(["policy", "init", str(target)]) == 2, "never overwrite without --force"
     assert main(["policy", "init", str(target), "--force"]) == 0
+
+
+def test_starter_policy_and_docs_list_every_rule_that_exists(tmp_path: Path) -> None:
+    """What `policy init` writes names every rule with its default, ready to uncomment; docs/policy.md's rule table
+    names only rules a policy can set (a stale name there is an `unknown rule` error for whoever copies it)."""
+    from licensegate.policy.rules import catalogue
+
+    target = tmp_path / "licensegate.toml"
+    assert main(["policy", "init", str(target)]) == 0
+    starter = target.read_text()
+    assert {rid: rule.severity for rid, rule in catalogue().items()} == dict(
+        re.findall(r'^# ([a-z0-9-]+) = "(error|warning|info)"', starter.split("[rules]", 1)[1].split("\n[", 1)[0], re.M))
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text(encoding="utf-8")
+    table = doc.split("## The built-in default", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
+    documented = re.findall(r"^\| `([a-z0-9-]+)` \|", table, re.M)
+    assert set(documented) <= set(catalogue()), set(documented) - set(catalogue())
+    assert set(catalogue()) - set(documented) == {r for r in catalogue() if r.startswith("model-")}  # docs/models.md
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,24 @@ def test_summary_is_short(corpus: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and "Verdict: PASS" in out and len(out.splitlines()) <= 12
 
 
+def test_the_readme_sample_is_what_the_cli_prints(corpus: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """README.md's sample report: the `--summary` block verbatim and the x264 entry of the full report, but for the
+    scan time and the waiver's expiry (90 days after the scan)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("## A sample report", 1)[1].split("```\n")[1::2]
+
+    def steady(text: str) -> str:
+        text = re.sub(r"scanned in [0-9.]+ s", "scanned in T s", text)
+        return re.sub(r"expires = \d{4}-\d\d-\d\d", "expires = D", text)
+
+    monkeypatch.chdir(corpus)  # no licensegate.toml there, nor a repository: the built-in default
+    _, summary = run(["scan", "gpl-player.apk", "--summary"], capsys)
+    assert steady(blocks[0]) == steady(summary)
+    _, full = run(["scan", "gpl-player.apk"], capsys)
+    assert steady(blocks[1]) in steady(full)
+
+
 # ---- waiver snippets ------------------------------------------------------------------------------------------
 
 
@@ -164,9 +182,10 @@ def test_pasted_snippet_waives_exactly_that_finding(corpus: Path, tmp_path: Path
     ("lib/arm64-v8a/lib[x]*.so", "**/lib/*/lib[[]x][*].so"),
 ])
 def test_waiver_glob_fits_every_layout(path: str, glob: str) -> None:
-    from licensegate.report.view import waiver_glob
+    from licensegate.policy.waivers import path_matches, waiver_glob
 
     assert waiver_glob(path) == glob
+    assert path_matches(glob, path)
 
 
 # ---- Java libraries across DEX files, one classification --------------------------------------------------------

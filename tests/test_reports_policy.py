@@ -218,6 +218,26 @@ def test_waiver_unused_names_the_nearest_path_and_the_glob_that_works(corpus: Pa
         "waiver 1 (line 3): LAME is shipped as-is"]
 
 
+def test_an_android_waiver_in_an_ipa_scan_suggests_the_ipa_glob(corpus: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """One policy for both platforms: the APK's x264 waiver matches nothing in the IPA, and the hint names the glob
+    the IPA report's own waiver snippet gives (not a bare `**/x264` that any file of that name would match)."""
+    ipa = str(corpus / "ios-app.ipa")
+    policy = tmp_path / "licensegate.toml"
+    policy.write_text('version = 1\n\n[[waiver]]\nname = "x264"\npath = "**/lib/*/libx264.so"\nreason = "bought"\n')
+    _, out = scan(["scan", ipa, "--policy", str(policy)], capsys)
+    glob = "**/Frameworks/x264.framework/x264"
+    assert (f"The nearest shipped path is Payload/App.app/Frameworks/x264.framework/x264; path = '{glob}' matches it"
+            in " ".join(out.split()))
+    assert f'      path = "{glob}"' in out.splitlines()  # the snippet for the same component
+    policy.write_text(policy.read_text().replace("**/lib/*/libx264.so", glob))
+    code, out = scan(["scan", ipa, "--policy", str(policy), "--format", "json"], capsys)
+    findings = json.loads(out)["findings"]
+    assert not [f for f in findings if f["rule"] == "waiver-unused"]
+    assert {f["rule"] for f in findings if f["waived_by"]} == {"copyleft-gpl", "ios-gpl", "app-links-copyleft"}
+    assert code == 0
+
+
 def test_waiver_whose_path_matches_but_whose_rule_does_not(corpus: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "licensegate.toml"

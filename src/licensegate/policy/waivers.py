@@ -119,14 +119,36 @@ def nearest_path(pattern: str, paths: list[str]) -> str | None:
 
 
 def suggested_glob(pattern: str, path: str) -> str:
-    """A glob that matches `path` and keeps to the user's pattern where it can: `**/` before it, else `**/lib/*/name`
-    for a native library (any ABI, any module), else `**/name`."""
-    candidates = [f"**/{pattern.lstrip('/')}"]
-    parts = path.split("/")
-    if len(parts) >= 3 and parts[-3] in ("lib", "jni"):
-        candidates.append(f"**/{parts[-3]}/*/{parts[-1]}")
-    candidates += [f"**/{parts[-1]}", path]
-    return next(g for g in candidates if path_matches(g, path))
+    """A glob that matches `path` and keeps to the user's pattern where it can: `**/` before it, else the glob a
+    report's waiver snippet gives that component (`**/lib/*/name` for a native library in any ABI and module,
+    `**/Frameworks/x.framework/x` in an IPA)."""
+    candidates = [] if pattern.startswith("**/") else [f"**/{pattern.lstrip('/')}"]
+    return next(g for g in [*candidates, waiver_glob(path)] if path_matches(g, path))
+
+
+def waiver_glob(path: str) -> str:
+    """A path glob for one component that matches it in an APK, an AAB module and an IPA or .app folder alike.
+
+    `lib/arm64-v8a/libx264.so` and `base/lib/x86_64/libx264.so` -> `**/lib/*/libx264.so`;
+    `Payload/App.app/Frameworks/x264.framework/x264` -> `**/Frameworks/x264.framework/x264`;
+    `classes2.dex!/androidx/` -> `**/androidx/`; an AAR's `jni/<abi>/` keeps `jni`; anything else: `**/` + its path
+    inside the app (`**/` matches no folder too, so the glob also fits the APK's root).
+    """
+    inner = path
+    m = re.match(r"^(?:[^/!]+/)?(lib|jni)/[^/]+/(.+)$", inner)
+    if m and "!/" not in inner:
+        return f"**/{m.group(1)}/*/{glob_escape(m.group(2))}"
+    m = re.match(r"^(?:Payload/)?[^/]+\.app/(.+)$", inner)
+    if m:
+        return f"**/{glob_escape(m.group(1))}"
+    if "!/" in inner and re.match(r"^(?:[^!]*/)?classes\d*\.dex$", inner.split("!/", 1)[0]):
+        return f"**/{glob_escape(inner.split('!/', 1)[1])}"
+    m = re.match(r"^[^/!]+/((?:assets|res|root|dex|lib)/.+)$", inner)  # an AAB module folder
+    return f"**/{glob_escape(m.group(1) if m else inner)}"
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def today_utc() -> datetime.date:

@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass, field
 
 from .. import escape
 from ..model import Component, Evidence, Finding, Obligation
+from ..policy.waivers import glob_escape, waiver_glob
 from . import Report
 
 FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 4, "unknown": 5, "app": 6, "permissive": 7}
@@ -140,31 +140,6 @@ def what_to_do(rule_id: str) -> str:
     return found.remediation if found else ""
 
 
-def waiver_glob(path: str) -> str:
-    """A path glob for one component that matches it in an APK, an AAB module and an IPA or .app folder alike.
-
-    `lib/arm64-v8a/libx264.so` and `base/lib/x86_64/libx264.so` -> `**/lib/*/libx264.so`;
-    `Payload/App.app/Frameworks/x264.framework/x264` -> `**/Frameworks/x264.framework/x264`;
-    `classes2.dex!/androidx/` -> `**/androidx/`; an AAR's `jni/<abi>/` keeps `jni`; anything else: `**/` + its path
-    inside the app (`**/` matches no folder too, so the glob also fits the APK's root).
-    """
-    inner = path
-    m = re.match(r"^(?:[^/!]+/)?(lib|jni)/[^/]+/(.+)$", inner)
-    if m and "!/" not in inner:
-        return f"**/{m.group(1)}/*/{_glob_escape(m.group(2))}"
-    m = re.match(r"^(?:Payload/)?[^/]+\.app/(.+)$", inner)
-    if m:
-        return f"**/{_glob_escape(m.group(1))}"
-    if "!/" in inner and re.match(r"^(?:[^!]*/)?classes\d*\.dex$", inner.split("!/", 1)[0]):
-        return f"**/{_glob_escape(inner.split('!/', 1)[1])}"
-    m = re.match(r"^[^/!]+/((?:assets|res|root|dex|lib)/.+)$", inner)  # an AAB module folder
-    return f"**/{_glob_escape(m.group(1) if m else inner)}"
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
-
-
 def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -179,7 +154,7 @@ def waiver_snippet(row: Component, rules: list[str], generated: str) -> list[str
     rule_list = ", ".join(_toml_string(r) for r in rules)
     return [
         "[[waiver]]",
-        f"name = {_toml_string(printable(_glob_escape(row.name), 200))}",
+        f"name = {_toml_string(printable(glob_escape(row.name), 200))}",
         f"path = {_toml_string(printable(waiver_glob(row.path), 300))}",
         f"rule = [{rule_list}]",
         'reason = "FILL IN: why shipping this is acceptable (a commercial licence, a contract number, legal review)"',

@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from licensegate.binary import read_elf  # noqa: E402
 from licensegate.errors import MemberError  # noqa: E402
+from licensegate.knowledge import cxx_scopes  # noqa: E402
 
 OUT_DIR = ROOT / "src" / "licensegate" / "data" / "native_kb"
 SUITE = "bookworm"
@@ -142,6 +143,9 @@ def cat_index(path: Path) -> str:
 
 
 SHLIB_PATH = re.compile(r"^(?:usr/)?lib/(?:aarch64-linux-gnu/)?(?:[^/\s]+/)?lib[^/\s]*\.so\.\d[^/\s]*$")
+# A plugin or loadable module a library package ships beside its library (camera drivers, format plugins,
+# codec modules): an unversioned shared object anywhere under the library directories.
+PLUGIN_PATH = re.compile(r"^(?:usr/)?lib/(?:aarch64-linux-gnu/)?(?:[^\s]+/)?[^/\s]+\.so$")
 
 
 def category(source: str) -> tuple[int, str]:
@@ -225,12 +229,21 @@ def extract_source(cache: str, source: str, entry: dict) -> dict:
             dest = Path(tmp) / pkg
             subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True, capture_output=True)
             cp = dest / "usr" / "share" / "doc" / pkg / "copyright"
-            if result["copyright"] is None and cp.is_file() and not cp.is_symlink():
-                result["copyright"] = cp.read_text(errors="replace")[:400000]
-                result["copyright_from"] = pkg
+            if cp.is_file() and not cp.is_symlink():
+                text = cp.read_text(errors="replace")[:400000]
+                if result["copyright"] is None:
+                    result["copyright"] = text
+                    result["copyright_from"] = pkg
+                elif text != result["copyright"]:
+                    # a binary package with its own copyright file (a library with its own licence in a
+                    # bigger source package)
+                    result.setdefault("copyrights", {})[pkg] = text
             for path in sorted(dest.rglob("*.so*")):
                 rel = str(path.relative_to(dest))
-                if path.is_symlink() or not path.is_file() or not SHLIB_PATH.match(rel):
+                if path.is_symlink() or not path.is_file():
+                    continue
+                kind = "library" if SHLIB_PATH.match(rel) else "plugin" if PLUGIN_PATH.match(rel) else None
+                if kind is None:
                     continue
                 data = path.read_bytes()
                 if data[:4] != b"\x7fELF":
@@ -245,7 +258,7 @@ def extract_source(cache: str, source: str, entry: dict) -> dict:
                         strings[m.group(1)] = None
                 strs = sorted(strings, key=len, reverse=True)[:MAX_STRINGS]
                 syms = [s for s in info.symbols if not NOISE_SYMBOL.match(s)][:MAX_SYMBOLS]
-                result["libraries"].append(dict(package=pkg, path=rel, soname=info.soname, size=len(data),
+                result["libraries"].append(dict(package=pkg, path=rel, kind=kind, soname=info.soname, size=len(data),
                                                 sha256=hashlib.sha256(data).hexdigest(), symbols=syms,
                                                 strings=[s.decode("latin-1") for s in strs]))
     return result
@@ -571,22 +584,75 @@ def noisy_string(s: str) -> bool:
     return False
 
 
+PER_BINARY_STRINGS = 24
+PER_BINARY_SYMBOLS = 24
+PER_BINARY_SCOPES = 16
+
+
+def _rank_strings(strs: set[str], str_df: Counter[str]) -> list[str]:
+    # BAT ranking: a string in n packages is worth len/5^(n-1); keep only strings in <= 3 packages
+    return sorted((s for s in strs if str_df[s] <= 3), key=lambda s: (-(len(s) / 5 ** (str_df[s] - 1)), s))
+
+
+def _rank_symbols(syms: set[str], sym_df: Counter[str]) -> list[str]:
+    return sorted((s for s in syms if sym_df[s] <= 2 and len(s) >= 4),
+                  key=lambda s: (sym_df[s], -len(s) if len(s) < 40 else -40, s))
+
+
+def _lib_items(lib: dict) -> tuple[set[str], set[str], Counter[str]]:
+    """A binary's candidate strings, exported symbols and C++ scopes (each scope with how many symbols it has)."""
+    strs = {s for s in lib["strings"] if not noisy_string(s)}
+    syms = set(lib["symbols"])
+    scopes = Counter(cxx_scopes(syms))
+    return strs, syms, scopes
+
+
+def _binary_units(r: dict, kept_strings: set[str], kept_symbols: set[str], str_df: Counter[str],
+                  sym_df: Counter[str], scope_df: Counter[str]) -> list[dict]:
+    """Each shared object and plugin of a source package keeps its own best distinctive items beside the
+    package's: a plugin's strings rarely make the package's best 120, so a camera driver or a format plugin would
+    carry nothing the knowledge base knows. Items the package list already holds are not repeated; C++ scopes
+    (``OpenBabel::MOL2Format``) that occur in at most 2 source packages are ranked by how many exported symbols
+    the binary has under them."""
+    units = []
+    seen: set[tuple[str, ...]] = set()
+    for lib in sorted(r["libraries"], key=lambda lib: lib["path"]):
+        strs, syms, scopes = _lib_items(lib)
+        own_strings = [s for s in _rank_strings(strs, str_df)[:PER_BINARY_STRINGS] if s not in kept_strings]
+        own_symbols = [s for s in _rank_symbols(syms, sym_df)[:PER_BINARY_SYMBOLS] if s not in kept_symbols]
+        own_scopes = sorted((sc for sc in scopes if scope_df[sc] <= 2),
+                            key=lambda sc: (scope_df[sc], -scopes[sc], sc))[:PER_BINARY_SCOPES]
+        key = tuple(own_strings + own_symbols + own_scopes)
+        if not key or key in seen:  # the same binary built twice (flavours of one library) is one unit
+            continue
+        seen.add(key)
+        units.append(dict(binary=lib["path"].rsplit("/", 1)[-1], kind=lib.get("kind", "library"),
+                          strings=[[s, str_df[s]] for s in own_strings],
+                          symbols=[[s, sym_df[s]] for s in own_symbols] + [[sc, scope_df[sc]] for sc in own_scopes]))
+    return units
+
+
 def aggregate(cache: Path, plan: dict, out_dir: Path, per_source_strings: int, per_source_symbols: int) -> None:
     files = sorted((cache / "sources").glob("*.json.gz"))
     log(f"aggregate: {len(files)} source packages")
     str_df: Counter[str] = Counter()
     sym_df: Counter[str] = Counter()
+    scope_df: Counter[str] = Counter()
     for f in files:
         with gzip.open(f, "rt") as fh:
             r = json.load(fh)
         strs: set[str] = set()
         syms: set[str] = set()
+        scopes: set[str] = set()
         for lib in r["libraries"]:
-            strs.update(s for s in lib["strings"] if not noisy_string(s))
-            syms.update(lib["symbols"])
+            ls, ly, lc = _lib_items(lib)
+            strs |= ls
+            syms |= ly
+            scopes.update(lc)
         str_df.update(strs)
         sym_df.update(syms)
-    log(f"aggregate: {len(str_df)} distinct strings, {len(sym_df)} distinct symbols")
+        scope_df.update(scopes)
+    log(f"aggregate: {len(str_df)} distinct strings, {len(sym_df)} distinct symbols, {len(scope_df)} C++ scopes")
     entries = []
     machine = 0
     with_lib = 0
@@ -596,39 +662,42 @@ def aggregate(cache: Path, plan: dict, out_dir: Path, per_source_strings: int, p
         if not r["libraries"]:
             continue
         with_lib += 1
-        lic = parse_copyright(r["copyright"], [lib["soname"] for lib in r["libraries"] if lib["soname"]])
+        libraries = [lib for lib in r["libraries"] if lib.get("kind", "library") == "library"]
+        sonames = sorted({lib["soname"] for lib in libraries if lib["soname"]})
+        lic = parse_copyright(r["copyright"], sonames)
         machine += lic["machine_readable"]
-        strs = {s for lib in r["libraries"] for s in lib["strings"] if not noisy_string(s)}
-        # BAT ranking: a string in n packages is worth len/5^(n-1); keep only strings in <= 3 packages
-        ranked = sorted((s for s in strs if str_df[s] <= 3),
-                        key=lambda s: (-(len(s) / 5 ** (str_df[s] - 1)), s))[:per_source_strings]
-        syms = {s for lib in r["libraries"] for s in lib["symbols"]}
-        rsyms = sorted((s for s in syms if sym_df[s] <= 2 and len(s) >= 4),
-                       key=lambda s: (sym_df[s], -len(s) if len(s) < 40 else -40, s))[:per_source_symbols]
+        # The package's own list, as before per-binary units: from its versioned shared libraries.
+        strs = {s for lib in libraries for s in lib["strings"] if not noisy_string(s)}
+        ranked = _rank_strings(strs, str_df)[:per_source_strings]
+        rsyms = _rank_symbols({s for lib in libraries for s in lib["symbols"]}, sym_df)[:per_source_symbols]
         entries.append(dict(
             source=r["source"], version=upstream_version(r["version"]), debian_version=r["version"],
             homepage=r.get("homepage") or None,
             license=lic["license"], license_confidence=lic["confidence"], license_others=lic["others"][:8],
             machine_readable=lic["machine_readable"],
-            sonames=sorted({lib["soname"] for lib in r["libraries"] if lib["soname"]}),
+            sonames=sonames,
             packages=r["packages"],
-            exported=sum(len(lib["symbols"]) for lib in r["libraries"]),
+            exported=sum(len(lib["symbols"]) for lib in libraries),
             symbols=[[s, sym_df[s]] for s in rsyms],
             strings=[[s, str_df[s]] for s in ranked],
+            units=_binary_units(r, set(ranked), set(rsyms), str_df, sym_df, scope_df),
         ))
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc = dict(format="licensegate.native-kb/1", suite=plan["suite"], arch=plan["arch"],
+    doc = dict(format="licensegate.native-kb/2", suite=plan["suite"], arch=plan["arch"],
                plan_created=plan["created"], built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                mirror=plan.get("mirror", []), sources=entries)
     raw = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
     (out_dir / "native_kb.json.xz").write_bytes(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME))
     total = len(plan["sources"])
+    units = [u for e in entries for u in e["units"]]
     cov = dict(library_source_packages_in_debian=total, processed=len(files), with_shared_library=with_lib,
                machine_readable_copyright=machine,
                machine_readable_share=round(machine / max(with_lib, 1), 4),
                with_licence=sum(1 for e in entries if e["license"]),
                categories=dict(Counter(category(e["source"])[1] for e in entries)),
                strings=sum(len(e["strings"]) for e in entries), symbols=sum(len(e["symbols"]) for e in entries),
+               binary_units=len(units), plugin_units=sum(1 for u in units if u["kind"] == "plugin"),
+               unit_strings=sum(len(u["strings"]) for u in units), unit_symbols=sum(len(u["symbols"]) for u in units),
                bytes_xz=(out_dir / "native_kb.json.xz").stat().st_size, bytes_json=len(raw))
     (out_dir / "coverage.json").write_text(json.dumps(cov, indent=1, sort_keys=True) + "\n")
     log(f"aggregate: wrote {out_dir / 'native_kb.json.xz'} ({cov['bytes_xz'] / 1e6:.1f} MB); {cov}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import lzma
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -167,13 +168,89 @@ def test_missing_or_corrupt_knowledge_base_is_a_one_line_error(tmp_path: Path) -
 
 def test_packaged_knowledge_base_loads_and_is_covered() -> None:
     kb = knowledge.load_default()
-    assert len(kb.entries) > 300
+    packages = [e for e in kb.entries if e.binary is None]
+    assert len(packages) > 300
     cov = json.loads((REPO / "src/licensegate/data/native_kb/coverage.json").read_text())
-    assert cov["with_shared_library"] == len(kb.entries)
+    assert cov["with_shared_library"] == len(packages)
+    assert cov.get("binary_units", 0) == len(kb.entries) - len(packages)
+    assert all(kb.entries[e.owner].source == e.source and kb.entries[e.owner].binary is None for e in kb.entries)
     # copyleft libraries apps ship, which the hand-written signatures do not name
-    by = {e.source: e for e in kb.entries}
+    by = {e.source: e for e in packages}
     for source, family in [("lzo2", "GPL-2.0-or-later"), ("libsndfile", "LGPL-2.1-or-later"), ("fftw3", "GPL-2.0-or-later")]:
         assert by[source].license == family, (source, by[source].license)
+
+
+# -- binary units and C++ scopes --------------------------------------------------------------------------------
+
+PLUGIN_STRINGS = [(f"camera driver: cannot talk to model {i} over the wire", 1) for i in range(12)]
+
+
+def _with_units(entry: dict, *units: dict) -> dict:
+    return {**entry, "units": list(units)}
+
+
+def test_a_plugin_is_named_by_its_own_items_with_the_package_licence() -> None:
+    """A plugin's strings are not among its package's best; its unit names the package, and the evidence says which
+    binary of the package matched."""
+    unit = dict(binary="canon.so", kind="plugin", strings=[list(s) for s in PLUGIN_STRINGS], symbols=[])
+    kb = _kb(_with_units(_entry("foo", FOO_STRINGS, FOO_SYMBOLS, licence="LGPL-2.1-or-later"), unit))
+    found = kb.match(strings=_section([s for s, _ in PLUGIN_STRINGS[:6]]), member="lib/arm64-v8a/libcanon.so")
+    assert [(m.id, m.license) for m in found] == [("debian:foo", "LGPL-2.1-or-later")]
+    texts = [e.text for e in found[0].evidence]
+    assert texts[0].startswith("6 of 32 strings distinctive to Debian source package foo")
+    assert "6 of 12 strings and 0 of 0 symbols or C++ scopes distinctive to canon.so of Debian foo" in texts
+    # without the unit, the same binary is unknown
+    assert _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS)).match(strings=_section([s for s, _ in PLUGIN_STRINGS[:6]])) == []
+
+
+def test_a_package_and_its_units_are_one_match_explained_once() -> None:
+    unit = dict(binary="libfoo-extra.so.1", kind="library", strings=[list(s) for s in PLUGIN_STRINGS], symbols=[])
+    kb = _kb(_with_units(_entry("foo", FOO_STRINGS, FOO_SYMBOLS), unit))
+    found = kb.match(strings=_section([s for s, _ in FOO_STRINGS[:9] + PLUGIN_STRINGS[:4]]))
+    assert [m.id for m in found] == ["debian:foo"] and found[0].evidence[0].text.startswith("13 of 32 strings")
+    # a unit's items are not counted when a signature already named the package
+    assert kb.match(strings=_section([s for s, _ in PLUGIN_STRINGS]), known={0}) == []
+
+
+def test_cxx_scopes_from_mangled_names() -> None:
+    assert knowledge.cxx_scopes([
+        "_ZN9OpenBabel10MOL2Format10ReadMoleculeEPNS_6OBBaseEPNS_10OBConversionE",  # method
+        "_ZNK9OpenBabel10MOL2Format11DescriptionEv",  # const method
+        "_ZTVN9OpenBabel10MOL2FormatE",  # vtable
+        "_ZN2cv6imreadERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi",  # namespace function
+        "_ZNSt6vectorIiE9push_backEv", "_Z3fooi", "_ZN12_GLOBAL__N_13fooE", "foo_init", "_ZN3fooC1Ev", "_ZN3foo99x",
+    ]) == ["OpenBabel::MOL2Format"] * 3 + ["cv::imread"]
+
+
+def test_cxx_scopes_name_a_library_whose_signatures_changed() -> None:
+    """Another version's mangled names differ in their argument types; the classes they belong to do not."""
+    scopes = [(f"chem::Format{i}", 1) for i in range(8)]
+    unit = dict(binary="formats.so", kind="plugin", strings=[], symbols=[list(s) for s in scopes])
+    kb = _kb(_with_units(_entry("chem", FOO_STRINGS, FOO_SYMBOLS, licence="GPL-2.0-only"), unit))
+    symbols = [f"_ZN4chem7Format{i}4readEPNS_6ObjectEi" for i in range(6)] + [f"_ZTVN4chem7Format{i}E" for i in range(6)]
+    found = kb.match(strings=[], symbols=symbols)
+    assert [(m.id, m.license) for m in found] == [("debian:chem", "GPL-2.0-only")]
+    assert any(e.text == "chem::Format0 [in this package only]" for e in found[0].evidence)
+
+
+def test_the_build_keeps_each_binarys_own_best_items() -> None:
+    b = _builder()
+    lib = dict(path="usr/lib/libfoo.so.1", kind="library", soname="libfoo.so.1",
+               strings=[s for s, _ in FOO_STRINGS], symbols=[s for s, _ in FOO_SYMBOLS])
+    plugin = dict(path="usr/lib/foo/plugins/canon.so", kind="plugin", soname=None,
+                  strings=[s for s, _ in PLUGIN_STRINGS] + [FOO_STRINGS[0][0]],
+                  symbols=["_ZN4chem7Format14readEv", "_ZN4chem7Format14sizeEv", "_ZN4chem7Format24readEv", "std_thing"])
+    r = dict(libraries=[lib, dict(plugin), dict(plugin, path="usr/lib/foo/plugins2/canon.so")])
+    str_df = Counter({s: 1 for s in lib["strings"] + plugin["strings"]})
+    sym_df = Counter({s: 1 for s in lib["symbols"] + plugin["symbols"]})
+    sym_df["std_thing"] = 5
+    scope_df = Counter({"chem::Format1": 1, "chem::Format2": 2})
+    units = b._binary_units(r, set(lib["strings"]), set(lib["symbols"]), str_df, sym_df, scope_df)
+    # the library's items are all in the package's list; the plugin (built twice) is one unit, without them
+    assert [u["binary"] for u in units] == ["canon.so"]
+    assert [s for s, _ in units[0]["strings"]] == sorted((s for s, _ in PLUGIN_STRINGS), key=lambda s: (-len(s), s))
+    assert [s for s, _ in units[0]["symbols"]] == ["_ZN4chem7Format14readEv", "_ZN4chem7Format14sizeEv",
+                                                   "_ZN4chem7Format24readEv", "chem::Format1", "chem::Format2"]
 
 
 # -- the DEP-5 reader of the build script ---------------------------------------------------------------------

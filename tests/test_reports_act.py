@@ -109,6 +109,16 @@ def test_evidence_is_deduplicated_and_printable(corpus: Path, capsys: pytest.Cap
     assert all(ch.isprintable() for line in out.splitlines() for ch in line)
 
 
+def test_evidence_is_the_text_not_the_binary_bytes_around_it(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Debian's armhf zlib keeps its copyright banner right after compressed tables, with no NUL between: the
+    evidence is the banner, not 150 escaped bytes of table before it."""
+    _, out = run(["scan", str(corpus / "player.aab"), "--verbose"], capsys)
+    evidence = [line.strip() for line in out.splitlines() if line.lstrip().startswith("evidence (")]
+    assert "evidence (identity-string @0xe2f0):  deflate 1.2.13 Copyright 1995-2022 Jean-loup Gailly and Mark Adler" \
+        in evidence
+    assert not [line for line in evidence if "\\x" in line]
+
+
 def test_no_or_choice_noise_and_no_empty_paths(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out = run(["scan", str(corpus / "gpl-player.apk")], capsys)
     assert "no choice" not in out and "distributor's choice" not in out

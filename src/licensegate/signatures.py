@@ -94,7 +94,8 @@ _GENERIC_KEYS = {"id", "spdx", "literal", "word", "sources", "note"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9.+_-]*$")
 MIN_LITERAL = 6
 TEXT_LIMIT = 200  # evidence text length
-_CONTEXT = 4096  # how far to look for the NUL bounds of a hit
+_CONTEXT = 4096  # how far to look for the bounds of a hit's string
+_NOT_TEXT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control bytes other than tab and line ends
 _VERSION_TRIES = 16  # occurrences of a literal examined for a version
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
@@ -437,14 +438,16 @@ def _parse_generic(origin: str, raw: Any) -> GenericLicence:
 
 
 def _string_at(raw: bytes, start: int, end: int) -> tuple[str, int]:
-    """The NUL-terminated string around raw[start:end] (bounded by _CONTEXT), as latin-1, and its start."""
-    lo = raw.rfind(b"\0", max(0, start - _CONTEXT), start) + 1
-    if lo == 0:
-        lo = max(0, start - _CONTEXT)
-    hi = raw.find(b"\0", end, end + _CONTEXT)
-    if hi < 0:
-        hi = min(len(raw), end + _CONTEXT)
-    return raw[lo:hi].decode("latin-1"), lo
+    """The string around raw[start:end], as latin-1, and its start: bounded by NULs and the other control bytes no
+    text holds (a string embedded in compressed tables has binary bytes, not a NUL, before it), at most _CONTEXT
+    bytes either side."""
+    floor = raw.rfind(b"\0", max(0, start - _CONTEXT), start) + 1 or max(0, start - _CONTEXT)
+    # the C string's NULs first (found at C speed), then the last other control byte inside it
+    lo = max((m.end() for m in _NOT_TEXT.finditer(raw, floor, start)), default=floor)
+    nul = raw.find(b"\0", end, end + _CONTEXT)
+    ceiling = nul if nul >= 0 else min(len(raw), end + _CONTEXT)
+    after = _NOT_TEXT.search(raw, end, ceiling)
+    return raw[lo:after.start() if after else ceiling].decode("latin-1"), lo
 
 
 def _bounded(raw: bytes, pos: int, length: int) -> bool:

@@ -182,6 +182,21 @@ def test_pasted_snippet_waives_exactly_that_finding(corpus: Path, tmp_path: Path
     assert not [f for f in report["findings"] if f["rule"] == "waiver-unused"]
 
 
+def test_a_snippet_pasted_without_its_reason_is_refused(corpus: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The placeholder reason is not a reason: `policy check` and `scan` stop with one line naming it, exit 2, so an
+    unedited paste never waives anything."""
+    _, out = run(["scan", str(corpus / "gpl-player.apk")], capsys)
+    policy = tmp_path / "licensegate.toml"
+    policy.write_text("version = 1\n\n" + _snippet(out, "  lib/arm64-v8a/libx265.so: x265 199") + "\n")
+    expected = (f"licensegate: error: {policy}:7: waiver[0].reason is still the report's placeholder ('FILL IN:'): "
+                "replace it with why this is acceptable\n")
+    for argv in (["policy", "check", str(policy)], ["scan", str(corpus / "gpl-player.apk"), "--policy", str(policy)]):
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", expected)
+
+
 @pytest.mark.parametrize(("path", "glob"), [
     ("lib/arm64-v8a/libx264.so", "**/lib/*/libx264.so"),
     ("base/lib/x86_64/libx264.so", "**/lib/*/libx264.so"),

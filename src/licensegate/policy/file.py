@@ -12,7 +12,7 @@ from .. import _toml
 from ..errors import UsageError
 from ..fsutil import open_regular
 from .rules import DEFAULT_RULES, SEVERITIES
-from .waivers import Override, Waiver
+from .waivers import REASON_PLACEHOLDER, Override, Waiver
 
 if TYPE_CHECKING:
     from ..ml import Declared
@@ -387,6 +387,9 @@ def _load_waivers(entries: object, policy: Policy, r: _Reader) -> None:
         if not isinstance(reason, str) or not reason.strip():
             r.error("every [[waiver]] needs a reason = \"why this is acceptable\"", "waiver", "reason", i)
             reason = ""
+        elif reason.lstrip().startswith(REASON_PLACEHOLDER):
+            r.error(f"waiver[{i}].reason is still the report's placeholder ({_show(REASON_PLACEHOLDER)}): replace it with "
+                    "why this is acceptable", "waiver", "reason", i)
         name, path, sha = _selectors(entry, "waiver", i, r)
         rules = entry.get("rule", [])
         if isinstance(rules, str):

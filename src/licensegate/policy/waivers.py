@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from ..model import Component, Finding
 
+REASON_PLACEHOLDER = "FILL IN:"  # starts the reason of a report's waiver snippet; a policy refuses it unedited
+
 
 @dataclass
 class Waiver:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .. import escape
 from ..model import Component, Evidence, Finding, Obligation
-from ..policy.waivers import glob_escape, waiver_glob
+from ..policy.waivers import REASON_PLACEHOLDER, glob_escape, waiver_glob
 from . import Report
 
 FAMILY_ORDER = {"nonfree": 0, "agpl": 1, "gpl": 2, "lgpl": 3, "weak-copyleft": 4, "unknown": 5, "app": 6, "permissive": 7}
@@ -157,7 +157,7 @@ def waiver_snippet(row: Component, rules: list[str], generated: str) -> list[str
         f"name = {_toml_string(printable(glob_escape(row.name), 200))}",
         f"path = {_toml_string(printable(waiver_glob(row.path), 300))}",
         f"rule = [{rule_list}]",
-        'reason = "FILL IN: why shipping this is acceptable (a commercial licence, a contract number, legal review)"',
+        f'reason = "{REASON_PLACEHOLDER} why shipping this is acceptable (a commercial licence, a contract number, legal review)"',
         f"expires = {expires.isoformat()}",
     ]
 

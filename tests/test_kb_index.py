@@ -3,6 +3,8 @@ missing or corrupt data file as a one-line error with its own exit code."""
 
 from __future__ import annotations
 
+import random
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -46,6 +48,66 @@ def test_damaged_index_is_refused() -> None:
         ItemIndex(b"XXXX" + buf[4:])
     with pytest.raises(CorruptIndex):
         ItemIndex(buf[:10])
+
+
+def _printable_runs(data: bytes, min_len: int) -> list[bytes]:
+    return re.findall(rb"[\x20-\x7e]{%d,}" % min_len, data)
+
+
+def _hostile_samples() -> list[bytes]:
+    """Runs at every position against the numpy pass's chunk edges: printable bytes at both ends of the range
+    (0x20, 0x7e), their neighbours outside it (0x1f, 0x7f, 0xff), NUL, runs shorter and longer than an item."""
+    rnd = random.Random(15)
+    alphabet = b"\x00\x1f\x20Aa~\x7e\x7f\x80\xff"
+    samples = [b"", b"A", b"\x00", b"ABCDEFGH", b"\xffABCDEFGH\xff", b"~" * 100]
+    for _ in range(150):
+        samples.append(bytes(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 200))))
+        samples.append(b"\x00".join(bytes(rnd.choice(b"ab ~") for _ in range(rnd.randrange(12))) for _ in range(20)))
+    return samples
+
+
+def test_numpy_runs_are_the_regex_runs_across_chunk_edges() -> None:
+    # An item of one byte: no run-key filter; one of 300: no run is too long to be one.
+    ix = ItemIndex(ItemIndex.serialise({b"a": [1], b"x" * 300: [2]}))
+    for data in _hostile_samples():
+        want = _printable_runs(data, 1)
+        for chunk in (1, 2, 3, 7, 64, 1 << 22):
+            assert ix._numpy_runs(data, chunk) == want, (data, chunk)
+        assert ix._numpy_runs(memoryview(data), 5) == want
+
+
+def test_numpy_runs_keep_every_item_and_drop_only_non_items() -> None:
+    items = {b"libfoo: cannot frobnicate": [4], b"~~~~~~~~": [5], b"ab ab ab": [6], b"a" * 9: [7]}
+    ix = ItemIndex(ItemIndex.serialise(items))
+    rnd = random.Random(16)
+    for data in _hostile_samples():
+        pieces = [data]
+        for _ in range(4):
+            pieces += [rnd.choice([b"\0", b"\xff", b"\n", b"abc"]), rnd.choice(list(items))]
+        data = b"".join(pieces)
+        want = _printable_runs(data, ix.min_len)
+        for chunk in (1, 3, 8, 1 << 22):
+            got = ix._numpy_runs(data, chunk)
+            assert ix.lookup(got) == ix.lookup(want), (data, chunk)
+            assert set(got) <= set(want)
+
+
+def test_numpy_runs_find_the_same_knowledge_base_strings_in_real_libraries(corpus: Path) -> None:
+    from licensegate.binary import read_elf
+
+    ix = knowledge.load_default().strings
+    blobs = []
+    for app in ("gpl-player.apk", "clean-app.apk"):
+        with zipfile.ZipFile(corpus / app) as apk:
+            blobs += [apk.read(n) for n in apk.namelist() if n.endswith(".so")]
+    found = 0
+    for blob in blobs:
+        for _, region in read_elf(blob, "lib.so").strings:
+            want = ix.lookup(_printable_runs(bytes(region), ix.min_len))
+            assert ix.lookup(ix._numpy_runs(region)) == want
+            assert ix.lookup(ix.runs_in(bytes(region))) == want
+            found += len(want)
+    assert found > 20
 
 
 def _foo_kb() -> knowledge.KnowledgeBase:

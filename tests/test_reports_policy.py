@@ -238,6 +238,22 @@ def test_an_android_waiver_in_an_ipa_scan_suggests_the_ipa_glob(corpus: Path, tm
     assert code == 0
 
 
+def test_a_waiver_for_a_library_the_build_no_longer_ships_suggests_no_other_file(
+        corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The x264 waiver against a build without x264: the warning says the file is gone, and offers no glob for the
+    closest other library (pasting `**/lib/*/libvpx.so` would waive the wrong component)."""
+    policy = tmp_path / "licensegate.toml"
+    policy.write_text('version = 1\n\n[[waiver]]\npath = "**/lib/*/libx264.so"\nreason = "bought"\n')
+    _, out = scan(["scan", str(corpus / "clean-app.apk"), "--policy", str(policy), "--format", "json"], capsys)
+    [unused] = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "waiver-unused"]
+    assert unused.endswith("remove it or fix its pattern. No shipped file is named like 'libx264.so': this build may "
+                           "no longer ship it (the closest path is lib/arm64-v8a/libvpx.so).")
+    policy.write_text(policy.read_text().replace('path =', 'name = "x264"\npath ='))
+    _, out = scan(["scan", str(corpus / "clean-app.apk"), "--policy", str(policy)], capsys)
+    assert ("No shipped file is named like 'libx264.so' and no component like 'x264': this build may no longer ship "
+            "it") in " ".join(out.split())
+
+
 def test_waiver_whose_path_matches_but_whose_rule_does_not(corpus: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "licensegate.toml"

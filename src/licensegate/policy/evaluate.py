@@ -404,7 +404,7 @@ def _waiver_unused(policy: Policy, w: Waiver, index: int, components: list[Compo
     what = ", ".join(f"{k} {v!r}" for k, v in (("name", w.name), ("path", w.path), ("sha256", w.sha256)) if v)
     return [Finding("waiver-unused", sev, None,  # type: ignore[arg-type]
                     f"{policy.source}: {w.label(index)} matches no finding ({what}); remove it or fix its pattern."
-                    + unmatched_path_hint(w.path, components))]
+                    + unmatched_path_hint(w, components))]
 
 
 def source_offer_findings(components: list[Component], policy: Policy,

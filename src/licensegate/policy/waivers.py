@@ -85,9 +85,11 @@ def selects(name: str | None, path: str | None, sha256: str | None, comp: Compon
     return name is not None or path is not None or sha256 is not None
 
 
-def unmatched_path_hint(pattern: str | None, components: list[Component]) -> str:
-    """For a waiver that waived nothing, why its `path` glob did not help: the shipped path nearest to it and a `**/`
-    glob that matches that path in APK, AAB and IPA layouts alike; "" when it has no path."""
+def unmatched_path_hint(waiver: Waiver, components: list[Component]) -> str:
+    """For a waiver that waived nothing, why its `path` glob did not help: the path of the same component nearest to
+    it (a file of the same name, or a component the waiver's `name` selects) and a `**/` glob that matches that path
+    in APK, AAB and IPA layouts alike; "" when it has no path."""
+    pattern = waiver.path
     if not pattern:
         return ""
     paths = sorted({c.path for c in components})
@@ -95,9 +97,16 @@ def unmatched_path_hint(pattern: str | None, components: list[Component]) -> str
     if matched:
         return (f" Its path matches {matched[0]}" + (f" and {len(matched) - 1} more" if len(matched) > 1 else "")
                 + ", but no finding there that its name and rules select.")
-    nearest = nearest_path(pattern, paths)
+    file_name = posixpath.basename(pattern)
+    same = sorted({c.path for c in components if _same_name(file_name, c.path)
+                   or (waiver.name is not None and fnmatch.fnmatchcase(c.name.lower(), waiver.name.lower()))})
+    nearest = nearest_path(pattern, same or paths)
     if nearest is None:
         return ""
+    if not same:
+        # a glob for another library would waive the wrong component: say this one is gone instead
+        return (f" No shipped file is named like {file_name!r}" + (f" and no component like {waiver.name!r}" if waiver.name
+                else "") + f": this build may no longer ship it (the closest path is {nearest}).")
     return (f" The nearest shipped path is {nearest}; path = {suggested_glob(pattern, nearest)!r} matches it "
             "(`**/` matches any folders or none, so one glob fits lib/ in an APK, base/lib/ in an AAB and nested "
             "archives).")
@@ -111,13 +120,16 @@ def nearest_path(pattern: str, paths: list[str]) -> str | None:
     import difflib  # only when a waiver matched nothing
 
     literal = pattern.lower().replace("**/", "").replace("*", "").replace("?", "")
-    tail = posixpath.basename(pattern.lower())
-    same_name = [p for p in paths if fnmatch.fnmatchcase(posixpath.basename(p.lower()), tail)] or paths
+    same_name = [p for p in paths if _same_name(posixpath.basename(pattern), p)] or paths
 
     def likeness(p: str) -> tuple[float, int, str]:
         return (-difflib.SequenceMatcher(None, literal, p.lower()).ratio(), len(p), p)
 
     return min(same_name, key=likeness)
+
+
+def _same_name(name_glob: str, path: str) -> bool:
+    return fnmatch.fnmatchcase(posixpath.basename(path.lower()), name_glob.lower())
 
 
 def suggested_glob(pattern: str, path: str) -> str:

@@ -182,6 +182,27 @@ def test_pasted_snippet_waives_exactly_that_finding(corpus: Path, tmp_path: Path
     assert not [f for f in report["findings"] if f["rule"] == "waiver-unused"]
 
 
+def test_markdown_says_what_to_do_and_its_waivers_paste(corpus: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The Markdown report (a CI job summary): every failing component says what to do for each of its rules and
+    carries a TOML block that, pasted with a reason, waives its findings."""
+    md = tmp_path / "r.md"
+    assert main(["scan", str(corpus / "gpl-player.apk"), "--report", f"markdown={md}", "--summary"]) == 1
+    capsys.readouterr()
+    groups = md.read_text().split("### What to fix", 1)[1].split("\n### ", 1)[0].split("\n#### ")[1:]
+    assert len(groups) == 8
+    for g in groups:
+        for rule in set(re.findall(r"^- \*\*error\*\* `([a-z-]+)`", g, re.M)):
+            assert f"- **What to do** (`{rule}`): " in g, g
+    x265 = next(g for g in groups if g.startswith("`lib/arm64-v8a/libx265.so`"))
+    snippet = x265.split("```toml\n", 1)[1].split("```", 1)[0]
+    policy = tmp_path / "licensegate.toml"
+    policy.write_text("version = 1\n\n" + snippet.replace("FILL IN: ", ""))
+    _, out = run(["scan", str(corpus / "gpl-player.apk"), "--policy", str(policy), "--format", "json"], capsys)
+    assert sorted(f["rule"] for f in json.loads(out)["findings"] if f["waived_by"]) == ["app-links-copyleft",
+                                                                                       "copyleft-gpl"]
+
+
 def test_a_snippet_pasted_without_its_reason_is_refused(corpus: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """The placeholder reason is not a reason: `policy check` and `scan` stop with one line naming it, exit 2, so an

@@ -74,15 +74,23 @@ def path_matches(pattern: str, path: str) -> bool:
 
 
 def selects(name: str | None, path: str | None, sha256: str | None, comp: Component | None, finding_path: str | None) -> bool:
-    """True when every selector given matches (name and path are case-insensitive globs)."""
-    if name is not None and (comp is None or not fnmatch.fnmatchcase(comp.name.lower(), name.lower())):
-        return False
+    """True when every selector given matches (name and path are case-insensitive globs); False when none is given."""
     target = comp.path if comp is not None else finding_path
-    if path is not None and (target is None or not path_matches(path, target)):
-        return False
-    if sha256 is not None and (comp is None or (comp.sha256 or "").lower() != sha256):
-        return False
-    return name is not None or path is not None or sha256 is not None
+    checks = (name is None or _name_selects(name, comp), path is None or _path_selects(path, target),
+              sha256 is None or _sha256_selects(sha256, comp))
+    return (name, path, sha256) != (None, None, None) and all(checks)
+
+
+def _name_selects(glob: str, comp: Component | None) -> bool:
+    return comp is not None and fnmatch.fnmatchcase(comp.name.lower(), glob.lower())
+
+
+def _path_selects(glob: str, target: str | None) -> bool:
+    return target is not None and path_matches(glob, target)
+
+
+def _sha256_selects(digest: str, comp: Component | None) -> bool:
+    return comp is not None and (comp.sha256 or "").lower() == digest
 
 
 def unmatched_path_hint(waiver: Waiver, components: list[Component]) -> str:
@@ -93,23 +101,37 @@ def unmatched_path_hint(waiver: Waiver, components: list[Component]) -> str:
     if not pattern:
         return ""
     paths = sorted({c.path for c in components})
+    return _matched_hint(pattern, paths) or _nearest_hint(waiver, pattern, components, paths)
+
+
+def _matched_hint(pattern: str, paths: list[str]) -> str:
     matched = [p for p in paths if path_matches(pattern, p)]
-    if matched:
-        return (f" Its path matches {matched[0]}" + (f" and {len(matched) - 1} more" if len(matched) > 1 else "")
-                + ", but no finding there that its name and rules select.")
-    file_name = posixpath.basename(pattern)
-    same = sorted({c.path for c in components if _same_name(file_name, c.path)
-                   or (waiver.name is not None and fnmatch.fnmatchcase(c.name.lower(), waiver.name.lower()))})
+    if not matched:
+        return ""
+    more = f" and {len(matched) - 1} more" if len(matched) > 1 else ""
+    return f" Its path matches {matched[0]}{more}, but no finding there that its name and rules select."
+
+
+def _nearest_hint(waiver: Waiver, pattern: str, components: list[Component], paths: list[str]) -> str:
+    """The nearest path of the same thing (a file of the pattern's file name, or a component the waiver's name
+    selects) and a glob for it; else that nothing like it ships."""
+    same = sorted({c.path for c in components if _same_name(posixpath.basename(pattern), c.path)
+                   or (waiver.name is not None and _name_selects(waiver.name, c))})
     nearest = nearest_path(pattern, same or paths)
     if nearest is None:
         return ""
     if not same:
-        # a glob for another library would waive the wrong component: say this one is gone instead
-        return (f" No shipped file is named like {file_name!r}" + (f" and no component like {waiver.name!r}" if waiver.name
-                else "") + f": this build may no longer ship it (the closest path is {nearest}).")
+        return _gone_hint(waiver, pattern, nearest)
     return (f" The nearest shipped path is {nearest}; path = {suggested_glob(pattern, nearest)!r} matches it "
             "(`**/` matches any folders or none, so one glob fits lib/ in an APK, base/lib/ in an AAB and nested "
             "archives).")
+
+
+def _gone_hint(waiver: Waiver, pattern: str, nearest: str) -> str:
+    """Nothing like the waived component ships: a glob for another library would waive the wrong one, so say so."""
+    also = f" and no component like {waiver.name!r}" if waiver.name else ""
+    return (f" No shipped file is named like {posixpath.basename(pattern)!r}{also}: this build may no longer ship it "
+            f"(the closest path is {nearest}).")
 
 
 def nearest_path(pattern: str, paths: list[str]) -> str | None:

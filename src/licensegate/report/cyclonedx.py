@@ -15,6 +15,7 @@ import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
@@ -36,6 +37,9 @@ from ..model import Component
 from ..policy import ModelAssessment
 from . import Report
 from .notices import component_copyrights
+
+if TYPE_CHECKING:
+    from ..licence_files import LicenceFile
 
 _CONFIDENCE = {"high": Decimal("0.9"), "medium": Decimal("0.6"), "low": Decimal("0.3")}
 _TECHNIQUE = {
@@ -169,43 +173,68 @@ def _model_card(c: Component, a: ModelAssessment | None) -> dict[str, object]:
 
 
 def to_cyclonedx(report: Report) -> dict[str, object]:
-    a = report.scan.artifact
+    """The BOM in named steps: the app as the root, one component per binary, model and licence file, the link graph
+    as dependencies, then the model cards (added to the JSON, which the library does not model)."""
     comps = sorted(report.components, key=lambda c: c.path)
-    timestamp = datetime.datetime.strptime(report.generated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    root = CdxComponent(name=a.app_id or Path(a.path).name, type=ComponentType.APPLICATION, bom_ref="artifact",
-                        version=a.version, hashes=[HashType(alg=HashAlgorithm.SHA_256, content=a.sha256)],
-                        properties=[Property(name="licensegate:artifact-type", value=a.type),
-                                    Property(name="licensegate:platform", value=a.platform),
-                                    Property(name="licensegate:verdict", value=report.verdict)])
-    bom = Bom(serial_number=uuid.uuid5(_NS, f"{a.sha256}/{report.generated}/{__version__}"),
-              metadata=BomMetaData(component=root, timestamp=timestamp))
-    bom.metadata.tools.components.clear()  # the library lists itself; we add LicenseGate below, deterministically
-    bom.metadata.tools.components.add(CdxComponent(name="licensegate", version=__version__, type=ComponentType.APPLICATION))
-    by_path: dict[str, CdxComponent] = {}
+    root = _root(report)
+    bom = _bom(report, root)
+    by_path = {c.path: _component(c, report.assessment(c.path)) for c in comps}
     for c in comps:
-        by_path[c.path] = _component(c, report.assessment(c.path))
         bom.components.add(by_path[c.path])
     for lf in report.scan.licence_files:
-        # Licence, NOTICE and version files shipped in the artifact: `file` components, licences as found in the text.
-        props = [Property(name="licensegate:licence-file-kind", value=lf.kind)]
-        props += [Property(name="licensegate:tied-to", value=t) for t in lf.tied_to]
-        if lf.version:
-            props.append(Property(name="licensegate:version-file", value=lf.version))
-        bom.components.add(CdxComponent(
-            name=lf.path, type=ComponentType.FILE, bom_ref=f"file:{lf.path}",
-            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=lf.sha256)],
-            licenses=[LicenseExpression(" AND ".join(lf.licences), acknowledgement=LicenseAcknowledgement.DECLARED)] if lf.licences else None,
-            copyright="\n".join(lf.copyrights) or None, properties=props))
+        bom.components.add(_licence_file(lf))
+    _register_links(bom, root, comps, by_path)
+    data = json.loads(JsonV1Dot6(bom).output_as_string())
+    _add_model_cards(data, report, comps)
+    return dict(data)
+
+
+def _register_links(bom: Bom, root: CdxComponent, comps: list[Component], by_path: dict[str, CdxComponent]) -> None:
+    """The link graph as dependencies: the app depends on what nothing else links, each binary on what it links."""
     linked = {t for c in comps for t in c.links}
     bom.register_dependency(root, [by_path[c.path] for c in comps if c.path not in linked])
     for c in comps:
         bom.register_dependency(by_path[c.path], [by_path[t] for t in c.links if t in by_path])
-    data = json.loads(JsonV1Dot6(bom).output_as_string())
+
+
+def _root(report: Report) -> CdxComponent:
+    a = report.scan.artifact
+    return CdxComponent(name=a.app_id or Path(a.path).name, type=ComponentType.APPLICATION, bom_ref="artifact",
+                        version=a.version, hashes=[HashType(alg=HashAlgorithm.SHA_256, content=a.sha256)],
+                        properties=[Property(name="licensegate:artifact-type", value=a.type),
+                                    Property(name="licensegate:platform", value=a.platform),
+                                    Property(name="licensegate:verdict", value=report.verdict)])
+
+
+def _bom(report: Report, root: CdxComponent) -> Bom:
+    """An empty BOM whose serial number and timestamp follow from the artifact and the report, so reruns agree."""
+    a = report.scan.artifact
+    timestamp = datetime.datetime.strptime(report.generated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    bom = Bom(serial_number=uuid.uuid5(_NS, f"{a.sha256}/{report.generated}/{__version__}"),
+              metadata=BomMetaData(component=root, timestamp=timestamp))
+    bom.metadata.tools.components.clear()  # the library lists itself; we add LicenseGate below, deterministically
+    bom.metadata.tools.components.add(CdxComponent(name="licensegate", version=__version__, type=ComponentType.APPLICATION))
+    return bom
+
+
+def _licence_file(lf: LicenceFile) -> CdxComponent:
+    """A licence, NOTICE or version file shipped in the artifact: a `file` component, licences as found in its text."""
+    props = [Property(name="licensegate:licence-file-kind", value=lf.kind)]
+    props += [Property(name="licensegate:tied-to", value=t) for t in lf.tied_to]
+    if lf.version:
+        props.append(Property(name="licensegate:version-file", value=lf.version))
+    licences = [LicenseExpression(" AND ".join(lf.licences), acknowledgement=LicenseAcknowledgement.DECLARED)]
+    return CdxComponent(
+        name=lf.path, type=ComponentType.FILE, bom_ref=f"file:{lf.path}",
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=lf.sha256)],
+        licenses=licences if lf.licences else None, copyright="\n".join(lf.copyrights) or None, properties=props)
+
+
+def _add_model_cards(data: dict[str, Any], report: Report, comps: list[Component]) -> None:
     cards = {c.path: _model_card(c, report.assessment(c.path)) for c in comps if c.kind == "model"}
     for item in data.get("components", []):
         if item.get("bom-ref") in cards:
             item["modelCard"] = cards[item["bom-ref"]]
-    return dict(data)
 
 
 def render(report: Report) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,28 +114,15 @@ def _nesting_problem(text: str) -> str | None:
     depth, line, i, n = 0, 1, 0, len(text)
     while i < n:
         c = text[i]
+        if c == "#" or c in "\"'":
+            end = _comment_end(text, i) if c == "#" else _string_end(text, i)
+            if end is None:
+                return None  # an unterminated string: the parser says where
+            line += text.count("\n", i, end)
+            i = end
+            continue
         if c == "\n":
             line += 1
-        elif c == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        elif c in "\"'":
-            delim = c * 3 if text.startswith(c * 3, i) else c
-            j = i + len(delim)
-            while True:
-                k = text.find(delim, j)
-                if k < 0:
-                    return None  # an unterminated string: the parser says where
-                back = k
-                while c == '"' and back > j and text[back - 1] == "\\":
-                    back -= 1
-                if (k - back) % 2 == 0:  # not an escaped quote
-                    break
-                j = k + 1
-            line += text.count("\n", i, k)
-            i = k + len(delim)
-            continue
         elif c in "[{":
             depth += 1
             if depth > _MAX_NESTING:
@@ -143,6 +131,34 @@ def _nesting_problem(text: str) -> str | None:
             depth = max(depth - 1, 0)
         i += 1
     return None
+
+
+def _comment_end(text: str, i: int) -> int:
+    """Where the comment starting at text[i] ends: at its line end (which the caller still counts)."""
+    j = text.find("\n", i)
+    return len(text) if j < 0 else j
+
+
+def _string_end(text: str, i: int) -> int | None:
+    """Just past the string (basic or literal, one-line or multi-line) starting at text[i]; None if unterminated."""
+    quote = text[i]
+    delim = quote * 3 if text.startswith(quote * 3, i) else quote
+    j = i + len(delim)
+    while True:
+        k = text.find(delim, j)
+        if k < 0:
+            return None
+        if quote == "'" or _unescaped(text, j, k):
+            return k + len(delim)
+        j = k + 1
+
+
+def _unescaped(text: str, start: int, k: int) -> bool:
+    """True when the quote at text[k] is not escaped: an even number of backslashes (after `start`) before it."""
+    back = k
+    while back > start and text[back - 1] == "\\":
+        back -= 1
+    return (k - back) % 2 == 0
 
 
 class _Lines:
@@ -156,36 +172,40 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self.keys: dict[tuple[str, int, str], int] = {}
         self.tables: dict[tuple[str, int], int] = {}
-        counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
         table, index = "", 0
         in_string: str | None = None  # the delimiter of the multi-line string the scan is inside
         for n, line in enumerate(text.splitlines(), 1):
             if in_string is not None:
-                if in_string in line:
-                    in_string = None
+                in_string = None if in_string in line else in_string
                 continue
             header = _header(line)
             if header is not None:
-                double, table = header
-                if double:
-                    index = counts.get(table, -1) + 1
-                    counts[table] = index
-                else:
-                    index = 0
-                self.tables.setdefault((table, index), n)
+                table, index = self._table(header, n)
                 continue
             k = self._KEY.match(line)
             if k:
-                value = line[k.end() :].lstrip()
-                for delim in ('"""', "'''"):
-                    if value.startswith(delim) and delim not in value[3:]:
-                        in_string = delim
-                key = k.group(1).replace(" ", "").strip("\"'")
-                full_table, full_key = table, key
-                if "." in key:  # dotted key: the last part is the key, the rest extends the table
-                    head, _, full_key = key.rpartition(".")
-                    full_table = f"{table}.{head}" if table else head
-                self.keys.setdefault((full_table, index if full_table == table else 0, full_key), n)
+                in_string = self._key(k, line, table, index, n)
+
+    def _table(self, header: tuple[bool, str], n: int) -> tuple[str, int]:
+        """Record a `[table]` or `[[table]]` header: the table and the index of this array entry."""
+        double, table = header
+        index = self._counts.get(table, -1) + 1 if double else 0
+        if double:
+            self._counts[table] = index
+        self.tables.setdefault((table, index), n)
+        return table, index
+
+    def _key(self, k: re.Match[str], line: str, table: str, index: int, n: int) -> str | None:
+        """Record a key; the delimiter of a multi-line string its value opens, else None."""
+        key = k.group(1).replace(" ", "").strip("\"'")
+        full_table, full_key = table, key
+        if "." in key:  # dotted key: the last part is the key, the rest extends the table
+            head, _, full_key = key.rpartition(".")
+            full_table = f"{table}.{head}" if table else head
+        self.keys.setdefault((full_table, index if full_table == table else 0, full_key), n)
+        value = line[k.end() :].lstrip()
+        return next((d for d in ('"""', "'''") if value.startswith(d) and d not in value[3:]), None)
 
     def of(self, table: str, key: str | None = None, index: int = 0) -> int | None:
         if key is not None and (table, index, key) in self.keys:
@@ -373,44 +393,52 @@ def _selectors(entry: dict[str, object], table: str, i: int, r: _Reader) -> tupl
     return out[0], out[1], (out[2] or "").lower() or None
 
 
-def _load_waivers(entries: object, policy: Policy, r: _Reader) -> None:
+def _array_of_tables(entries: object, table: str, what: str, keys: set[str], r: _Reader) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The entries of a `[[table]]` array that are tables, each with its index; what is not is reported."""
     if not isinstance(entries, list):
-        r.error("waivers are an array of tables: write [[waiver]]", "", "waiver")
+        r.error(f"{what} are an array of tables: write [[{table}]]", "", table)
         return
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            r.error(f"waiver[{i}] must be a table", "waiver", None, i)
+            r.error(f"{table}[{i}] must be a table", table, None, i)
             continue
-        for key in sorted(set(entry) - _WAIVER_KEYS):
-            r.error(f"unknown key {_show(key)} in [[waiver]]; known: {', '.join(sorted(_WAIVER_KEYS))}", "waiver", key, i)
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            r.error("every [[waiver]] needs a reason = \"why this is acceptable\"", "waiver", "reason", i)
-            reason = ""
-        elif reason.lstrip().startswith(REASON_PLACEHOLDER):
-            r.error(f"waiver[{i}].reason is still the report's placeholder ({_show(REASON_PLACEHOLDER)}): replace it with "
-                    "why this is acceptable", "waiver", "reason", i)
+        for key in sorted(set(entry) - keys):
+            r.error(f"unknown key {_show(key)} in [[{table}]]; known: {', '.join(sorted(keys))}", table, key, i)
+        yield i, entry
+
+
+def _load_waivers(entries: object, policy: Policy, r: _Reader) -> None:
+    for i, entry in _array_of_tables(entries, "waiver", "waivers", _WAIVER_KEYS, r):
+        reason = _waiver_reason(entry, i, r)
         name, path, sha = _selectors(entry, "waiver", i, r)
-        rules = entry.get("rule", [])
-        if isinstance(rules, str):
-            rules = [rules]
-        if not isinstance(rules, list) or any(not isinstance(x, str) or x not in DEFAULT_RULES for x in rules):
-            r.error(f"waiver[{i}].rule must be a rule id or a list of them; known: {', '.join(DEFAULT_RULES)}", "waiver", "rule", i)
-            rules = []
+        rules = _waiver_rules(entry, i, r)
         expires = r.date(entry["expires"], f"waiver[{i}].expires", "waiver", "expires", i) if "expires" in entry else None
-        policy.waivers.append(Waiver(reason.strip(), name, path, sha, list(rules), expires, r.lines.of("waiver", None, i)))
+        policy.waivers.append(Waiver(reason, name, path, sha, rules, expires, r.lines.of("waiver", None, i)))
+
+
+def _waiver_reason(entry: dict[str, Any], i: int, r: _Reader) -> str:
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        r.error("every [[waiver]] needs a reason = \"why this is acceptable\"", "waiver", "reason", i)
+        return ""
+    if reason.lstrip().startswith(REASON_PLACEHOLDER):
+        r.error(f"waiver[{i}].reason is still the report's placeholder ({_show(REASON_PLACEHOLDER)}): replace it with "
+                "why this is acceptable", "waiver", "reason", i)
+    return reason.strip()
+
+
+def _waiver_rules(entry: dict[str, Any], i: int, r: _Reader) -> list[str]:
+    rules = entry.get("rule", [])
+    if isinstance(rules, str):
+        rules = [rules]
+    if not isinstance(rules, list) or any(not isinstance(x, str) or x not in DEFAULT_RULES for x in rules):
+        r.error(f"waiver[{i}].rule must be a rule id or a list of them; known: {', '.join(DEFAULT_RULES)}", "waiver", "rule", i)
+        return []
+    return list(rules)
 
 
 def _load_overrides(entries: object, policy: Policy, r: _Reader) -> None:
-    if not isinstance(entries, list):
-        r.error("severity overrides are an array of tables: write [[override]]", "", "override")
-        return
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            r.error(f"override[{i}] must be a table", "override", None, i)
-            continue
-        for key in sorted(set(entry) - _OVERRIDE_KEYS):
-            r.error(f"unknown key {_show(key)} in [[override]]; known: {', '.join(sorted(_OVERRIDE_KEYS))}", "override", key, i)
+    for i, entry in _array_of_tables(entries, "override", "severity overrides", _OVERRIDE_KEYS, r):
         rule, sev = entry.get("rule"), entry.get("severity")
         if not isinstance(rule, str) or rule not in DEFAULT_RULES:
             r.error(f"override[{i}].rule {_show(rule)} is not a rule; known: {', '.join(DEFAULT_RULES)}", "override", "rule", i)
@@ -430,7 +458,12 @@ def _load_source_offer(table: object, policy: Policy, r: _Reader) -> None:
         return
     for key in sorted(set(table) - _OFFER_KEYS):
         r.error(f"unknown key {_show(key)} in [source_offer]; known: {', '.join(sorted(_OFFER_KEYS))}", "source_offer", key)
-    offer = policy.source_offer
+    _offer_contact(table, policy.source_offer, r)
+    _offer_years(table, policy.source_offer, r)
+
+
+def _offer_contact(table: dict[str, Any], offer: SourceOfferContact, r: _Reader) -> None:
+    """organisation, address, email and url: non-empty strings; the e-mail an address, the URL http(s)."""
     for key in ("organisation", "address", "email", "url"):
         v = table.get(key)
         if v is None:
@@ -443,6 +476,9 @@ def _load_source_offer(table: object, policy: Policy, r: _Reader) -> None:
         r.error(f"source_offer.email {_show(offer.email)} is not an e-mail address", "source_offer", "email")
     if offer.url is not None and not re.match(r"^https?://", offer.url):
         r.error(f"source_offer.url {_show(offer.url)} must start with https:// or http://", "source_offer", "url")
+
+
+def _offer_years(table: dict[str, Any], offer: SourceOfferContact, r: _Reader) -> None:
     years = table.get("years", 3)
     if not isinstance(years, int) or isinstance(years, bool) or years < 3:
         r.error(f"source_offer.years {_show(years)}: a written offer must be valid for at least 3 years "

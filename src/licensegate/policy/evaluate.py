@@ -21,7 +21,7 @@ from .. import _toml, spdx
 from ..archive import MemberProblem
 from ..model import Component, Family, Finding, Obligation
 from .file import Policy
-from .waivers import Waiver, selects, unmatched_path_hint
+from .waivers import Override, Waiver, selects, unmatched_path_hint
 
 if TYPE_CHECKING:
     from ..scan import ScanResult
@@ -137,16 +137,7 @@ def evaluate(scan: ScanResult, policy: Policy, today: datetime.date | None = Non
     findings.extend(_chains(scan.components, reach, conclusions, policy))
     assessments: dict[str, ModelAssessment] = {}
     if scan.models:
-        # GPL code the app's own code links or loads makes the app GPL-covered; a GPL program merely shipped beside
-        # it (an aggregate) does not.
-        linked = [c for c in scan.components if c.path in reach and c.family in ("gpl", "agpl")]
-        linked += [c for c in scan.components if c.origin == "unidentified" and c.family in ("gpl", "agpl") and c not in linked]
-        for comp in scan.components:
-            if comp.path in scan.models:
-                conclusions[comp.path] = _model_conclusion(comp, policy)
-        from .stance import model_findings
-
-        more, assessments = model_findings(scan.components, scan.models, policy, linked)
+        more, assessments = _model_findings(scan, policy, reach, conclusions)
         findings.extend(more)
     findings.extend(_problem_findings(scan.problems, policy))
     findings = apply_overrides(findings, scan.components, policy)
@@ -154,6 +145,21 @@ def evaluate(scan: ScanResult, policy: Policy, today: datetime.date | None = Non
     if source_offer:
         findings.extend(source_offer_findings(scan.components, policy, conclusions))
     return Verdict(findings, conclusions, assessments)
+
+
+def _model_findings(scan: ScanResult, policy: Policy, reach: dict[str, list[list[str]]],
+                    conclusions: dict[str, Conclusion]) -> tuple[list[Finding], dict[str, ModelAssessment]]:
+    """The models' findings and provenance under the policy's stance; their conclusions replace the components'."""
+    from .stance import model_findings
+
+    # GPL code the app's own code links or loads makes the app GPL-covered; a GPL program merely shipped beside it
+    # (an aggregate) does not.
+    linked = [c for c in scan.components if c.path in reach and c.family in ("gpl", "agpl")]
+    linked += [c for c in scan.components if c.origin == "unidentified" and c.family in ("gpl", "agpl") and c not in linked]
+    for comp in scan.components:
+        if comp.path in scan.models:
+            conclusions[comp.path] = _model_conclusion(comp, policy)
+    return model_findings(scan.components, scan.models, policy, linked)
 
 
 def _problem_findings(problems: list[MemberProblem], policy: Policy) -> list[Finding]:
@@ -346,14 +352,18 @@ def apply_overrides(findings: list[Finding], components: list[Component], policy
     out = []
     for f in findings:
         comp = by_path.get(f.component or "")
-        sev: str = f.severity
-        for o in policy.overrides:
-            if o.rule == f.rule and (not (o.name or o.path or o.sha256) or selects(o.name, o.path, o.sha256, comp, f.component)):
-                sev = o.severity
+        # the last matching override wins
+        sev = next((o.severity for o in reversed(policy.overrides) if _overrides(o, f, comp)), f.severity)
         if sev != "off":
             f.severity = sev  # type: ignore[assignment]
             out.append(f)
     return out
+
+
+def _overrides(o: Override, f: Finding, comp: Component | None) -> bool:
+    """The override is for the finding's rule and selects its component (an override without selectors: every one)."""
+    unselective = not (o.name or o.path or o.sha256)
+    return o.rule == f.rule and (unselective or selects(o.name, o.path, o.sha256, comp, f.component))
 
 
 _POLICY_RULES = ("waiver-expired", "waiver-unused", "source-offer-contact-missing")
@@ -541,21 +551,32 @@ def _chains(components: list[Component], reach: dict[str, list[list[str]]], conc
     out = []
     for target, chains in reach.items():
         comp = by_path[target]
-        sev = policy.severity("app-links-copyleft", "error")
-        if policy.app_is_gpl_covered and comp.family != "nonfree" and sev == "error":
-            sev = "info"
+        sev = _chain_severity(policy, comp)
         if sev == "off":
             continue
-        maximal = [c for c in chains if not any(len(o) > len(c) and o[-len(c):] == c for o in chains)]
-        maximal.sort(key=lambda c: (-len(c), c))
-        chain, others = maximal[0], maximal[1:]
-        also = ""
-        if others:
-            shown = "; ".join(" -> ".join(o) for o in others[:3])
-            also = f"; also reached by {len(others)} other path(s): {shown}" + ("; …" if len(others) > 3 else "")
+        chain, *others = _maximal_chains(chains)
         out.append(Finding(
             "app-links-copyleft", sev, target,  # type: ignore[arg-type]
-            f"App code reaches {comp.family.upper()} code {target} ({comp.license}): " + " -> ".join(chain) + also,
-            list(conclusions[target].obligations), chain,
+            f"App code reaches {comp.family.upper()} code {target} ({comp.license}): " + " -> ".join(chain)
+            + _other_paths(others), list(conclusions[target].obligations), chain,
         ))
     return out
+
+
+def _chain_severity(policy: Policy, comp: Component) -> str:
+    """The rule's severity; in a GPL app a GPL or AGPL chain is what it should be (info), a nonfree one never is."""
+    sev = policy.severity("app-links-copyleft", "error")
+    return "info" if policy.app_is_gpl_covered and comp.family != "nonfree" and sev == "error" else sev
+
+
+def _maximal_chains(chains: list[list[str]]) -> list[list[str]]:
+    """The chains that are not the tail of a longer one, longest first."""
+    maximal = [c for c in chains if not any(len(o) > len(c) and o[-len(c):] == c for o in chains)]
+    return sorted(maximal, key=lambda c: (-len(c), c))
+
+
+def _other_paths(others: list[list[str]]) -> str:
+    if not others:
+        return ""
+    shown = "; ".join(" -> ".join(o) for o in others[:3])
+    return f"; also reached by {len(others)} other path(s): {shown}" + ("; …" if len(others) > 3 else "")

@@ -16,7 +16,7 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -282,8 +282,9 @@ class Walk:
     `walk.names` the member paths seen (for layout detection).
     """
 
-    def __init__(self, root: Path, limits: Limits | None = None) -> None:
+    def __init__(self, root: Path, limits: Limits | None = None, entries: Sequence[zipfile.ZipInfo] = ()) -> None:
         self.root = root
+        self._central = list(entries)  # the central directory, when the caller has read it already
         self.limits = limits or Limits()
         self.problems: list[MemberProblem] = []
         self.total_size = 0
@@ -296,25 +297,27 @@ class Walk:
         if self.root.is_dir():
             yield from self._walk_folder(self.root)
         else:
-            try:
-                zf = zipfile.ZipFile(self.root)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-                raise InputError(f"{self.root}: not a readable zip archive ({_reason(exc)})") from None
+            infos = self._central or self._central_directory()
             try:
                 source = _Source(path=self.root)
             except OSError as exc:
-                zf.close()
                 raise InputError(f"{self.root}: cannot read ({exc.strerror or exc})") from None
-            with zf:
-                try:
-                    yield from self._prefix(zf)
-                    yield from self._walk_zip(zf, source, prefix="", depth=0)
-                finally:
-                    source.close()
+            try:
+                yield from self._prefix(infos)
+                yield from self._walk_zip(infos, source, prefix="", depth=0)
+            finally:
+                source.close()
 
-    def _prefix(self, zf: zipfile.ZipFile) -> Iterator[Member]:
+    def _central_directory(self) -> list[zipfile.ZipInfo]:
+        try:
+            with zipfile.ZipFile(self.root) as zf:
+                return zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise InputError(f"{self.root}: not a readable zip archive ({_reason(exc)})") from None
+
+    def _prefix(self, infos: list[zipfile.ZipInfo]) -> Iterator[Member]:
         """Bytes before the first entry: reported, and scanned as a member of their own (an ELF stub, a DEX file)."""
-        start = min((i.header_offset for i in zf.infolist()), default=0)
+        start = min((i.header_offset for i in infos), default=0)
         if start <= 0:
             return
         self._problem(PREFIX_MEMBER, "data-before-archive",
@@ -380,9 +383,8 @@ class Walk:
 
     # -- zips ----------------------------------------------------------------------------------------------
 
-    def _walk_zip(self, zf: zipfile.ZipFile, source: _Source, prefix: str, depth: int) -> Iterator[Member]:
+    def _walk_zip(self, infos: list[zipfile.ZipInfo], source: _Source, prefix: str, depth: int) -> Iterator[Member]:
         seen: set[str] = set()
-        infos = zf.infolist()
         self._refuse_overlaps(infos, prefix)
         for info in infos:
             name = info.orig_filename  # zipfile cuts names at a NUL: the entry's true name is shown
@@ -466,7 +468,7 @@ class Walk:
         self.held += len(data)
         try:
             with inner:
-                yield from self._walk_zip(inner, source, prefix=member.path + NEST_SEPARATOR, depth=member.depth + 1)
+                yield from self._walk_zip(inner.infolist(), source, prefix=member.path + NEST_SEPARATOR, depth=member.depth + 1)
         finally:
             self.held -= len(data)
             source.close()

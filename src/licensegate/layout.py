@@ -10,7 +10,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +31,8 @@ class Layout:
     platform: Platform
     names: tuple[str, ...] = ()  # member names of the artifact itself (not of nested archives)
     prefix: int = 0  # bytes before the zip's first entry (an ELF stub, a DEX header): scanned and reported too
+    # The zip's central directory, read once here and walked by archive.Walk (5,000 entries: 30 ms to parse).
+    entries: tuple[zipfile.ZipInfo, ...] = field(default=(), compare=False, repr=False)
 
 
 def detect(path: Path) -> Layout:
@@ -42,17 +44,20 @@ def detect(path: Path) -> Layout:
         return _with_names(classify(names, folder=path), names)
     head = _head(path)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        names = _zip_names(path)
-        return _with_names(classify(names), names)
+        entries = _zip_entries(path)
+        names = [i.filename for i in entries]
+        lay = classify(names)
+        return Layout(lay.type, lay.platform, tuple(names), 0, tuple(entries))
     if not head:
         raise InputError(f"{path}: empty file")
     found = zip_after_prefix(path)
     if found is not None:
         # Android's installer, like every zip reader, opens an archive from its end: data prepended to an APK (an
         # ELF stub, a DEX header as in the Janus attack) leaves it installable. Scanned as the archive it is.
-        names, prefix = found
+        entries, prefix = found
+        names = [i.filename for i in entries]
         lay = classify(names)
-        return Layout(lay.type, lay.platform, tuple(names), prefix)
+        return Layout(lay.type, lay.platform, tuple(names), prefix, tuple(entries))
     return _single_binary(path, head)
 
 
@@ -65,10 +70,10 @@ def _head(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})" if not isinstance(exc, NotARegularFile) else f"{path}: {exc}") from None
 
 
-def _zip_names(path: Path) -> list[str]:
+def _zip_entries(path: Path) -> list[zipfile.ZipInfo]:
     try:
         with zipfile.ZipFile(path) as zf:
-            return zf.namelist()
+            return zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: corrupt or truncated zip archive ({reason})") from None
@@ -87,9 +92,9 @@ def _single_binary(path: Path, head: bytes) -> Layout:
     raise InputError(f"{path}: not an APK, AAB, IPA, AAR, zip, folder or native binary (unrecognised content)")
 
 
-def zip_after_prefix(path: Path) -> tuple[list[str], int] | None:
-    """A zip archive that a reader opening `path` from its end finds, with the bytes before its first entry;
-    None when there is none (or it has no entries)."""
+def zip_after_prefix(path: Path) -> tuple[list[zipfile.ZipInfo], int] | None:
+    """The entries of a zip archive that a reader opening `path` from its end finds, with the bytes before its
+    first entry; None when there is none (or it has no entries)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -97,7 +102,7 @@ def zip_after_prefix(path: Path) -> tuple[list[str], int] | None:
         return None
     if not infos:
         return None
-    return [i.filename for i in infos], max(0, min(i.header_offset for i in infos))
+    return infos, max(0, min(i.header_offset for i in infos))
 
 
 def _with_names(lay: Layout, names: list[str]) -> Layout:

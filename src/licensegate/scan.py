@@ -147,7 +147,7 @@ class Scanner:
             members = iter([Member(self.path.name, size, 0, _opener=functools.partial(_open_binary, self.path))])
             walk = None
         else:
-            walk = Walk(self.path, self.limits)
+            walk = Walk(self.path, self.limits, lay.entries)
             members = iter(walk)
         self.model_dirs = {root: {} for root in _model_dir_roots(lay.names)}
         for name in lay.names:

@@ -133,40 +133,53 @@ def _entry_from_match(m: LibraryMatch, host: Component) -> NoticeEntry:
 
 def collect(report: Report) -> Notices:
     """What the notices and the offer say: identified components (merged across ABIs), embedded code, models."""
-    merged: dict[tuple[str, str, str], NoticeEntry] = {}
-
-    def add(entry: NoticeEntry) -> None:
-        have = merged.get(entry.key)
-        if have is None:
-            merged[entry.key] = entry
-            return
-        have.paths += [p for p in entry.paths if p not in have.paths]
-        have.copyrights += [x for x in entry.copyrights if x not in have.copyrights]
-        have.notice_texts += [x for x in entry.notice_texts if x not in have.notice_texts]
-
-    models: list[NoticeEntry] = []
-    for c in sorted(report.components, key=lambda c: c.path):
-        if c.kind == "model":
-            details, a = _table(c.details.get("model")), report.assessment(c.path)
-            entry = _entry_from_component(c)
-            entry.author = details.get("author")
-            entry.requirements = list(a.requirements) if a else []
-            entry.stance = a.stance if a else None
-            models.append(entry)
-            continue
-        if c.origin != "unidentified":
-            add(_entry_from_component(c))
-        for m in c.embedded:
-            if m.id != c.identified_as:
-                add(_entry_from_match(m, c))
-    entries = sorted(merged.values(), key=lambda e: (e.name.lower(), e.version or ""))
-    ids: list[str] = []
-    for e in [*entries, *models]:
-        ids += [i for i in spdx.licence_ids(e.license) if i not in ids]
-    licences = [licence_text(i) for i in sorted(ids, key=str.lower)]
+    components = sorted(report.components, key=lambda c: c.path)
+    entries = _library_entries([c for c in components if c.kind != "model"])
+    models = [_model_entry(c, report) for c in components if c.kind == "model"]
+    licences = _licence_texts([*entries, *models])
     offer = [e for e in entries if e.family in OFFER_FAMILIES]
     weak = [e for e in entries if e.family == "weak-copyleft"]
     return Notices(report, entries, models, licences, offer, str(_licence_index().get("version")), _notice_files(report), weak)
+
+
+def _library_entries(components: list[Component]) -> list[NoticeEntry]:
+    """Identified libraries and the code embedded in any binary, one entry each, by name and version."""
+    merged: dict[tuple[str, str, str], NoticeEntry] = {}
+    for c in components:
+        if c.origin != "unidentified":
+            _merge(merged, _entry_from_component(c))
+        for m in c.embedded:
+            if m.id != c.identified_as:
+                _merge(merged, _entry_from_match(m, c))
+    return sorted(merged.values(), key=lambda e: (e.name.lower(), e.version or ""))
+
+
+def _licence_texts(entries: list[NoticeEntry]) -> list[LicenceText]:
+    """The text of every licence id the entries use, once each, by id."""
+    ids: list[str] = []
+    for e in entries:
+        ids += [i for i in spdx.licence_ids(e.license) if i not in ids]
+    return [licence_text(i) for i in sorted(ids, key=str.lower)]
+
+
+def _merge(merged: dict[tuple[str, str, str], NoticeEntry], entry: NoticeEntry) -> None:
+    """One entry per library: another copy (an ABI, a host it is embedded in) adds its paths, copyrights, NOTICEs."""
+    have = merged.setdefault(entry.key, entry)
+    if have is entry:
+        return
+    have.paths += [p for p in entry.paths if p not in have.paths]
+    have.copyrights += [x for x in entry.copyrights if x not in have.copyrights]
+    have.notice_texts += [x for x in entry.notice_texts if x not in have.notice_texts]
+
+
+def _model_entry(c: Component, report: Report) -> NoticeEntry:
+    """A model's entry: its licence and author, and what the policy's stance asks of its source."""
+    details, a = _table(c.details.get("model")), report.assessment(c.path)
+    entry = _entry_from_component(c)
+    entry.author = details.get("author")
+    entry.requirements = list(a.requirements) if a else []
+    entry.stance = a.stance if a else None
+    return entry
 
 
 def _notice_files(report: Report) -> list[tuple[str, str]]:

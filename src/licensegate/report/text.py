@@ -164,26 +164,30 @@ def _components(report: Report, verbose: bool) -> list[str]:
 
 
 def _component(row: Shown, verbose: bool) -> list[str]:
+    """A component: its classification, path and identity, what it contains, links and is loaded by, its evidence
+    (two lines unless verbose)."""
     c = row.first
-    version = f" {c.version}" if c.version else ""
-    conf = f", {c.confidence} confidence" if c.confidence else ""
     # The kind matters when it surprises: an executable shipped under a library's name, a static archive.
     kind = f"  ({c.kind})" if c.kind not in ("native-library", "java-library", "model") else ""
-    chosen = chosen_licence(c)
-    out = [f"  [{role(c).upper():>13}] {printable(row.label, 300)}{kind}",
-           f"{_INDENT}{printable(c.name)}{printable(version)} — {c.license or 'licence unknown'}{conf}"
-           + (f"; used under {chosen}" if chosen else "")]
-    for m in c.embedded:
-        mv = f" {m.version}" if m.version else ""
-        out.append(f"{_INDENT}contains {printable(m.name)}{printable(mv)} — {m.license} ({m.confidence})")
-    if row.links:
-        out.append(f"{_INDENT}links: {', '.join(printable(p, 300) for p in row.links)}")
-    if row.loaded_by:
-        out.append(f"{_INDENT}loaded by: {', '.join(printable(p, 300) for p in row.loaded_by)}")
-    lines = row.evidence
-    for e in lines if verbose else lines[:2]:
-        out.append(f"{_INDENT}evidence ({e.where()}): {printable(e.text, 120)}")
+    out = [f"  [{role(c).upper():>13}] {printable(row.label, 300)}{kind}", _INDENT + _identity(c)]
+    out += [f"{_INDENT}contains {printable(m.name)}{printable(_version(m.version))} — {m.license} ({m.confidence})"
+            for m in c.embedded]
+    for label, paths in (("links", row.links), ("loaded by", row.loaded_by)):
+        if paths:
+            out.append(f"{_INDENT}{label}: {', '.join(printable(p, 300) for p in paths)}")
+    out += [f"{_INDENT}evidence ({e.where()}): {printable(e.text, 120)}" for e in row.evidence[:None if verbose else 2]]
     return out
+
+
+def _identity(c: Component) -> str:
+    conf = f", {c.confidence} confidence" if c.confidence else ""
+    chosen = chosen_licence(c)
+    return (f"{printable(c.name)}{printable(_version(c.version))} — {c.license or 'licence unknown'}{conf}"
+            + (f"; used under {chosen}" if chosen else ""))
+
+
+def _version(version: str | None) -> str:
+    return f" {version}" if version else ""
 
 
 def _models(report: Report, verbose: bool) -> list[str]:

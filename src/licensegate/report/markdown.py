@@ -54,26 +54,37 @@ def _headline(report: Report) -> list[str]:
 
 
 def _action(report: Report, act: Action) -> list[str]:
+    """One failing component: a heading, its findings, what to do per rule, its obligations and a waiver to paste."""
     c = act.component
     if c is None:
-        f = act.findings[0]
-        return [f"- **{f.severity}** `{f.rule}`: {_cell(f.message)}"] + (
-            [f"  - **What to do:** {_cell(what_to_do(f.rule))}"] if what_to_do(f.rule) else []) + [""]
+        return _policy_action(act.findings[0])
     version = f" {c.version}" if c.version else ""
     out = [f"#### {', '.join(_code(p) for p in act.paths)}: {_cell(c.name)}{_cell(version)} ({_cell(c.license or 'licence unknown')})", ""]
-    for f in act.findings:
-        at = f" {_code(f.component)}" if len(act.paths) > 1 else ""
-        out.append(f"- **{f.severity}** `{f.rule}`{at}: {_cell(message_for(f))}")
-    for rule_id, todo in act.steps():
-        out.append(f"- **What to do** (`{rule_id}`): {_cell(todo)}")
+    out += [_finding_line(f, len(act.paths) > 1) for f in act.findings]
+    out += [f"- **What to do** (`{rule_id}`): {_cell(todo)}" for rule_id, todo in act.steps()]
     if act.obligations:
         out.append(f"- Obligations: {', '.join(o.id for o in act.obligations)}")
-    snippet = act.snippet(report.generated)
-    if snippet:
-        fence = "`" * max(3, 1 + max((len(r) for line in snippet for r in re.findall(r"`+", line)), default=0))
-        out += ["", "<details><summary>Accept it instead: paste this into the policy file</summary>", "",
-                f"{fence}toml", *snippet, fence, "", "</details>"]
-    return out + [""]
+    return out + _waiver_block(act.snippet(report.generated)) + [""]
+
+
+def _finding_line(f: Finding, with_path: bool) -> str:
+    at = f" {_code(f.component)}" if with_path else ""  # a library in several ABIs: which copy
+    return f"- **{f.severity}** `{f.rule}`{at}: {_cell(message_for(f))}"
+
+
+def _policy_action(f: Finding) -> list[str]:
+    """A failing finding about the policy itself (an expired waiver): the finding and what to do."""
+    todo = what_to_do(f.rule)
+    return [f"- **{f.severity}** `{f.rule}`: {_cell(f.message)}"] + ([f"  - **What to do:** {_cell(todo)}"] if todo else []) + [""]
+
+
+def _waiver_block(snippet: list[str]) -> list[str]:
+    """The waiver in a collapsed TOML block, fenced with more backticks than any run inside it."""
+    if not snippet:
+        return []
+    fence = "`" * max(3, 1 + max((len(r) for line in snippet for r in re.findall(r"`+", line)), default=0))
+    return ["", "<details><summary>Accept it instead: paste this into the policy file</summary>", "",
+            f"{fence}toml", *snippet, fence, "", "</details>"]
 
 
 def _components(report: Report) -> list[str]:
@@ -104,20 +115,32 @@ def _models(report: Report) -> list[str]:
 
 
 def render(report: Report) -> str:
-    failing = report.failing
-    out = _headline(report)
-    if failing:
-        out += [f"### What to fix ({len(failing)} failing finding(s))", ""]
-        for act in actions(report, failing):
-            out += _action(report, act)
-    warnings = [f for f in report.findings if f.severity == "warning" and f not in failing and not f.waived_by]
-    if warnings:
-        out += ["### Warnings", ""] + _findings_table(warnings, report) + [""]
-    waived = [f for f in report.findings if f.waived_by]
-    if waived:
-        out += ["### Waived", ""] + [f"- `{f.rule}` {_code(f.component)}: {_cell(f.waived_by)}" for f in waived] + [""]
+    out = _headline(report) + _to_fix(report) + _warnings(report) + _waived(report)
     out += _components(report) + _models(report) + _licence_files(report)
     return "\n".join(out) + "\n"
+
+
+def _to_fix(report: Report) -> list[str]:
+    failing = report.failing
+    if not failing:
+        return []
+    out = [f"### What to fix ({len(failing)} failing finding(s))", ""]
+    for act in actions(report, failing):
+        out += _action(report, act)
+    return out
+
+
+def _warnings(report: Report) -> list[str]:
+    failing = report.failing
+    warnings = [f for f in report.findings if f.severity == "warning" and f not in failing and not f.waived_by]
+    return ["### Warnings", ""] + _findings_table(warnings, report) + [""] if warnings else []
+
+
+def _waived(report: Report) -> list[str]:
+    waived = [f for f in report.findings if f.waived_by]
+    if not waived:
+        return []
+    return ["### Waived", ""] + [f"- `{f.rule}` {_code(f.component)}: {_cell(f.waived_by)}" for f in waived] + [""]
 
 
 def _licence_files(report: Report) -> list[str]:

@@ -118,20 +118,23 @@ def _places(artifact: Path, cwd: Path) -> list[tuple[Path, str]]:
 def discover(artifact: Path, given: Path | None = None, cwd: Path | None = None) -> PolicyChoice:
     """The policy file for scanning `artifact`: `given` (--policy) if set, else the first regular `licensegate.toml`
     of the current folder, the repository root and the artifact's folder; the others found are `not_used`."""
-    here = Path(os.path.abspath(cwd or Path.cwd()))
+    found = _found(_places(artifact, Path(os.path.abspath(cwd or Path.cwd()))))
+    if given is not None:
+        given_key = os.path.normcase(os.path.abspath(given))
+        rest = [f for f in found if os.path.normcase(os.path.abspath(f.path)) != given_key]
+        return PolicyChoice(PolicyFile(str(given), GIVEN), rest)
+    chosen = next((f for f in found if f.skipped_because is None), None)
+    return PolicyChoice(chosen, [f for f in found if f is not chosen])
+
+
+def _found(places: list[tuple[Path, str]]) -> list[PolicyFile]:
+    """The licensegate.toml of each place, in order; a folder met twice (the current one is the root) counts once."""
     found: list[PolicyFile] = []
     seen: set[str] = set()
-    for folder, place in _places(artifact, here):
+    for folder, place in places:
         key = os.path.normcase(str(folder))
         candidate = None if key in seen else _candidate(folder, place)
         seen.add(key)
         if candidate is not None:
             found.append(candidate)
-    if given is not None:
-        given_key = os.path.normcase(os.path.abspath(given))
-        rest = [f for f in found if os.path.normcase(os.path.abspath(f.path)) != given_key]
-        return PolicyChoice(PolicyFile(str(given), GIVEN), rest)
-    usable = [f for f in found if f.skipped_because is None]
-    if not usable:
-        return PolicyChoice(None, found)
-    return PolicyChoice(usable[0], [f for f in found if f is not usable[0]])
+    return found

@@ -71,8 +71,11 @@ def _collapse_loose(nodes: dict[str, Node], edges: list[tuple[str, str]], compon
     names = sorted({name_of[n.id] for n in loose})
     for n in loose:
         del nodes[n.id]
-    listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-    nodes[COLLAPSED] = Node(COLLAPSED, f"{len(names)} permissive, not linked", listed, "permissive")
+    nodes[COLLAPSED] = Node(COLLAPSED, f"{len(names)} permissive, not linked", _first_names(names, 4), "permissive")
+
+
+def _first_names(names: list[str], n: int) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def _hot(findings: list[Finding]) -> set[tuple[str, str]]:
@@ -109,13 +112,18 @@ def _place(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> None:
         for i, n in enumerate(sorted(layers[li], key=lambda n: (n.family != "app", n.id))):
             n.order = i
         if li > 0:
-            for n in layers[li]:
-                ps = [nodes[p].order for p in preds[n.id] if nodes[p].layer < li]
-                n.order = sum(ps) / len(ps) if ps else n.order + 1000
+            _order_by_predecessors(nodes, layers[li], preds, li)
         for i, n in enumerate(sorted(layers[li], key=lambda n: (n.order, n.id))):
             n.order = i
             n.x = _PAD + li * (_W + _GX)
             n.y = _PAD + i * (_H + _GY)
+
+
+def _order_by_predecessors(nodes: dict[str, Node], layer: list[Node], preds: dict[str, list[str]], li: int) -> None:
+    """A node's order: the mean order of its predecessors in earlier layers; nodes without any go last."""
+    for n in layer:
+        ps = [nodes[p].order for p in preds[n.id] if nodes[p].layer < li]
+        n.order = sum(ps) / len(ps) if ps else n.order + 1000
 
 
 def layout(components: list[Component], findings: list[Finding]) -> tuple[dict[str, Node], list[tuple[str, str]], set[tuple[str, str]]]:
@@ -139,34 +147,40 @@ def render_svg(components: list[Component], findings: list[Finding]) -> str:
            '<path d="M0,0 L10,5 L0,10 z" fill="#d50000"/></marker></defs>']
     long_edges: list[str] = []
     for a, b in sorted(edges, key=lambda e: e in hot):  # hot edges last, on top
-        na, nb = nodes[a], nodes[b]
-        x1, y1, x2, y2 = na.x + _W, na.y + _H / 2, nb.x, nb.y + _H / 2
-        if nb.layer <= na.layer:  # same layer or backwards (a cycle): route around the right side
-            x2 = nb.x + _W
+        # an edge that skips a layer arcs above the rows, drawn after (over) the nodes
+        (long_edges if nodes[b].layer - nodes[a].layer > 1 else out).append(_edge(nodes, a, b, (a, b) in hot))
+    out += [_node(n, any(n.id in e for e in hot)) for n in sorted(nodes.values(), key=lambda n: n.id)]
+    return "".join([*out, *long_edges, "</svg>"])
+
+
+def _edge(nodes: dict[str, Node], a: str, b: str, is_hot: bool) -> str:
+    na, nb = nodes[a], nodes[b]
+    x1, y1, x2, y2 = na.x + _W, na.y + _H / 2, nb.x, nb.y + _H / 2
+    if nb.layer <= na.layer:  # same layer or backwards (a cycle): route around the right side
+        x2 = nb.x + _W
+    if nb.layer - na.layer > 1:  # skips a layer: arc through the gap above the rows
+        top = min(na.y, nb.y) - _GY / 2
+        ctrl = max((4 * top - (y1 + y2) / 2) / 3, -_PAD)  # a cubic with both controls at ctrl peaks at `top`
+        d = f"M{x1:.0f},{y1:.0f} C{x1 + 40:.0f},{ctrl:.0f} {x2 - 40:.0f},{ctrl:.0f} {x2:.0f},{y2:.0f}"
+    else:
         mid = (x1 + x2) / 2
-        is_hot = (a, b) in hot
-        cls = "edge hot" if is_hot else "edge"
-        style = 'stroke="#d50000" stroke-width="3" marker-end="url(#arrow-hot)"' if is_hot else 'stroke="#777" stroke-width="1.2" marker-end="url(#arrow)"'
-        if nb.layer - na.layer > 1:  # skips a layer: arc through the gap above the rows, drawn over the nodes
-            top = min(na.y, nb.y) - _GY / 2
-            ctrl = max((4 * top - (y1 + y2) / 2) / 3, -_PAD)  # a cubic with both controls at ctrl peaks at `top`
-            d = f"M{x1:.0f},{y1:.0f} C{x1 + 40:.0f},{ctrl:.0f} {x2 - 40:.0f},{ctrl:.0f} {x2:.0f},{y2:.0f}"
-        else:
-            d = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
-        path = f'<path class="{cls}" data-from="{escape(a)}" data-to="{escape(b)}" d="{d}" fill="none" {style}/>'
-        (long_edges if nb.layer - na.layer > 1 else out).append(path)
-    for n in sorted(nodes.values(), key=lambda n: n.id):
-        colour = FAMILY_COLOURS.get(n.family, "#9e9e9e")
-        on_chain = any(n.id in e for e in hot)
-        stroke = 'stroke="#d50000" stroke-width="3"' if on_chain else 'stroke="#333" stroke-width="1"'
-        out.append(f'<g class="node family-{escape(n.family)}" data-path="{escape(n.id)}"><title>{escape(n.id)}: {escape(n.sub)}</title>'
-                   f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="{_W}" height="{_H}" rx="5" fill="{colour}" fill-opacity="0.22" {stroke}/>'
-                   f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="8" height="{_H}" fill="{colour}"/>'
-                   f'<text x="{n.x + 14:.0f}" y="{n.y + 15:.0f}" font-weight="bold">{escape(_fit(n.label, 36))}</text>'
-                   f'<text x="{n.x + 14:.0f}" y="{n.y + 29:.0f}" fill="#333">{escape(_fit(n.sub, 40))}</text></g>')
-    out.extend(long_edges)
-    out.append("</svg>")
-    return "".join(out)
+        d = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+    cls, style = _HOT_EDGE if is_hot else _EDGE
+    return f'<path class="{cls}" data-from="{escape(a)}" data-to="{escape(b)}" d="{d}" fill="none" {style}/>'
+
+
+_HOT_EDGE = ("edge hot", 'stroke="#d50000" stroke-width="3" marker-end="url(#arrow-hot)"')
+_EDGE = ("edge", 'stroke="#777" stroke-width="1.2" marker-end="url(#arrow)"')
+
+
+def _node(n: Node, on_chain: bool) -> str:
+    colour = FAMILY_COLOURS.get(n.family, "#9e9e9e")
+    stroke = 'stroke="#d50000" stroke-width="3"' if on_chain else 'stroke="#333" stroke-width="1"'
+    return (f'<g class="node family-{escape(n.family)}" data-path="{escape(n.id)}"><title>{escape(n.id)}: {escape(n.sub)}</title>'
+            f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="{_W}" height="{_H}" rx="5" fill="{colour}" fill-opacity="0.22" {stroke}/>'
+            f'<rect x="{n.x:.0f}" y="{n.y:.0f}" width="8" height="{_H}" fill="{colour}"/>'
+            f'<text x="{n.x + 14:.0f}" y="{n.y + 15:.0f}" font-weight="bold">{escape(_fit(n.label, 36))}</text>'
+            f'<text x="{n.x + 14:.0f}" y="{n.y + 29:.0f}" fill="#333">{escape(_fit(n.sub, 40))}</text></g>')
 
 
 def _fit(text: str, n: int) -> str:

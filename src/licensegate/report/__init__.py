@@ -18,6 +18,8 @@ from .. import __version__
 from ..model import Component, Finding, LibraryMatch, LoadSite
 
 if TYPE_CHECKING:  # `licensegate --version` imports this package (the CLI's format list): it must stay light
+    from collections.abc import Iterable
+
     from ..archive import MemberProblem
     from ..policy import ModelAssessment, Outcome, Policy, PolicyChoice, Verdict
     from ..scan import ScanResult
@@ -84,28 +86,14 @@ class Report:
         return self.scan.problems
 
     def to_json(self) -> dict[str, object]:
-        a = self.scan.artifact
         comps = sorted(self.components, key=lambda c: c.path)
-        families: dict[str, int] = {}
-        for c in comps:
-            families[c.family] = families.get(c.family, 0) + 1
-        severities: dict[str, int] = {}
-        for f in self.findings:
-            severities[f.severity] = severities.get(f.severity, 0) + 1
         return {
             "schema": SCHEMA_ID,
             "tool": {"name": "licensegate", "version": __version__},
             "generated": self.generated,
-            "artifact": {k: v for k, v in asdict(a).items()},
+            "artifact": asdict(self.scan.artifact),
             "policy": self._policy_json(),
-            "summary": {
-                "members": self.scan.members_scanned,
-                "components": len(comps),
-                "by_family": families,
-                "findings": severities,
-                "unidentified_native": sum(1 for f in self.findings if f.rule == "unidentified-native"),
-                "duration_s": round(self.duration_s, 3),
-            },
+            "summary": self._summary_json(comps),
             "components": [component_json(c, self.evaluation) for c in comps],
             "load_sites": [load_site_json(s) for s in self.scan.load_sites],
             "problems": [p.to_json() for p in self.problems],
@@ -115,11 +103,29 @@ class Report:
         }
 
 
+    def _summary_json(self, comps: list[Component]) -> dict[str, object]:
+        return {
+            "members": self.scan.members_scanned,
+            "components": len(comps),
+            "by_family": _tally(c.family for c in comps),
+            "findings": _tally(f.severity for f in self.findings),
+            "unidentified_native": sum(1 for f in self.findings if f.rule == "unidentified-native"),
+            "duration_s": round(self.duration_s, 3),
+        }
+
     def _policy_json(self) -> dict[str, object]:
         out = self.policy.to_json()
         if self.policy_choice is not None:
             out["discovery"] = self.policy_choice.to_json()
         return out
+
+
+def _tally(values: Iterable[str]) -> dict[str, int]:
+    """How often each value occurs, in the order of first occurrence (the JSON's key order)."""
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return counts
 
 
 def generated_now() -> str:
@@ -168,12 +174,19 @@ def details_json(c: Component, verdict: Verdict | None = None) -> dict[str, obje
     if c.bundle_executable:
         out["bundle_executable"] = True
     if verdict is not None:
-        k = verdict.conclusions.get(c.path)
-        if k is not None and k.license_declared:
-            out["embedded_license"] = k.embedded_license
-        assessment = verdict.models.get(c.path)
-        if assessment is not None:
-            out["provenance"] = assessment.to_json()
+        out.update(_policy_details(c, verdict))
+    return out
+
+
+def _policy_details(c: Component, verdict: Verdict) -> dict[str, object]:
+    """What the policy concluded about a model: the licence found in it when a declaration replaced it, provenance."""
+    out: dict[str, object] = {}
+    k = verdict.conclusions.get(c.path)
+    if k is not None and k.license_declared:
+        out["embedded_license"] = k.embedded_license
+    assessment = verdict.models.get(c.path)
+    if assessment is not None:
+        out["provenance"] = assessment.to_json()
     return out
 
 

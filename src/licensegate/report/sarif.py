@@ -48,17 +48,8 @@ def _rule(rule_id: str, level: str) -> dict[str, object]:
 
 
 def _result(f: Finding, report: Report, rule_index: dict[str, int], uri: str) -> dict[str, object]:
-    comp = report.component(f.component)
     member = f.component or ""
     text = f.message if not member or member in f.message else f"{member}: {f.message}"
-    props: dict[str, object] = {"member": member or None, "severity": f.severity}
-    if comp is not None:
-        props.update({"component": comp.name, "version": comp.version, "license": comp.license, "family": comp.family,
-                      "confidence": comp.confidence, "sha256": comp.sha256})
-    if f.chain:
-        props["chain"] = f.chain
-    if f.obligations:
-        props["obligations"] = [o.id for o in f.obligations]
     location: dict[str, object] = {
         "physicalLocation": {"artifactLocation": {"uri": uri, "index": 0}, "region": {"startLine": 1}},
     }
@@ -71,11 +62,25 @@ def _result(f: Finding, report: Report, rule_index: dict[str, int], uri: str) ->
         "message": {"text": text},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
-        "properties": props,
+        "properties": _properties(f, report),
     }
     if f.waived_by:
         out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.waived_by}]
     return out
+
+
+def _properties(f: Finding, report: Report) -> dict[str, object]:
+    """The finding's member and severity, its component's identity, the chain and the obligations."""
+    props: dict[str, object] = {"member": f.component or None, "severity": f.severity}
+    comp = report.component(f.component)
+    if comp is not None:
+        props.update({"component": comp.name, "version": comp.version, "license": comp.license, "family": comp.family,
+                      "confidence": comp.confidence, "sha256": comp.sha256})
+    if f.chain:
+        props["chain"] = f.chain
+    if f.obligations:
+        props["obligations"] = [o.id for o in f.obligations]
+    return props
 
 
 def to_sarif(report: Report) -> dict[str, object]:

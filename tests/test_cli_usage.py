@@ -10,6 +10,8 @@ from licensegate.cli import main
 @pytest.mark.parametrize(("argv", "expected"), [
     (["scan", "app.apk", "--polcy", "x.toml"], "licensegate: error: scan: unknown option --polcy; did you mean --policy?"),
     (["scan", "app.apk", "--fail-on=warnings"], "did you mean warning?"),
+    (["scan", "app.apk", "--report", "htlm=r.html"], "scan: argument --report: unknown format 'htlm'; known: text,"),
+    (["scan", "app.apk", "--report", "htlm=r.html"], "; did you mean html?"),
     (["scna", "app.apk"], "licensegate: error: unknown command 'scna' (choose from 'scan', 'policy', 'diff',"),
     (["scna", "app.apk"], "; did you mean scan?"),
     (["policy", "chek", "x.toml"], "licensegate: error: policy: unknown command 'chek'"),

@@ -126,6 +126,23 @@ def test_no_or_choice_noise_and_no_empty_paths(corpus: Path, capsys: pytest.Capt
     assert not re.search(r"^  \[ *[A-Z-]+\] *$", out, re.M), "a component line without a path"
 
 
+def test_summary_beside_reports_in_files(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--summary` is what the terminal shows: printed when every format goes to a file, refused (one line, exit 2,
+    nothing written) when a non-text format would go to stdout."""
+    report = tmp_path / "r.json"
+    code, out = run(["scan", str(corpus / "gpl-player.apk"), "--format", "json", "--output", str(report), "--summary"],
+                    capsys)
+    assert code == 1 and "Verdict: FAIL (18 error(s), 4 warning(s))" in out.splitlines() and len(out.splitlines()) <= 40
+    assert json.loads(report.read_text())["verdict"] == "fail"
+    report.unlink()
+    assert main(["scan", str(corpus / "gpl-player.apk"), "--format", "json", "--summary", "--report", f"json={report}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        "licensegate: error: --summary is a short text report, but --format json goes to stdout; give it an --output "
+        "(or use --report FMT=FILE) to print the summary beside it\n")
+    assert not report.exists()
+
+
 def test_summary_is_short(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(["scan", str(corpus / "gpl-player.apk"), "--summary"], capsys)
     assert code == 1

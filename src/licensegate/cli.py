@@ -139,7 +139,7 @@ def _report_spec(text: str) -> tuple[str, Path]:
     if not sep or not file:
         raise argparse.ArgumentTypeError(f"expected FMT=FILE, got {text!r}")
     if fmt not in FORMATS:
-        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}{_suggest(fmt, FORMATS)}")
     return fmt, Path(file)
 
 
@@ -226,8 +226,14 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
         raise UsageError(f"{len(files)} --output for {len(formats)} --format: give one --format per --output")
     pairs: list[tuple[str, Path | None]] = [(fmt, files[i] if i < len(files) else None) for i, fmt in enumerate(formats)]
     pairs += list(args.report)
-    if sum(1 for _, f in pairs if f is None) > 1:
+    to_stdout = [fmt for fmt, f in pairs if f is None]
+    if len(to_stdout) > 1:
         raise UsageError("only one format can go to stdout; give the others an --output or use --report FMT=FILE")
+    if args.summary and to_stdout not in ([], ["text"]):
+        raise UsageError(f"--summary is a short text report, but --format {to_stdout[0]} goes to stdout; give it an "
+                         "--output (or use --report FMT=FILE) to print the summary beside it")
+    if args.summary and not to_stdout:
+        pairs.append(("text", None))  # every format goes to a file: the summary is what the terminal shows
     seen: set[Path] = set()
     for _, f in pairs:
         if f is None:

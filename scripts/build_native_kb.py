@@ -86,7 +86,12 @@ NOISE_SYMBOL = re.compile(
     r"^(_init|_fini|_edata|_end|__bss_start|__end__|_bss_end__|__bss_end__|__bss_start__|_start|main|"
     r"__data_start|data_start|_IO_stdin_used|__dso_handle|__TMC_END__|_GLOBAL_OFFSET_TABLE_|_DYNAMIC|"
     r"_Unwind_.*|__gcc_personality_v0|__gxx_personality_v0|__cxa_.*|__aeabi_.*|__gnu_.*|__stack_chk_.*|"
-    r"_ZN?K?St.*|_ZNKSt.*|_ZNSt.*|_ZSt.*|_ZTISt.*|_ZTSSt.*|_ZTVSt.*|_ZN9__gnu_cxx.*|_ZTVN10__cxxabiv.*|"
+    r"_ZN?K?St.*|_ZNKSt.*|_ZNSt.*|_ZSt.*|_ZTISt.*|_ZTSSt.*|_ZTVSt.*|_ZT[VIS]NSt.*|_ZN9__gnu_cxx.*|"
+    # C++ names reserved for the implementation (a leading underscore with an underscore or a capital): the
+    # runtime's __cxxabiv1 typeinfo classes, which statically linked libc++ copies export
+    r"_Z(?:N[rVKRO]*|T[VIS]N)[0-9]+_[_A-Z].*|"
+    # typeinfo (name) of the fundamental types (_ZTIPKc: const char*), which only the C++ runtime defines
+    r"_ZT[IS][PK]*(?:[a-z]|D[a-z])|"
     r"_Zd[la].*|_Zn[wa].*|__[a-z]+di3|__[a-z]+ti3|__[a-z]+sf\d|__[a-z]+df\d|__[a-z]+tf\d|__cpu_.*|"
     r"__libc_.*|__progname.*|environ|_environ|__environ|stdin|stdout|stderr|errno|optarg|optind|opterr|"
     r"VERSION|GLIBC_.*|__emutls_.*|__register_frame.*|__deregister_frame.*)$")
@@ -599,33 +604,36 @@ def _rank_symbols(syms: set[str], sym_df: Counter[str]) -> list[str]:
                   key=lambda s: (sym_df[s], -len(s) if len(s) < 40 else -40, s))
 
 
-def _lib_items(lib: dict) -> tuple[set[str], set[str], Counter[str]]:
-    """A binary's candidate strings, exported symbols and C++ scopes (each scope with how many symbols it has)."""
+Items = tuple[dict, set[str], set[str], Counter[str]]
+
+
+def _lib_items(lib: dict) -> Items:
+    """A binary with its candidate strings, exported symbols and C++ scopes (each scope with how many symbols it
+    has). The noise filters apply here as well as at extraction, so that ``--aggregate-only`` honours a changed one."""
     strs = {s for s in lib["strings"] if not noisy_string(s)}
-    syms = set(lib["symbols"])
-    scopes = Counter(cxx_scopes(syms))
-    return strs, syms, scopes
+    syms = {s for s in lib["symbols"] if not NOISE_SYMBOL.match(s)}
+    return lib, strs, syms, Counter(cxx_scopes(syms))
 
 
-def _binary_units(r: dict, kept_strings: set[str], kept_symbols: set[str], str_df: Counter[str],
+def _binary_units(items: list[Items], kept_strings: set[str], kept_symbols: set[str], str_df: Counter[str],
                   sym_df: Counter[str], scope_df: Counter[str]) -> list[dict]:
     """Each shared object and plugin of a source package keeps its own best distinctive items beside the
     package's: a plugin's strings rarely make the package's best 120, so a camera driver or a format plugin would
-    carry nothing the knowledge base knows. Items the package list already holds are not repeated; C++ scopes
-    (``OpenBabel::MOL2Format``) that occur in at most 2 source packages are ranked by how many exported symbols
-    the binary has under them."""
+    carry nothing the knowledge base knows. An item is in one list of a package only: items the package's list or
+    an earlier unit already holds are not repeated (the entry points every camera driver exports belong to the
+    first; a library built twice, in two flavours, is one unit). C++ scopes (``OpenBabel::MOL2Format``) that occur
+    in at most 2 source packages are ranked by how many exported symbols the binary has under them."""
     units = []
-    seen: set[tuple[str, ...]] = set()
-    for lib in sorted(r["libraries"], key=lambda lib: lib["path"]):
-        strs, syms, scopes = _lib_items(lib)
-        own_strings = [s for s in _rank_strings(strs, str_df)[:PER_BINARY_STRINGS] if s not in kept_strings]
-        own_symbols = [s for s in _rank_symbols(syms, sym_df)[:PER_BINARY_SYMBOLS] if s not in kept_symbols]
-        own_scopes = sorted((sc for sc in scopes if scope_df[sc] <= 2),
-                            key=lambda sc: (scope_df[sc], -scopes[sc], sc))[:PER_BINARY_SCOPES]
-        key = tuple(own_strings + own_symbols + own_scopes)
-        if not key or key in seen:  # the same binary built twice (flavours of one library) is one unit
+    held = set(kept_strings) | set(kept_symbols)
+    for lib, strs, syms, scopes in sorted(items, key=lambda t: t[0]["path"]):
+        own_strings = [s for s in _rank_strings(strs, str_df)[:PER_BINARY_STRINGS] if s not in held]
+        own_symbols = [s for s in _rank_symbols(syms, sym_df)[:PER_BINARY_SYMBOLS] if s not in held]
+        own_scopes = [sc for sc in sorted((sc for sc in scopes if scope_df[sc] <= 2),
+                                          key=lambda sc: (scope_df[sc], -scopes[sc], sc))[:PER_BINARY_SCOPES]
+                      if sc not in held]
+        if not own_strings and not own_symbols and not own_scopes:
             continue
-        seen.add(key)
+        held.update(own_strings, own_symbols, own_scopes)
         units.append(dict(binary=lib["path"].rsplit("/", 1)[-1], kind=lib.get("kind", "library"),
                           strings=[[s, str_df[s]] for s in own_strings],
                           symbols=[[s, sym_df[s]] for s in own_symbols] + [[sc, scope_df[sc]] for sc in own_scopes]))
@@ -644,8 +652,7 @@ def aggregate(cache: Path, plan: dict, out_dir: Path, per_source_strings: int, p
         strs: set[str] = set()
         syms: set[str] = set()
         scopes: set[str] = set()
-        for lib in r["libraries"]:
-            ls, ly, lc = _lib_items(lib)
+        for _, ls, ly, lc in map(_lib_items, r["libraries"]):
             strs |= ls
             syms |= ly
             scopes.update(lc)
@@ -662,14 +669,14 @@ def aggregate(cache: Path, plan: dict, out_dir: Path, per_source_strings: int, p
         if not r["libraries"]:
             continue
         with_lib += 1
-        libraries = [lib for lib in r["libraries"] if lib.get("kind", "library") == "library"]
-        sonames = sorted({lib["soname"] for lib in libraries if lib["soname"]})
+        items = list(map(_lib_items, r["libraries"]))
+        libraries = [t for t in items if t[0].get("kind", "library") == "library"]
+        sonames = sorted({lib["soname"] for lib, *_ in libraries if lib["soname"]})
         lic = parse_copyright(r["copyright"], sonames)
         machine += lic["machine_readable"]
         # The package's own list, as before per-binary units: from its versioned shared libraries.
-        strs = {s for lib in libraries for s in lib["strings"] if not noisy_string(s)}
-        ranked = _rank_strings(strs, str_df)[:per_source_strings]
-        rsyms = _rank_symbols({s for lib in libraries for s in lib["symbols"]}, sym_df)[:per_source_symbols]
+        ranked = _rank_strings(set().union(*(t[1] for t in libraries)), str_df)[:per_source_strings]
+        rsyms = _rank_symbols(set().union(*(t[2] for t in libraries)), sym_df)[:per_source_symbols]
         entries.append(dict(
             source=r["source"], version=upstream_version(r["version"]), debian_version=r["version"],
             homepage=r.get("homepage") or None,
@@ -677,10 +684,10 @@ def aggregate(cache: Path, plan: dict, out_dir: Path, per_source_strings: int, p
             machine_readable=lic["machine_readable"],
             sonames=sonames,
             packages=r["packages"],
-            exported=sum(len(lib["symbols"]) for lib in libraries),
+            exported=sum(len(lib["symbols"]) for lib, *_ in libraries),
             symbols=[[s, sym_df[s]] for s in rsyms],
             strings=[[s, str_df[s]] for s in ranked],
-            units=_binary_units(r, set(ranked), set(rsyms), str_df, sym_df, scope_df),
+            units=_binary_units(items, set(ranked), set(rsyms), str_df, sym_df, scope_df),
         ))
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = dict(format="licensegate.native-kb/2", suite=plan["suite"], arch=plan["arch"],

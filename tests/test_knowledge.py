@@ -212,6 +212,18 @@ def test_a_package_and_its_units_are_one_match_explained_once() -> None:
     assert kb.match(strings=_section([s for s, _ in PLUGIN_STRINGS]), known={0}) == []
 
 
+def test_a_few_items_of_each_of_many_units_do_not_add_up() -> None:
+    """Generic strings ("frame is too short") occur in a codec's plugins one or two at a time: only a unit that alone
+    carries enough of its own items counts, so many weak units never name a package."""
+    units = [dict(binary=f"lib{i}_plugin.so", kind="plugin", symbols=[],
+                  strings=[[f"plugin {i} says: message number {j} went wrong", 1] for j in range(6)]) for i in range(10)]
+    kb = _kb(_with_units(_entry("vlc", FOO_STRINGS, FOO_SYMBOLS), *units))
+    two_of_each = [f"plugin {i} says: message number {j} went wrong" for i in range(10) for j in range(2)]
+    assert kb.match(strings=_section(two_of_each)) == []
+    assert [m.id for m in kb.match(strings=_section(two_of_each + [f"plugin 3 says: message number {j} went wrong"
+                                                                   for j in range(2, 6)]))] == ["debian:vlc"]
+
+
 def test_cxx_scopes_from_mangled_names() -> None:
     assert knowledge.cxx_scopes([
         "_ZN9OpenBabel10MOL2Format10ReadMoleculeEPNS_6OBBaseEPNS_10OBConversionE",  # method
@@ -219,6 +231,8 @@ def test_cxx_scopes_from_mangled_names() -> None:
         "_ZTVN9OpenBabel10MOL2FormatE",  # vtable
         "_ZN2cv6imreadERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi",  # namespace function
         "_ZNSt6vectorIiE9push_backEv", "_Z3fooi", "_ZN12_GLOBAL__N_13fooE", "foo_init", "_ZN3fooC1Ev", "_ZN3foo99x",
+        # the C++ runtime's own classes (reserved names), which every statically linked libc++ exports
+        "_ZTIN10__cxxabiv116__shim_type_infoE", "_ZN10__cxxabiv119__pointer_type_infoD0Ev",
     ]) == ["OpenBabel::MOL2Format"] * 3 + ["cv::imread"]
 
 
@@ -240,17 +254,21 @@ def test_the_build_keeps_each_binarys_own_best_items() -> None:
     plugin = dict(path="usr/lib/foo/plugins/canon.so", kind="plugin", soname=None,
                   strings=[s for s, _ in PLUGIN_STRINGS] + [FOO_STRINGS[0][0]],
                   symbols=["_ZN4chem7Format14readEv", "_ZN4chem7Format14sizeEv", "_ZN4chem7Format24readEv", "std_thing"])
-    r = dict(libraries=[lib, dict(plugin), dict(plugin, path="usr/lib/foo/plugins2/canon.so")])
-    str_df = Counter({s: 1 for s in lib["strings"] + plugin["strings"]})
-    sym_df = Counter({s: 1 for s in lib["symbols"] + plugin["symbols"]})
+    sierra = dict(path="usr/lib/foo/plugins/sierra.so", kind="plugin", soname=None,
+                  strings=["sierra: the camera did not answer in time"], symbols=["_ZN4chem7Format14readEv", "sierra_init"])
+    libraries = [lib, dict(plugin), dict(plugin, path="usr/lib/foo/plugins2/canon.so"), sierra]
+    str_df = Counter({s: 1 for s in lib["strings"] + plugin["strings"] + sierra["strings"]})
+    sym_df = Counter({s: 1 for s in lib["symbols"] + plugin["symbols"] + sierra["symbols"]})
     sym_df["std_thing"] = 5
     scope_df = Counter({"chem::Format1": 1, "chem::Format2": 2})
-    units = b._binary_units(r, set(lib["strings"]), set(lib["symbols"]), str_df, sym_df, scope_df)
-    # the library's items are all in the package's list; the plugin (built twice) is one unit, without them
-    assert [u["binary"] for u in units] == ["canon.so"]
+    units = b._binary_units([b._lib_items(x) for x in libraries], set(lib["strings"]), set(lib["symbols"]), str_df, sym_df, scope_df)
+    # the library's items are all in the package's list; the plugin (built twice) is one unit, without them; an item
+    # two plugins share is in the first one's unit only
+    assert [u["binary"] for u in units] == ["canon.so", "sierra.so"]
     assert [s for s, _ in units[0]["strings"]] == sorted((s for s, _ in PLUGIN_STRINGS), key=lambda s: (-len(s), s))
     assert [s for s, _ in units[0]["symbols"]] == ["_ZN4chem7Format14readEv", "_ZN4chem7Format14sizeEv",
                                                    "_ZN4chem7Format24readEv", "chem::Format1", "chem::Format2"]
+    assert units[1]["symbols"] == [["sierra_init", 1]]
 
 
 # -- the DEP-5 reader of the build script ---------------------------------------------------------------------

@@ -202,12 +202,12 @@ class KnowledgeBase:
                 explained.update(g.items())
         results: list[tuple[float, LibraryMatch, int]] = []
         while groups:
-            idx, parts = max(((i, [(e, g.without(explained)) for e, g in ps]) for i, ps in groups.items()),
+            idx, parts = max(((i, _counted([(e, g.without(explained)) for e, g in ps])) for i, ps in groups.items()),
                              key=lambda t: (sum(g.score() for _, g in t[1]), -t[0]))
             del groups[idx]
             e = self.entries[idx]
             f = _Found.union(g for _, g in parts)
-            conf = _confidence(f, max(_share(u, g) for u, g in parts))
+            conf = _confidence(f, max((_share(u, g) for u, g in parts), default=0.0))
             if conf is None:
                 continue
             explained.update(f.items())
@@ -305,6 +305,7 @@ class _Found:
 
     @staticmethod
     def union(parts: Iterable[_Found]) -> _Found:
+        """One package's matches over its lists (the build puts an item in one list of a package only)."""
         f = _Found()
         for g in parts:
             f.strings += g.strings
@@ -317,6 +318,23 @@ class _Found:
             min(len(s), 20) / 5 ** (df - 1) for s, df in self.symbols)
 
 
+def _counts(f: _Found) -> tuple[int, int]:
+    """Items matched, and how many of them no other Debian source package has."""
+    uniq = sum(1 for _, df, _, _ in f.strings if df == 1) + sum(1 for _, df in f.symbols if df == 1)
+    return len(f.strings) + len(f.symbols), uniq
+
+
+def _counted(parts: list[tuple[KBEntry, _Found]]) -> list[tuple[KBEntry, _Found]]:
+    """A package's own list always counts; a binary unit only when it alone carries enough of its items to name a
+    package (a few generic strings from each of many plugins, "frame is too short", are no evidence)."""
+    out = []
+    for u, g in parts:
+        n, uniq = _counts(g)
+        if u.binary is None or (n >= MIN_ITEMS and uniq >= MIN_UNIQUE):
+            out.append((u, g))
+    return out
+
+
 def _share(e: KBEntry, f: _Found) -> float:
     """The share of an entry's own distinctive strings (or symbols) that the binary carries."""
     return max(len(f.strings) / e.n_strings if e.n_strings else 0.0, len(f.symbols) / e.n_symbols if e.n_symbols else 0.0)
@@ -326,8 +344,7 @@ def _confidence(f: _Found, share: float) -> Confidence | None:
     """Counts over everything a package's lists and its binaries' units matched; the share is the best of any one
     list (the package's own, or one binary's: a plugin matched well by its own items is matched well)."""
     ns, ny = len(f.strings), len(f.symbols)
-    uniq = sum(1 for _, df, _, _ in f.strings if df == 1) + sum(1 for _, df in f.symbols if df == 1)
-    items = ns + ny
+    items, uniq = _counts(f)
     if items < MIN_ITEMS or uniq < MIN_UNIQUE:
         return None
     if uniq >= HIGH_UNIQUE and ((items >= HIGH_ITEMS and share >= HIGH_SHARE) or (ns >= 3 and ny >= 3 and share >= MIN_SHARE)
@@ -374,12 +391,17 @@ def cxx_scopes(symbols: Iterable[str]) -> list[str]:
     """The first two names of each mangled nested C++ name, one per such symbol: ``OpenBabel::MOL2Format`` (a class
     in a namespace) from ``_ZN9OpenBabel10MOL2Format10ReadMoleculeEPNS_6OBBaseEPNS_10OBConversionE``, ``cv::imread``
     (a function in a namespace). Nothing for C names, ``std::`` (``_ZNSt``: a substitution, not a length),
-    anonymous namespaces and names of 100 characters or more. Exported scopes survive a version change that alters
+    namespaces reserved for the implementation (``__cxxabiv1``, ``_GLOBAL__N_1``: a leading underscore with an
+    underscore or a capital, C++ [lex.name]) and names of 100 characters or more. Exported scopes survive a version change that alters
     every signature; the knowledge base keeps those that at most two Debian source packages define (std, boost and
     other shared namespaces fall out by document frequency). About 0.5 microseconds per symbol (one regex pass)."""
-    text = "\n" + "\n".join(symbols)
-    return [a[_LENGTH.match(a).end():] + "::" + b[_LENGTH.match(b).end():]  # type: ignore[union-attr]
-            for a, b in _CXX_NESTED.findall(text) if not a.startswith("12_GLOBAL__N")]
+    out = []
+    for a, b in _CXX_NESTED.findall("\n" + "\n".join(symbols)):
+        ns = a[_LENGTH.match(a).end():]  # type: ignore[union-attr]
+        if ns[0] == "_" and (ns[1:2] == "_" or ns[1:2].isupper()):
+            continue  # reserved for the implementation: the C++ runtime's __cxxabiv1, anonymous namespaces
+        out.append(ns + "::" + b[_LENGTH.match(b).end():])  # type: ignore[union-attr]
+    return out
 
 
 _SO_SUFFIX = re.compile(r"(\.dylib|\.so(\.[0-9.]*)?)$")

@@ -349,6 +349,8 @@ def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_not
     assert "policy violation in app-release.apk" in out
     assert "lib/arm64-v8a/libx264.so (x264, GPL-2.0-or-later) [copyleft-gpl]" in out
     assert f"Report: {report}" in out
+    html = project / "build/reports/licensegate/licensegate.html"
+    assert f"What to do, and a [[waiver]] to paste for each: {html}" in out
     # Only error findings make the failure; the warning is not listed as a violation.
     assert "libc++_shared.so" not in out.split("What went wrong")[1]
     assert (project / "build/licensegate/notices/SOURCE_OFFER.txt").is_file()
@@ -358,6 +360,7 @@ def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_not
     assert argv[:2] == ["scan", str(project / "app-release.apk")]
     assert report_option(argv, "json") == str(report)
     assert report_option(argv, "sarif") == str(project / "build/reports/licensegate/licensegate.sarif")
+    assert report_option(argv, "html") == str(html)
     assert argv[argv.index("--notices") + 1] == str(project / "build/licensegate/notices")
     assert argv[argv.index("--fail-on") + 1] == "error"
     assert "--policy" not in argv
@@ -1094,6 +1097,10 @@ def test_real_cli_gates_gpl_and_clean_fixture_apks(gradle: Gradle, project: Path
     assert (project / "build/licensegate/notices/SOURCE_OFFER.txt").is_file()
     report = json.loads((project / "build/reports/licensegate/licensegate.json").read_text())
     assert report["verdict"] == "fail"
+    from html import unescape
+
+    page = unescape((project / "build/reports/licensegate/licensegate.html").read_text())
+    assert "What to do" in page and 'path = "**/lib/*/libx264.so"' in page  # the waiver snippet to paste
 
     result = _gate_with_real_cli(gradle, project, corpus_dir() / "clean-app.apk")
     assert result.returncode == 0, result.stdout

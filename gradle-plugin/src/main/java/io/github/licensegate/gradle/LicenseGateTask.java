@@ -256,15 +256,18 @@ public class LicenseGateTask extends DefaultTask {
             String stem = targets.size() == 1 ? "licensegate" : "licensegate-" + baseName(target);
             File json = new File(reports, stem + ".json");
             File sarif = new File(reports, stem + ".sarif");
+            File html = new File(reports, stem + ".html");
             File noticesFor = targets.size() == 1 ? notices : new File(notices, baseName(target));
             // A report left by an earlier run must never be mistaken for this run's.
             delete(json);
             delete(sarif);
+            delete(html);
 
             List<String> command = new ArrayList<>(Arrays.asList(
                     cli.path.getAbsolutePath(), "scan", target.getAbsolutePath(),
                     "--report", "json=" + json.getAbsolutePath(),
                     "--report", "sarif=" + sarif.getAbsolutePath(),
+                    "--report", "html=" + html.getAbsolutePath(),
                     "--notices", noticesFor.getAbsolutePath(),
                     "--fail-on", failOn.get()));
             if (policyFile != null) {
@@ -278,7 +281,7 @@ public class LicenseGateTask extends DefaultTask {
                     reportPass(target, json);
                     break;
                 case 1:
-                    violations.add(describeViolation(target, json, noticesFor));
+                    violations.add(describeViolation(target, json, html, noticesFor));
                     break;
                 case 2:
                     throw new GradleException("LicenseGate: licensegate could not read its input for " + subject
@@ -426,7 +429,7 @@ public class LicenseGateTask extends DefaultTask {
         getLogger().lifecycle("LicenseGate: {} passes the licence policy. Report: {}", target.getName(), json);
     }
 
-    private String describeViolation(File target, File json, File noticesFor) {
+    private String describeViolation(File target, File json, File html, File noticesFor) {
         StringBuilder message = new StringBuilder("LicenseGate: policy violation in ")
                 .append(target.getName()).append(" (").append(subject).append("):\n");
         try {
@@ -441,6 +444,8 @@ public class LicenseGateTask extends DefaultTask {
             message.append("  (could not read the report: ").append(e.getMessage()).append(")\n");
         }
         message.append("Report: ").append(json.getAbsolutePath()).append('\n');
+        // what a person acts on: what to do about each finding, and a [[waiver]] to paste to accept it instead
+        message.append("What to do, and a [[waiver]] to paste for each: ").append(html.getAbsolutePath()).append('\n');
         message.append("Notices and source offer: ").append(noticesFor.getAbsolutePath());
         return message.toString();
     }

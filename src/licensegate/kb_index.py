@@ -8,14 +8,16 @@ pages a lookup touches:
 - ``hashes``: the CRC-32 of every item, sorted (items are stored in this order, so a position is an item id);
 - ``offsets`` (n + 1) into ``blob``, which holds the items' bytes back to back;
 - ``owner_offsets`` (n + 1) into ``owners``: the packed ``entry << 2 | df`` values of the entries holding the item;
-- ``bytemap``: about 64 bytes per item (2^23 for the strings), non-zero where some item's CRC-32 has those low bits.
+- ``bitmap``: 32 to 64 bits per item (2^23 for the strings: 1 MiB), set where some item's CRC-32 has those low bits;
+  bits, not bytes, because every lookup-heavy scan touches all of its pages (as bytes the two maps were 24 MiB of
+  the resident set).
 
-A lookup runs at C speed over the candidates (``map(crc32)``, an ``itemgetter`` gather from the bytemap and
-``itertools.compress``): about 1.5% of a binary's strings pass the bytemap without being items; each candidate is
+A lookup runs at C speed over the candidates (``map(crc32)``, an ``itemgetter`` gather from the bitmap, shifts and
+``itertools.compress``): about 1.5% of a binary's strings pass the bitmap without being items; each candidate is
 then confirmed by binary search in ``hashes`` and byte equality with the stored item, so the answer is exact.
 
 The candidates themselves (a binary's maximal printable runs, ``runs_in``) are found by numpy once a scan has read
-4 MiB of string sections, and filtered there by a second bytemap before any Python object is made: on libLLVM-15.so
+4 MiB of string sections, and filtered there by a second bitmap before any Python object is made: on libLLVM-15.so
 (117 MB, 341,635 runs of at least 8 bytes) 0.13 CPU-s against re.findall's 1.2 s (measured 2026-12-02, see
 docs/performance.md). numpy's import (about 0.06-0.1 s) is never paid by a small app: the first 4 MiB go to the regex.
 """
@@ -31,7 +33,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import compress, repeat
-from operator import and_, itemgetter
+from operator import and_, itemgetter, rshift
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,15 +42,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ItemIndex", "CorruptIndex"]
 
-_MAGIC = b"LGIX"
-_HEADER = struct.Struct("=4sIIIII")  # magic, items, blob bytes, owner values, shortest item, bytemap bits
+_MAGIC = b"LGI2"
+_HEADER = struct.Struct("=4sIIIII")  # magic, items, blob bytes, owner values, shortest item, bitmap bits
 _MIN_BITS, _MAX_BITS = 10, 28
 # Once this many bytes of string sections have been read, numpy reads the rest (its import costs what the regex
 # spends on about 5 MB): a small app never imports it.
 NUMPY_FROM = 4 << 20
 # Bytes per numpy pass, measured on libLLVM-15.so: 1 MiB 0.098 CPU-s and +9.6 MiB peak, 4 MiB 0.126 s and +55 MiB.
 _CHUNK = 1 << 20
-_RUN_BITS = 22  # the run bytemap: 4 MiB, about 5% set by 230,000 strings
+_RUN_BITS = 22  # the run-key bitmap: 512 KiB, about 5% set by 230,000 strings
 
 
 class CorruptIndex(ValueError):
@@ -61,7 +63,7 @@ class ItemIndex:
     Arrays are in the machine's byte order: the index lives in this machine's cache, rebuilt from the data file.
     """
 
-    __slots__ = ("n", "min_len", "end", "_view", "_mask", "_hashes", "_offsets", "_owner_offsets", "_owners", "_bytemap",
+    __slots__ = ("n", "min_len", "end", "_view", "_mask", "_hashes", "_offsets", "_owner_offsets", "_owners", "_bitmap",
                  "_blob", "_regex_runs", "_regex_bytes", "_run_filter")
 
     def __init__(self, buf: Any, pos: int = 0) -> None:
@@ -73,7 +75,7 @@ class ItemIndex:
             raise CorruptIndex("not an item index")
         self.n, self.min_len, self._mask = n, min_len, (1 << bits) - 1
         at = pos + _HEADER.size
-        sizes = (4 * n, 4 * (n + 1), 4 * (n + 1), 4 * n_owners, 1 << bits, blob_len)
+        sizes = (4 * n, 4 * (n + 1), 4 * (n + 1), 4 * n_owners, 1 << (bits - 3), blob_len)
         if len(view) < at + sum(sizes):
             raise CorruptIndex("truncated index")
         parts = []
@@ -83,12 +85,12 @@ class ItemIndex:
         self.end = at
         self._view = view[pos:at]
         self._hashes, self._offsets, self._owner_offsets, self._owners = (p.cast("I") for p in parts[:4])
-        self._bytemap, self._blob = parts[4], parts[5]
+        self._bitmap, self._blob = parts[4], parts[5]
         if self._offsets[n] != blob_len or self._owner_offsets[n] != n_owners:
             raise CorruptIndex("inconsistent index")
         self._regex_runs = re.compile(rb"[\x20-\x7e]{%d,}" % max(min_len, 1)).findall
         self._regex_bytes = 0  # read by the regex so far
-        self._run_filter: tuple[int, npt.NDArray[np.bool_] | None] | None = None  # (longest item, run bytemap)
+        self._run_filter: tuple[int, npt.NDArray[np.uint8] | None] | None = None  # (longest item, run-key bitmap)
 
     def __len__(self) -> int:
         return self.n
@@ -107,15 +109,16 @@ class ItemIndex:
             offsets.append(offsets[-1] + len(s))
             owners.extend(items[s])
             owner_offsets.append(len(owners))
-        # 32 to 64 slots per item: 2-3% of the strings that are not items pass the bytemap.
+        # 32 to 64 slots per item: 2-3% of the strings that are not items pass the bitmap.
         bits = min(max((32 * len(order)).bit_length(), _MIN_BITS), _MAX_BITS)
-        bytemap = bytearray(1 << bits)
+        bitmap = bytearray(1 << (bits - 3))
         for h in hashes:
-            bytemap[h & ((1 << bits) - 1)] = 1
+            slot = h & ((1 << bits) - 1)
+            bitmap[slot >> 3] |= 1 << (slot & 7)
         min_len = min((len(s) for s in order), default=0)
         header = _HEADER.pack(_MAGIC, len(order), offsets[-1], len(owners), min_len, bits)
         return b"".join((header, hashes.tobytes(), offsets.tobytes(), owner_offsets.tobytes(), owners.tobytes(),
-                         bytes(bytemap), *order))
+                         bytes(bitmap), *order))
 
     def lookup(self, candidates: Iterable[bytes]) -> dict[bytes, tuple[int, ...]]:
         """The candidates that are items, each with its owners' packed values."""
@@ -123,7 +126,9 @@ class ItemIndex:
         if not uniq or not self.n:
             return {}
         slots = list(map(and_, map(zlib.crc32, uniq), repeat(self._mask)))
-        marks = itemgetter(*slots)(self._bytemap) if len(slots) > 1 else (self._bytemap[slots[0]],)
+        cells = list(map(rshift, slots, repeat(3)))
+        words = itemgetter(*cells)(self._bitmap) if len(cells) > 1 else (self._bitmap[cells[0]],)
+        marks = map(and_, map(rshift, words, map(and_, slots, repeat(7))), repeat(1))
         found: dict[bytes, tuple[int, ...]] = {}
         for s in compress(uniq, marks):
             i = self._position(s)
@@ -146,7 +151,7 @@ class ItemIndex:
         _import_numpy()
         import numpy as np
 
-        longest, bytemap = self._run_keys()
+        longest, bitmap = self._run_keys()
         data = np.frombuffer(region, dtype=np.uint8)
         n, low = len(data), max(self.min_len, 1)
         size = min(chunk, n)
@@ -160,8 +165,9 @@ class ItemIndex:
             length = e - s
             fits = (length >= low) & (length <= longest)
             s, e = s[fits], e[fits]
-            if bytemap is not None:
-                hit = bytemap[_run_key(data, s, e)]
+            if bitmap is not None:
+                key = _run_key(data, s, e)
+                hit = ((bitmap[key >> 3] >> (key & 7).astype(np.uint8)) & 1).astype(np.bool_)
                 s, e = s[hit], e[hit]
             starts.append(s)
             ends.append(e)
@@ -191,8 +197,8 @@ class ItemIndex:
             return list(map(region.__getitem__, bounds))
         return [bytes(region[b]) for b in bounds]
 
-    def _run_keys(self) -> tuple[int, npt.NDArray[np.bool_] | None]:
-        """The longest item and the bytemap of the items' run keys (None when items are shorter than a key reads),
+    def _run_keys(self) -> tuple[int, npt.NDArray[np.uint8] | None]:
+        """The longest item and the bitmap of the items' run keys (None when items are shorter than a key reads),
         built at the first large section: 25 ms for 230,000 strings."""
         if self._run_filter is None:
             import numpy as np
@@ -200,11 +206,12 @@ class ItemIndex:
             offsets = np.frombuffer(self._offsets, dtype=np.uint32).astype(np.intp)
             lengths = np.diff(offsets)
             longest = int(lengths.max()) if self.n else 0
-            bytemap = None
+            bitmap = None
             if self.min_len >= 4:
-                bytemap = np.zeros(1 << _RUN_BITS, dtype=np.bool_)
-                bytemap[_run_key(np.frombuffer(self._blob, dtype=np.uint8), offsets[:-1], offsets[1:])] = True
-            self._run_filter = (longest, bytemap)
+                bitmap = np.zeros(1 << (_RUN_BITS - 3), dtype=np.uint8)
+                key = _run_key(np.frombuffer(self._blob, dtype=np.uint8), offsets[:-1], offsets[1:])
+                np.bitwise_or.at(bitmap, key >> 3, np.left_shift(1, key & 7).astype(np.uint8))
+            self._run_filter = (longest, bitmap)
         return self._run_filter
 
     def _position(self, s: bytes) -> int:

@@ -48,7 +48,7 @@ __all__ = ["KnowledgeBase", "KBEntry", "load_default", "RUNTIME_SOURCES"]
 DATA_FILE = "native_kb.json.xz"
 FORMAT = "licensegate.native-kb/2"  # /2 added the per-binary units; /1 files (no units) still load
 _FORMATS = frozenset({"licensegate.native-kb/1", FORMAT})
-_CACHE_FORMAT = 11  # bump when the compiled shape changes
+_CACHE_FORMAT = 12  # bump when the compiled shape changes
 _COMPILED_MAGIC = b"LGNKB\x00\x00\x01"
 
 # Language runtimes and compression code that every C/C++ build carries pieces of: inside another library they are

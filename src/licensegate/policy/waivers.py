@@ -158,8 +158,8 @@ def suggested_glob(pattern: str, path: str) -> str:
     """A glob that matches `path` and keeps to the user's pattern where it can: `**/` before it, else the glob a
     report's waiver snippet gives that component (`**/lib/*/name` for a native library in any ABI and module,
     `**/Frameworks/x.framework/x` in an IPA)."""
-    candidates = [] if pattern.startswith("**/") else [f"**/{pattern.lstrip('/')}"]
-    return next(g for g in [*candidates, waiver_glob(path)] if path_matches(g, path))
+    widened = f"**/{pattern.lstrip('/')}"
+    return widened if not pattern.startswith("**/") and path_matches(widened, path) else waiver_glob(path)
 
 
 def waiver_glob(path: str) -> str:

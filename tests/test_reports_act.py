@@ -266,11 +266,13 @@ def test_java_library_once_across_dex_files(multidex: Path, capsys: pytest.Captu
 
 @needs_tools
 def test_one_classification_for_tables_and_graph(multidex: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from licensegate.report.html import path_html
+
     _, out = run(["scan", str(multidex), "--format", "html"], capsys)
     node = re.search(r'<g class="node family-([a-z-]+)" data-path="lib/arm64-v8a/liblgplthing.so"><title>[^<]*: ([^<]*)</title>', out)
     assert node and node.groups() == ("lgpl", "LGPL-2.1-or-later"), node and node.groups()
     table = out.split('id="components-table"', 1)[1]
-    row = table.split("<code>lib/arm64-v8a/liblgplthing.so</code>", 1)[1].split("</tr>", 1)[0]
+    row = table.split(f"<code>{path_html('lib/arm64-v8a/liblgplthing.so')}</code>", 1)[1].split("</tr>", 1)[0]
     assert 'data-sort="lgpl"' in row
     assert re.search(r'class="node family-app" data-path="lib/arm64-v8a/libapp.so"', out)
     # unconnected permissive Java libraries are one collapsed node, not one node per DEX file and library

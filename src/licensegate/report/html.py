@@ -32,9 +32,18 @@ def licence_html(expression: str | None) -> Markup:
     return Markup(" ".join(out))
 
 
+def path_html(path: str | None) -> Markup:
+    """A member path that wraps after a `/`, keeping each folder and file name whole ("arm64-v8a") unless one alone
+    is wider than its column."""
+    if not path:
+        return Markup("")
+    return Markup("<wbr>").join(Markup('<span class="seg">{}</span>').format(p) for p in re.split(r"(?<=/)", path) if p)
+
+
 def render(report: Report, templates: Path | None = None) -> str:
     env = environment(templates)
     env.filters["licence"] = licence_html
+    env.filters["path"] = path_html
     env.filters["printable"] = printable
     rows = shown(report.components)
     fams: dict[str, int] = {}

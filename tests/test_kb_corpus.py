@@ -148,3 +148,16 @@ def test_a_library_is_named_after_its_own_soname_not_after_a_part_inside() -> No
         assert c["identified_as"] == "debian:vips", (e["path"], c["identified_as"])
         assert any(ev["kind"] == "soname" for ev in c["evidence"])
         assert {"glib", "libwebp"} <= {m["id"] for m in c["embedded"]}
+
+
+@pytest.mark.parametrize(("artifact", "path", "source", "binary"), [
+    ("kb-gphoto2-arm64.apk", "lib/arm64-v8a/libcanon.so", "libgphoto2", "canon.so"),  # renamed in the APK
+    ("kb-macos.zip", "KB.app/Contents/Frameworks/mol2format.so", "openbabel", "mol2format.so"),
+])
+def test_a_plugin_is_named_after_its_package_by_its_own_items(artifact: str, path: str, source: str, binary: str) -> None:
+    """A camera driver and a format plugin carry none of their package's best strings: the knowledge base's unit for
+    that plugin names them, and the evidence says which of the package's binaries matched."""
+    c = {c["path"]: c for c in report_for(artifact)[1]["components"]}[path]
+    assert c["identified_as"] == f"debian:{source}" and c["family"] in COPYLEFT
+    units = [ev["text"] for ev in c["evidence"] if ev["rule"] == f"debian:{source}/binary"]
+    assert any(f"distinctive to {binary} of Debian {source}" in t for t in units), units

@@ -401,5 +401,31 @@ def test_lgpl_static_inside_the_apps_own_library_fails_naming_it(tmp_path: Path,
     assert "  What to do: Ship the LGPL library as its own shared library (.so / dynamic framework)." in summary
 
 
+@needs_clang
+def test_lgpl_strings_in_a_library_that_exports_its_own_api_are_linked_in(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The app's own library with LAME linked in: LAME's identity strings (copied from Debian's real libmp3lame) but
+    none of LAME's API among the 40 functions it exports. It is not LAME renamed (that would export lame_init) but
+    app code with LAME inside, so the LGPL code is statically combined with the app, an error naming the app's
+    library; it was reported as "an LGPL shared library" (info)."""
+    from fixture_corpus import cache_dir
+
+    lame = next((cache_dir() / "extract" / "libmp3lame0_arm64").glob("usr/lib/aarch64-linux-gnu/libmp3lame.so.0*"))
+    source = "".join(f'const char *lame{i} = "{s}";\n' for i, s in enumerate(_strings(lame.read_bytes(), rb"LAME[ -~]{4,60}")[:20]))
+    source += "".join(f"int recorder_step{i}(int n) {{ return n * {i}; }}\n" for i in range(40))
+    libs = tmp_path / "app" / "lib" / "arm64-v8a"
+    libs.mkdir(parents=True)
+    shutil.copy(android_lib(tmp_path / "librecorder.so", source, soname="librecorder.so"), libs)
+    code, out = scan(["scan", str(tmp_path / "app"), "--format", "json"], capsys)
+    assert code == 1
+    report = json.loads(out)
+    [comp] = report["components"]
+    assert (comp["origin"], [m["name"] for m in comp["embedded"]]) == ("unidentified", ["LAME"])
+    [finding] = [f for f in report["findings"] if f["rule"].startswith("lgpl-")]
+    assert (finding["rule"], finding["severity"]) == ("lgpl-static", "error")
+    assert ("LGPL code linked statically into lib/arm64-v8a/librecorder.so, a binary nothing identifies (treated as "
+            "the app's own code)") in finding["message"]
+
+
 def _strings(data: bytes, pattern: bytes) -> list[str]:
     return sorted({m.group().decode() for m in re.finditer(pattern, data) if b'"' not in m.group() and b"\\" not in m.group()})

@@ -619,13 +619,14 @@ class SignatureDB:
         member: str = "",
     ) -> tuple[list[LibraryMatch], list[tuple[str, Evidence]]]:
         """``match`` and ``match_generic`` in a single pass over the bytes."""
+        symbols = symbols if isinstance(symbols, (list, tuple)) else list(symbols)
         string_hits, generic = self._scan(strings, want_generic=True)
         all_hits = {**string_hits, **self._symbol_hits(symbols), **self._name_hits(names, filename)}
         found: dict[str, _Found] = {}
         for qid, hit in all_hits.items():
             lib = self.libraries[hit.rule.library]
             found.setdefault(lib.id, _Found(lib)).hits[qid] = hit
-        matches = self._conclude(found, member)
+        matches = self._conclude(found, member, exports=bool(symbols))
         if member:
             generic = [(s, _with_member(e, member)) for s, e in generic]
         return matches, generic
@@ -640,12 +641,12 @@ class SignatureDB:
         generic = self._scan(strings, want_generic=True)[1]
         return [(s, _with_member(e, member)) for s, e in generic] if member else generic
 
-    def _conclude(self, found: dict[str, _Found], member: str) -> list[LibraryMatch]:
+    def _conclude(self, found: dict[str, _Found], member: str, exports: bool = False) -> list[LibraryMatch]:
         """The matcher's conclusion rules, in order: each library's match (confidence, licence, version, evidence);
         FFmpeg's GPL-if-embedded rule; which match is the binary itself (primary) rather than embedded in it."""
         results = [r for r in (_library_match(f, member) for f in found.values()) if r is not None]
         _apply_gpl_if_embedded(results, member)
-        _choose_primary(results)
+        _choose_primary(results, exports)
         out = [m for _, m, _ in results]
         out.sort(key=lambda m: (-_CONF_RANK[m.confidence], m.id))
         return out
@@ -738,18 +739,28 @@ def _embedded_with(lib: LibrarySignature, by_id: dict[str, LibraryMatch]) -> lis
     return [m for m in found if m is not None and m.confidence != "low"]
 
 
-def _choose_primary(results: list[_Result]) -> None:
+def _choose_primary(results: list[_Result], exports: bool = False) -> None:
     """The primary match is what the binary is: a library named by soname or file name with content behind it (or
-    the only match); without any name, the single best-evidenced library. The others are embedded in it."""
+    the only match); without any name, the single best-evidenced library. The others are embedded in it.
+
+    Without a name, a library whose API the binary does not export, although it exports other symbols, is code
+    linked into something else (the app's own library with LAME inside), never the binary itself: OSSPolice's
+    "strings match but exported functions do not" reading of static linking (REFERENCES.md, prior art)."""
     named_results = [(f, m) for f, m, _ in results if _hit_kind(f, NAME_KINDS)]
     for f, m in named_results:
         if _hit_kind(f, CONTENT_KINDS) or len(results) == 1:
             m.role = "primary"
-    if results and not named_results:
-        best = max(s for _, _, s in results)
-        top = [m for _, m, s in results if s == best]
+    candidates = [(m, s) for f, m, s in results if not (exports and _api_not_exported(f))]
+    if candidates and not named_results:
+        best = max(s for _, s in candidates)
+        top = [m for m, s in candidates if s == best]
         if len(top) == 1:
             top[0].role = "primary"
+
+
+def _api_not_exported(f: _Found) -> bool:
+    """The library's signature names exported API symbols and none of them is among the binary's."""
+    return any(r.kind == "symbol" and not r.supporting for r in f.lib.rules) and not _hit_kind(f, frozenset({"symbol"}))
 
 
 def _hit_kind(f: _Found, kinds: frozenset[str]) -> bool:

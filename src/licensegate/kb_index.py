@@ -16,10 +16,10 @@ A lookup runs at C speed over the candidates (``map(crc32)``, an ``itemgetter`` 
 ``itertools.compress``): about 1.5% of a binary's strings pass the bitmap without being items; each candidate is
 then confirmed by binary search in ``hashes`` and byte equality with the stored item, so the answer is exact.
 
-The candidates themselves (a binary's maximal printable runs, ``runs_in``) are found by numpy once a scan has read
-4 MiB of string sections, and filtered there by a second bitmap before any Python object is made: on libLLVM-15.so
-(117 MB, 341,635 runs of at least 8 bytes) 0.13 CPU-s against re.findall's 1.2 s (measured 2026-12-02, see
-docs/performance.md). numpy's import (about 0.06-0.1 s) is never paid by a small app: the first 4 MiB go to the regex.
+The candidates themselves (a binary's maximal printable runs, ``runs_in``) are found by numpy in sections of 8 MiB
+or more (in all of them once a scan has read 32 MiB), and filtered there by a second bitmap before any Python object
+is made: on libLLVM-15.so (117 MB, 341,635 runs of at least 8 bytes) 0.10 CPU-s against re.findall's 1.17 s
+(measured 2026-12-02, see docs/performance.md). numpy's import is paid only where it repays itself.
 """
 
 from __future__ import annotations
@@ -45,9 +45,13 @@ __all__ = ["ItemIndex", "CorruptIndex"]
 _MAGIC = b"LGI2"
 _HEADER = struct.Struct("=4sIIIII")  # magic, items, blob bytes, owner values, shortest item, bitmap bits
 _MIN_BITS, _MAX_BITS = 10, 28
-# Once this many bytes of string sections have been read, numpy reads the rest (its import costs what the regex
-# spends on about 5 MB): a small app never imports it.
-NUMPY_FROM = 4 << 20
+# numpy's fixed cost in a scan (import, run-key bitmap: 0.11 CPU-s measured on wild-av.apk) is what the regex
+# spends on about 8 MiB (13 ms/MiB). So numpy reads a section of 8 MiB or more (it repays the import by itself),
+# and every section once the regex has read 32 MiB (what the import can then waste is a quarter of that) or once
+# numpy is loaded anyway. Switching at a running total of 4 or 8 MiB made wild-av.apk (68 sections, 8.4 MiB) 0.04
+# and 0.11 CPU-s slower than the regex alone.
+NUMPY_SECTION = 8 << 20
+NUMPY_TOTAL = 32 << 20
 # Bytes per numpy pass, measured on libLLVM-15.so: 1 MiB 0.098 CPU-s and +9.6 MiB peak, 4 MiB 0.126 s and +55 MiB.
 _CHUNK = 1 << 20
 _RUN_BITS = 22  # the run-key bitmap: 512 KiB, about 5% set by 230,000 strings
@@ -139,7 +143,7 @@ class ItemIndex:
     def runs_in(self, region: bytes | memoryview) -> list[bytes]:
         """The maximal runs of printable ASCII (0x20-0x7e) in `region`, as long as an item at least: every item the
         region holds as such a run is among them (numpy's pass drops, exactly, runs no item can be)."""
-        if self._regex_bytes + len(region) < NUMPY_FROM and "numpy" not in sys.modules:
+        if len(region) < NUMPY_SECTION and self._regex_bytes < NUMPY_TOTAL and "numpy" not in sys.modules:
             self._regex_bytes += len(region)
             return self._regex_runs(region)
         return self._numpy_runs(region)

@@ -279,3 +279,19 @@ def test_batched_tasks_are_split_when_a_worker_dies(corpus: Path, tmp_path: Path
     assert status.pop(str(apps / "crash-always.ipa")) == "quarantined"
     assert set(status.values()) == {"done"} and len(status) == 11
     assert summary.counters.scanned == 11 and summary.exit_code == 2
+
+
+def test_a_rebuilt_knowledge_base_rescans_what_an_earlier_audit_stored(corpus: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from licensegate import knowledge
+
+    db = tmp_path / "audit.db"
+    app = str(corpus / "clean-app.apk")
+    assert audit(app, "--db", str(db)) == 0
+    assert audit(app, "--db", str(db)) == 0  # unchanged: nothing scanned again
+    real = knowledge.fingerprint()
+    monkeypatch.setattr(knowledge, "fingerprint", lambda: real[::-1])  # the native knowledge base was rebuilt
+    assert audit(app, "--db", str(db)) == 0
+    assert rows(db, "SELECT scanned FROM runs ORDER BY run_id") == [(1,), (0,), (1,)]
+    assert len({key for (key,) in rows(db, "SELECT scan_key FROM scans")}) == 2

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from licensegate.scan import Scanner
 
 
@@ -36,3 +38,45 @@ def test_damaged_cache_entry_is_recomputed(corpus: Path, tmp_path: Path) -> None
     assert again.cache is not None and again.cache.hits == 0
     assert any(c.family == "gpl" for c in result.components)
     assert all(json.loads(e.read_text()) for e in entries)  # rewritten
+
+
+def test_a_rebuilt_knowledge_base_or_changed_code_never_reuses_cached_analyses(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from licensegate import cache as cache_mod
+    from licensegate import knowledge
+
+    cache = tmp_path / "cache"
+    first = Scanner(corpus / "gpl-player.apk", cache_dir=cache)
+    first.run()
+    assert first.cache is not None and first.cache.misses > 10
+    real = knowledge.fingerprint()
+    monkeypatch.setattr(knowledge, "fingerprint", lambda: real[::-1])  # a rebuilt native knowledge base
+    rebuilt = Scanner(corpus / "gpl-player.apk", cache_dir=cache)
+    rebuilt.run()
+    assert rebuilt.cache is not None and rebuilt.cache.hits == 0 and rebuilt.cache.misses == first.cache.misses
+    monkeypatch.setattr(knowledge, "fingerprint", lambda: real)
+    code = cache_mod.code_fingerprint()
+    monkeypatch.setattr(cache_mod, "code_fingerprint", lambda: code[::-1])  # a matcher edited in a development install
+    edited = Scanner(corpus / "gpl-player.apk", cache_dir=cache)
+    edited.run()
+    assert edited.cache is not None and edited.cache.hits == 0
+    monkeypatch.setattr(cache_mod, "code_fingerprint", lambda: code)
+    again = Scanner(corpus / "gpl-player.apk", cache_dir=cache)
+    again.run()
+    assert again.cache is not None and again.cache.misses == 0  # the original key still finds its entries
+
+
+def test_the_code_digest_changes_with_any_source_file(tmp_path: Path) -> None:
+    from licensegate.cache import source_digest
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("X = 1\n")
+    (tmp_path / "pkg" / "data.json").write_text("{}")
+    before = source_digest(tmp_path)
+    (tmp_path / "pkg" / "data.json").write_text("[]")  # not code
+    assert source_digest(tmp_path) == before
+    (tmp_path / "pkg" / "a.py").write_text("X = 2\n")
+    edited = source_digest(tmp_path)
+    assert edited != before
+    (tmp_path / "pkg" / "b.py").write_text("")
+    assert source_digest(tmp_path) not in (before, edited)

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 from . import graph, layout
 from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
-from .cache import ContentCache
+from .cache import ContentCache, analysis_fingerprint
 from .errors import InputError, MemberError
 from .fsutil import open_regular
 from .knowledge import homepage_key, norm_name
@@ -450,9 +450,7 @@ class Scanner:
     @property
     def cache(self) -> ContentCache | None:
         if self._cache is None and self.cache_dir is not None:
-            from . import knowledge
-
-            self._cache = ContentCache(self.cache_dir, f"{self.db.fingerprint}-{knowledge.fingerprint()}")
+            self._cache = ContentCache(self.cache_dir, analysis_fingerprint(self.db.fingerprint))
         return self._cache
 
     def _native_component(self, member: Member, data: bytes, kind: MemberKind) -> Component:

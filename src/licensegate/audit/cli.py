@@ -83,12 +83,13 @@ def audit(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace) -> Any:
     """What every worker needs: the scan key, the policy as text, the cache folder, the gate and the deadline."""
     from .. import policy as policy_mod
+    from ..cache import analysis_fingerprint
     from ..signatures import SignatureDB
     from .worker import Settings, scan_key
 
     pol = policy_mod.load(args.policy)  # a bad policy is a usage error before anything starts
     policy_text = args.policy.read_text(encoding="utf-8") if args.policy is not None else None
-    key = scan_key(SignatureDB.load_default().fingerprint, pol, args.fail_on)
+    key = scan_key(analysis_fingerprint(SignatureDB.load_default().fingerprint), pol, args.fail_on)
     return Settings(scan_key=key, policy_text=policy_text, policy_name=str(args.policy) if args.policy else None,
                     cache_dir=str(args.cache.resolve()) if args.cache else None, fail_on=args.fail_on,
                     timeout_s=args.timeout)

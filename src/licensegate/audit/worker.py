@@ -85,8 +85,9 @@ class Outcome:
     cpu_s: float = 0.0
 
 
-def scan_key(kb_fingerprint: str, policy: Policy, fail_on: str, today: str | None = None) -> str:
-    """Identity of "this artifact judged this way": tool version, knowledge base, policy and the gate.
+def scan_key(analysis: str, policy: Policy, fail_on: str, today: str | None = None) -> str:
+    """Identity of "this artifact judged this way": tool version, what the analysis depends on
+    (`cache.analysis_fingerprint`: signatures, native knowledge base, code), policy and the gate.
 
     Waivers that expire change the verdict with the calendar, so the set of waivers already expired is part of it.
     """
@@ -96,7 +97,7 @@ def scan_key(kb_fingerprint: str, policy: Policy, fail_on: str, today: str | Non
     pol.pop("source", None)
     today = today or time.strftime("%Y-%m-%d", time.gmtime())
     expired = [i for i, w in enumerate(policy.waivers) if w.expires is not None and w.expires.isoformat() < today]
-    key = json.dumps({"v": SCAN_KEY_VERSION, "tool": __version__, "kb": kb_fingerprint, "policy": pol,
+    key = json.dumps({"v": SCAN_KEY_VERSION, "tool": __version__, "kb": analysis, "policy": pol,
                       "fail_on": fail_on, "expired": expired}, sort_keys=True, default=str)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 

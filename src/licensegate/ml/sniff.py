@@ -87,6 +87,8 @@ def sniff_model(data: bytes | memoryview, member: str) -> ModelFile | None:
 def suffix_format(member: str) -> str | None:
     """The model format a file name suggests (weak: never used alone to report a model)."""
     base = posixpath.basename(member).lower()
+    if not base.endswith(_MODEL_SUFFIX_TUPLE):  # one C call for the many names that suggest nothing
+        return None
     for suffix, fmt in MODEL_SUFFIXES.items():
         if base.endswith(suffix):
             return fmt
@@ -157,15 +159,20 @@ KNOWN_FORMATS: tuple[tuple[int, bytes, str], ...] = (
 
 def known_format(data: bytes | memoryview) -> str | None:
     head = bytes(data[:16])
-    found = next((what for off, magic, what in KNOWN_FORMATS if _known_magic(head, off, magic, what)), None)
-    if found is not None:
-        return found
+    # The table's magics grouped by offset, one C call each, decide whether any entry can match (5,000 members:
+    # 0.12 million Python calls were spent finding that most match none); the table decides which.
+    if any(head.startswith(magics, off) for off, magics in _MAGICS_AT):
+        found = next((what for off, magic, what in KNOWN_FORMATS if _known_magic(head, off, magic, what)), None)
+        if found is not None:
+            return found
     if head[:4] == b"RIFF" and head[8:12] in _RIFF_KINDS:
         return _RIFF_KINDS[head[8:12]]
     return None
 
 
 _RIFF_KINDS = {b"WEBP": "WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}
+_MAGICS_AT = tuple((off, tuple(m for o, m, _ in KNOWN_FORMATS if o == off)) for off in sorted({o for o, _, _ in KNOWN_FORMATS}))
+_MODEL_SUFFIX_TUPLE = tuple(MODEL_SUFFIXES)
 
 
 def _known_magic(head: bytes, off: int, magic: bytes, what: str) -> bool:

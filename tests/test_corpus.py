@@ -41,6 +41,16 @@ def test_report_is_valid_against_schema(artifact: str) -> None:
     jsonschema.validate(report, SCHEMA)
 
 
+def test_schema_names_the_version_it_validates() -> None:
+    """A consumer resolving the schema by its `$id` gets the one for the reports LicenseGate writes."""
+    from licensegate.report import SCHEMA_ID
+
+    version = SCHEMA_ID.rsplit("/", 1)[1]
+    assert SCHEMA["properties"]["schema"]["const"] == SCHEMA_ID
+    assert SCHEMA["$id"] == f"https://licensegate.github.io/schema/report-{version}.json"
+    assert SCHEMA["title"] == f"LicenseGate report ({SCHEMA_ID})"
+
+
 @pytest.mark.parametrize("artifact", ARTIFACTS)
 def test_artifact_identity_and_verdict(artifact: str) -> None:
     exp = expected(artifact)

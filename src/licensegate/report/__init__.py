@@ -102,13 +102,12 @@ class Report:
             "verdict": self.verdict,
         }
 
-
     def _summary_json(self, comps: list[Component]) -> dict[str, object]:
         return {
             "members": self.scan.members_scanned,
             "components": len(comps),
-            "by_family": _tally(c.family for c in comps),
-            "findings": _tally(f.severity for f in self.findings),
+            "by_family": tally(c.family for c in comps),
+            "findings": tally(f.severity for f in self.findings),
             "unidentified_native": sum(1 for f in self.findings if f.rule == "unidentified-native"),
             "duration_s": round(self.duration_s, 3),
         }
@@ -120,8 +119,8 @@ class Report:
         return out
 
 
-def _tally(values: Iterable[str]) -> dict[str, int]:
-    """How often each value occurs, in the order of first occurrence (the JSON's key order)."""
+def tally(values: Iterable[str]) -> dict[str, int]:
+    """How often each value occurs, in the order of first occurrence (the JSON summary's key order)."""
     counts: dict[str, int] = {}
     for v in values:
         counts[v] = counts.get(v, 0) + 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from .. import __version__
-from . import Report
+from . import Report, tally
 from .graph_svg import FAMILY_COLOURS, render_svg
 from .notices import environment
 from .text import _provenance
@@ -46,9 +46,7 @@ def render(report: Report, templates: Path | None = None) -> str:
     env.filters["path"] = path_html
     env.filters["printable"] = printable
     rows = shown(report.components)
-    fams: dict[str, int] = {}
-    for row in rows:
-        fams[role(row.first)] = fams.get(role(row.first), 0) + 1
+    fams = tally(role(row.first) for row in rows)
     order = {"error": 0, "warning": 1, "info": 2}
     findings = sorted(report.findings, key=lambda f: (f.waived_by is not None, order.get(f.severity, 3), f.rule, f.component or ""))
     return env.get_template("report.html.j2").render(

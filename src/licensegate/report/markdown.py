@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..escape import md_code, md_text
 from ..model import Finding
-from . import Report
+from . import Report, tally
 from .view import Action, actions, counts, message_for, printable, role, shown, what_to_do
 
 _ICON = {"pass": "✅", "fail": "❌"}
@@ -41,9 +41,7 @@ def _headline(report: Report) -> list[str]:
     a = report.scan.artifact
     name = a.app_id or Path(a.path).name
     version = f" {a.version}" if a.version else ""
-    fams: dict[str, int] = {}
-    for row in shown(report.components):
-        fams[role(row.first)] = fams.get(role(row.first), 0) + 1
+    fams = tally(role(row.first) for row in shown(report.components))
     n = counts(report)
     sevs = ", ".join(f"{n[k]} {k}" for k in ("error", "warning", "info") if n[k]) or "none"
     return [f"## {_ICON[report.verdict]} LicenseGate: {report.verdict.upper()}: {_cell(name)}{_cell(version)} "

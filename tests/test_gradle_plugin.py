@@ -366,6 +366,29 @@ def test_gpl_artifact_fails_build_naming_component_after_writing_reports_and_not
     assert "--policy" not in argv
 
 
+def test_artifact_text_in_the_build_log_is_escaped(gradle: Gradle, project: Path, tmp_path: Path) -> None:
+    """Member names, component names and messages come from the artifact: the build log shows an ESC sequence, a
+    carriage return or a bidi override escaped, as the CLI's own reports do (docs/security.md), never acts on it."""
+    hostile = "lib/arm64-v8a/lib\x1b[2Jx264\u202egpl.so"
+    report = json.loads(json.dumps(GPL_REPORT))
+    report["components"][0]["path"] = report["findings"][0]["component"] = hostile
+    report["components"][0]["name"] = "x264\rOK"
+    report["findings"][0]["message"] = "linked\x1b]0;owned\x07 in"
+    exe, _ = fake_cli(tmp_path / "cli", exit_code=1, report=report)
+    (project / "app-release.apk").write_bytes(b"PK fake apk")
+    write_build(project, f"""
+        licenseGate {{
+            executable = '{groovy_path(exe)}'
+            artifact = file('app-release.apk')
+        }}
+    """)
+    result = gradle.run(project, "licenseGate")
+    assert result.returncode != 0, result.stdout
+    assert ("lib/arm64-v8a/lib\\x1b[2Jx264\\u202egpl.so (x264\\rOK, GPL-2.0-or-later) [copyleft-gpl]: "
+            "linked\\x1b]0;owned\\x07 in") in result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07\u202e"), result.stdout
+
+
 def test_clean_artifact_passes_then_is_up_to_date_until_an_input_changes(
     gradle: Gradle, project: Path, tmp_path: Path
 ) -> None:

@@ -39,27 +39,63 @@ final class ScanReport {
             return "error".equals(severity);
         }
 
-        /** e.g. {@code lib/arm64-v8a/libx264.so (x264, GPL-2.0-or-later) [copyleft-gpl]: message}. */
+        /** e.g. {@code lib/arm64-v8a/libx264.so (x264, GPL-2.0-or-later) [copyleft-gpl]: message}; artifact text
+         * escaped ({@link #printable}). */
         String describe() {
-            StringBuilder line = new StringBuilder(componentPath == null ? "(no component)" : componentPath);
+            StringBuilder line = new StringBuilder(componentPath == null ? "(no component)" : printable(componentPath));
             List<String> facts = new ArrayList<>();
             if (componentName != null && !componentName.isEmpty()) {
-                facts.add(componentName);
+                facts.add(printable(componentName));
             }
             if (license != null && !license.isEmpty()) {
-                facts.add(license);
+                facts.add(printable(license));
             }
             if (!facts.isEmpty()) {
                 line.append(" (").append(String.join(", ", facts)).append(')');
             }
             if (rule != null) {
-                line.append(" [").append(rule).append(']');
+                line.append(" [").append(printable(rule)).append(']');
             }
             if (message != null && !message.isEmpty()) {
-                line.append(": ").append(message);
+                line.append(": ").append(printable(message));
             }
             return line.toString();
         }
+    }
+
+    /**
+     * Artifact-controlled text (member paths, names, messages) as the build log shows it: the CLI's own rule
+     * ({@code licensegate.escape.text}, docs/security.md). C0 and C1 controls, DEL, bidirectional and invisible
+     * characters, line separators and lone surrogates become the backslash escapes the CLI prints (ESC as
+     * {@code \x1b}, a right-to-left override as backslash-u202e, a newline as {@code \n}), so a member name can
+     * neither rewrite the terminal nor forge or reorder a line of the log.
+     */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                out.append(c).append(text.charAt(++i));  // a character outside the BMP, whole
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else if (c == '\t') {
+                out.append("\\t");
+            } else if (hostile(c)) {
+                out.append(String.format(c < 0x100 ? "\\x%02x" : "\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /** The characters licensegate.escape escapes (its {@code _FIELD} class). */
+    private static boolean hostile(char c) {
+        return c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f)
+                || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff
+                || Character.isSurrogate(c) || c == 0xfffe || c == 0xffff;
     }
 
     final String verdict;

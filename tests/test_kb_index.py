@@ -183,3 +183,15 @@ def test_copyright_lines_as_the_regex_finds_them(data: bytes) -> None:
 
     texts = [m.group(0).decode("utf-8", "replace") for m in scan._COPYRIGHT_BYTES.finditer(data)][:200]
     assert scan._binary_copyrights([(0, data)]) == copyright_lines(texts)[:20]
+
+
+def test_copyright_sign_is_found_where_bytes_find_finds_it() -> None:
+    rnd = random.Random(17)
+    sign = b"\xc2\xa9"
+    samples = [b"", b"\xa9", b"\xa9\xc2", sign, b"\xa9" + sign, b"\xa9" * 300 + sign + b"\xa9" * 5 + sign,
+               b"\xc2" * 3 + b"\xa9" * 600 + b"x" + sign]
+    samples += [bytes(rnd.choice(b"\xc2\xa9 a") for _ in range(rnd.randrange(1, 900))) for _ in range(300)]
+    for data in samples:
+        for start in {0, 1, 2, len(data) // 2, len(data)}:
+            assert scan._find_mark(data, sign, start) == data.find(sign, start), (data, start)
+        assert list(scan._copyright_marks(data)) == [m.start() for m in re.finditer(b"(?=Copyright|COPYRIGHT|\xc2\xa9)", data)]

@@ -792,14 +792,31 @@ def _copyright_texts(data: bytes, most: int) -> list[str]:
 def _copyright_marks(data: bytes) -> Iterator[int]:
     """Offsets of the copyright markers, in order. bytes.find runs at memchr speed; the regex's own search,
     which cannot skip ahead over an alternation, took 0.8 CPU-s over the 60 MB of native code in one APK."""
-    heads = {mark: data.find(mark) for mark in _COPYRIGHT_MARKERS}
+    heads = {mark: _find_mark(data, mark, 0) for mark in _COPYRIGHT_MARKERS}
     while True:
         live = [(pos, mark) for mark, pos in heads.items() if pos >= 0]
         if not live:
             return
         pos, mark = min(live)
         yield pos
-        heads[mark] = data.find(mark, pos + 1)
+        heads[mark] = _find_mark(data, mark, pos + 1)
+
+
+def _find_mark(data: bytes, mark: bytes, start: int) -> int:
+    """data.find(mark, start). The two-byte "©" (C2 A9) is found by memchr for its A9, faster than the two-byte
+    search in string sections (wild-pyext.apk 24 -> 18.5 ms, wild-av.apk 7.2 -> 4.7 ms); after 64 A9 bytes that are
+    not one, the two-byte search takes over, so hostile content costs at most 64 steps per call (at most 4,096 calls
+    per string section: 31 ms measured)."""
+    if mark != b"\xc2\xa9":
+        return data.find(mark, start)
+    pos = start
+    for _ in range(64):
+        pos = data.find(b"\xa9", pos + 1)
+        if pos < 0:
+            return -1
+        if data[pos - 1] == 0xC2:
+            return pos - 1
+    return data.find(mark, pos)
 
 
 def _display_name(info: BinaryInfo, member: Member) -> str:

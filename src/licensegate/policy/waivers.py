@@ -170,17 +170,16 @@ def waiver_glob(path: str) -> str:
     `classes2.dex!/androidx/` -> `**/androidx/`; an AAR's `jni/<abi>/` keeps `jni`; anything else: `**/` + its path
     inside the app (`**/` matches no folder too, so the glob also fits the APK's root).
     """
-    inner = path
-    m = re.match(r"^(?:[^/!]+/)?(lib|jni)/[^/]+/(.+)$", inner)
-    if m and "!/" not in inner:
+    m = re.match(r"^(?:[^/!]+/)?(lib|jni)/[^/]+/(.+)$", path)
+    if m and "!/" not in path:
         return f"**/{m.group(1)}/*/{glob_escape(m.group(2))}"
-    m = re.match(r"^(?:Payload/)?[^/]+\.app/(.+)$", inner)
+    m = re.match(r"^(?:Payload/)?[^/]+\.app/(.+)$", path)
     if m:
         return f"**/{glob_escape(m.group(1))}"
-    if "!/" in inner and re.match(r"^(?:[^!]*/)?classes\d*\.dex$", inner.split("!/", 1)[0]):
-        return f"**/{glob_escape(inner.split('!/', 1)[1])}"
-    m = re.match(r"^[^/!]+/((?:assets|res|root|dex|lib)/.+)$", inner)  # an AAB module folder
-    return f"**/{glob_escape(m.group(1) if m else inner)}"
+    if "!/" in path and re.match(r"^(?:[^!]*/)?classes\d*\.dex$", path.split("!/", 1)[0]):
+        return f"**/{glob_escape(path.split('!/', 1)[1])}"
+    m = re.match(r"^[^/!]+/((?:assets|res|root|dex|lib)/.+)$", path)  # an AAB module folder
+    return f"**/{glob_escape(m.group(1) if m else path)}"
 
 
 def glob_escape(text: str) -> str:

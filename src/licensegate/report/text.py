@@ -71,8 +71,7 @@ def _summary_line(report: Report, f: Finding) -> str:
     c = report.component(f.component)
     if c is None:
         return printable(f.message, 300)
-    version = f" {c.version}" if c.version else ""
-    return f"{printable(c.path)}: {printable(c.name)}{printable(version)} ({c.license or 'licence unknown'})"
+    return f"{printable(c.path)}: {printable(c.name)}{printable(_version(c.version))} ({c.license or 'licence unknown'})"
 
 
 # ---- sections -------------------------------------------------------------------------------------------------
@@ -114,9 +113,8 @@ def _action(report: Report, act: Action, verbose: bool) -> list[str]:
     out = []
     c = act.component
     if c is not None:
-        version = f" {c.version}" if c.version else ""
         where = ", ".join(printable(p, 300) for p in act.paths)
-        out.append(f"  {where}: {printable(c.name)}{printable(version)}, {c.license or 'licence unknown'}")
+        out.append(f"  {where}: {printable(c.name)}{printable(_version(c.version))}, {c.license or 'licence unknown'}")
     for f in act.findings:
         at = f" [{printable(f.component)}]" if len(act.paths) > 1 else ""
         out.append(f"    {f.severity.upper():7} {f.rule}{at}: {message_for(f)}")

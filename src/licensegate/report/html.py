@@ -13,7 +13,7 @@ from . import Report, tally
 from .graph_svg import FAMILY_COLOURS, render_svg
 from .notices import environment
 from .text import _provenance
-from .view import actions, chosen_licence, message_for, printable, role, role_label, shown, what_to_do
+from .view import SEVERITY_ORDER, actions, chosen_licence, message_for, printable, role, role_label, shown, what_to_do
 
 
 def licence_html(expression: str | None) -> Markup:
@@ -47,11 +47,11 @@ def render(report: Report, templates: Path | None = None) -> str:
     env.filters["printable"] = printable
     rows = shown(report.components)
     fams = tally(role(row.first) for row in rows)
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings = sorted(report.findings, key=lambda f: (f.waived_by is not None, order.get(f.severity, 3), f.rule, f.component or ""))
+    findings = sorted(report.findings, key=lambda f: (f.waived_by is not None, SEVERITY_ORDER.get(f.severity, 3), f.rule,
+                                                      f.component or ""))
     return env.get_template("report.html.j2").render(
         report=report, artifact=report.scan.artifact, rows=rows, findings=findings, families=fams,
-        failing=report.failing, actions=actions(report, report.failing), models=report.models, colours=FAMILY_COLOURS,
+        failing=report.failing, actions=actions(report, report.failing), models=report.models, colours=FAMILY_COLOURS, severity_order=SEVERITY_ORDER,
         tool_version=__version__, graph=Markup(render_svg(report.components, report.findings)),
         component=report.component, role=role, role_label=role_label, what_to_do=what_to_do, message_for=message_for,
         chosen_licence=chosen_licence, provenance=lambda m: _provenance(report, m),

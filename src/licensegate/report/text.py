@@ -15,6 +15,7 @@ from ..escape import text as esc
 from ..model import Component, Finding
 from . import Report
 from .view import (
+    SEVERITY_ORDER,
     Action,
     Shown,
     actions,
@@ -143,8 +144,7 @@ def _other_findings(report: Report, verbose: bool) -> list[str]:
         return []
     title = f"Other findings ({len(rest)})"
     out = [title, "-" * len(title)]
-    order = {"error": 0, "warning": 1, "info": 2}
-    for f in sorted(rest, key=lambda f: (f.waived_by is not None, order.get(f.severity, 3))):
+    for f in sorted(rest, key=lambda f: (f.waived_by is not None, SEVERITY_ORDER.get(f.severity, 3))):
         waived = f" [waived: {printable(f.waived_by, 300)}]" if f.waived_by else ""
         out.append(f"  {f.severity.upper():7} {f.rule}: {printable(f.message, 2000)}{waived}")
         if f.severity == "warning" and not f.waived_by and what_to_do(f.rule):

@@ -295,3 +295,28 @@ def test_a_rebuilt_knowledge_base_rescans_what_an_earlier_audit_stored(corpus: P
     assert audit(app, "--db", str(db)) == 0
     assert rows(db, "SELECT scanned FROM runs ORDER BY run_id") == [(1,), (0,), (1,)]
     assert len({key for (key,) in rows(db, "SELECT scan_key FROM scans")}) == 2
+
+
+def test_a_rebuilt_java_knowledge_base_rescans_what_an_earlier_audit_stored(corpus: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """data/java_kb.tsv is rebuilt by a maintainer script, like the native knowledge base, without a new version:
+    the scan key covers it (and every other file of the package but the native knowledge base, keyed on its own)."""
+    from licensegate import cache
+
+    package = tmp_path / "licensegate"  # the installed package, as a copy this test may rebuild
+    shutil.copytree(cache._PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "native_kb"))
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    db = tmp_path / "audit.db"
+    app = str(corpus / "clean-app.apk")
+    try:
+        cache.code_fingerprint.cache_clear()
+        assert audit(app, "--db", str(db)) == 0
+        assert audit(app, "--db", str(db)) == 0  # unchanged: nothing scanned again
+        with (package / "data" / "java_kb.tsv").open("a", encoding="utf-8") as fh:
+            fh.write("com.example.rebuilt\tGPL-2.0-only\n")
+        cache.code_fingerprint.cache_clear()
+        assert audit(app, "--db", str(db)) == 0
+    finally:
+        cache.code_fingerprint.cache_clear()  # the next test digests the real package
+    assert rows(db, "SELECT scanned FROM runs ORDER BY run_id") == [(1,), (0,), (1,)]

@@ -66,17 +66,24 @@ def test_a_rebuilt_knowledge_base_or_changed_code_never_reuses_cached_analyses(
     assert again.cache is not None and again.cache.misses == 0  # the original key still finds its entries
 
 
-def test_the_code_digest_changes_with_any_source_file(tmp_path: Path) -> None:
+def test_the_code_digest_changes_with_any_file_of_the_package(tmp_path: Path) -> None:
     from licensegate.cache import source_digest
 
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "a.py").write_text("X = 1\n")
-    (tmp_path / "pkg" / "data.json").write_text("{}")
-    before = source_digest(tmp_path)
-    (tmp_path / "pkg" / "data.json").write_text("[]")  # not code
-    assert source_digest(tmp_path) == before
-    (tmp_path / "pkg" / "a.py").write_text("X = 2\n")
-    edited = source_digest(tmp_path)
-    assert edited != before
-    (tmp_path / "pkg" / "b.py").write_text("")
-    assert source_digest(tmp_path) not in (before, edited)
+    pkg = tmp_path / "pkg"
+    (pkg / "data" / "big").mkdir(parents=True)
+    (pkg / "__pycache__").mkdir()
+    (pkg / "a.py").write_text("X = 1\n")
+    (pkg / "data" / "kb.tsv").write_text("com.example\tMIT\n")
+    (pkg / "data" / "big" / "kb.xz").write_bytes(b"\0")
+    before = source_digest(tmp_path, ("pkg/data/big",))
+    (pkg / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")  # bytecode, not a source
+    (pkg / "data" / "big" / "kb.xz").write_bytes(b"\1")  # a folder fingerprinted apart
+    assert source_digest(tmp_path, ("pkg/data/big",)) == before
+    (pkg / "data" / "kb.tsv").write_text("com.example\tGPL-2.0-only\n")  # data an analysis reads
+    rebuilt = source_digest(tmp_path, ("pkg/data/big",))
+    assert rebuilt != before
+    (pkg / "a.py").write_text("X = 2\n")
+    edited = source_digest(tmp_path, ("pkg/data/big",))
+    assert edited not in (before, rebuilt)
+    (pkg / "b.py").write_text("")
+    assert source_digest(tmp_path, ("pkg/data/big",)) not in (before, rebuilt, edited)

@@ -17,9 +17,10 @@ A lookup runs at C speed over the candidates (``map(crc32)``, an ``itemgetter`` 
 then confirmed by binary search in ``hashes`` and byte equality with the stored item, so the answer is exact.
 
 The candidates themselves (a binary's maximal printable runs, ``runs_in``) are found by numpy in sections of 8 MiB
-or more (in all of them once a scan has read 32 MiB), and filtered there by a second bitmap before any Python object
-is made: on libLLVM-15.so (117 MB, 341,635 runs of at least 8 bytes) 0.10 CPU-s against re.findall's 1.17 s
-(measured 2026-12-02, see docs/performance.md). numpy's import is paid only where it repays itself.
+or more (in all of them once the process has read 32 MiB by the regex or has numpy loaded: an audit worker keeps
+its index across scans), and filtered there by a second bitmap before any Python object is made: on libLLVM-15.so
+(117 MB, 341,635 runs of at least 8 bytes) 0.10 CPU-s against re.findall's 1.17 s (measured 2026-12-02, see
+docs/performance.md). numpy's import is paid only where it repays itself.
 """
 
 from __future__ import annotations

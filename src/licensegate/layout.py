@@ -44,21 +44,22 @@ def detect(path: Path) -> Layout:
         return _with_names(classify(names, folder=path), names)
     head = _head(path)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        entries = _zip_entries(path)
-        names = [i.filename for i in entries]
-        lay = classify(names)
-        return Layout(lay.type, lay.platform, tuple(names), 0, tuple(entries))
+        return _zip_layout(_zip_entries(path), 0)
     if not head:
         raise InputError(f"{path}: empty file")
     found = zip_after_prefix(path)
     if found is not None:
         # Android's installer, like every zip reader, opens an archive from its end: data prepended to an APK (an
         # ELF stub, a DEX header as in the Janus attack) leaves it installable. Scanned as the archive it is.
-        entries, prefix = found
-        names = [i.filename for i in entries]
-        lay = classify(names)
-        return Layout(lay.type, lay.platform, tuple(names), prefix, tuple(entries))
+        return _zip_layout(*found)
     return _single_binary(path, head)
+
+
+def _zip_layout(entries: list[zipfile.ZipInfo], prefix: int) -> Layout:
+    """A zip's layout, with its entries handed on so that the walk does not read the central directory again."""
+    names = tuple(i.filename for i in entries)
+    lay = classify(names)
+    return Layout(lay.type, lay.platform, names, prefix, tuple(entries))
 
 
 def _head(path: Path) -> bytes:

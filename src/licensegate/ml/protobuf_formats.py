@@ -571,7 +571,11 @@ _PROTOTXT_NAME = re.compile(rb"^\s*name\s*:\s*\"([^\"\n]{1,256})\"", re.M)
 def sniff_prototxt(data: bytes | memoryview, member: str) -> ModelFile | None:
     """A Caffe network definition in protobuf text format (deploy.prototxt)."""
     head = bytes(data[:65536])
-    if b"\x00" in head or not _PROTOTXT_LAYER.search(head) or not _PROTOTXT_TYPE.search(head):
+    # The literals each pattern needs, by bytes.find first: most text is no prototxt, and the anchored patterns
+    # are tried at every line start.
+    if b"\x00" in head or b"layer" not in head or b"type" not in head:
+        return None
+    if not _PROTOTXT_LAYER.search(head) or not _PROTOTXT_TYPE.search(head):
         return None
     if not re.search(rb"^\s*(bottom|top)\s*:", head, re.M):
         return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from enum import Enum
 
 
@@ -27,7 +26,10 @@ def sniff(head: bytes) -> MemberKind:
     """Classify from the first bytes of a member (64 are enough)."""
     if head[:4] == b"\xca\xfe\xba\xbe" or head[:4] == b"\xca\xfe\xba\xbf":
         return _cafebabe(head)
-    return next((kind for test, kind in _TESTS if test(head)), MemberKind.OTHER)
+    if head.startswith(_PREFIXES):  # one C call for the many members no magic starts
+        kind = next(kind for prefix, kind in _BY_PREFIX.items() if head.startswith(prefix))
+        return kind if kind is not MemberKind.DEX or head[7:8] == b"\x00" else MemberKind.OTHER
+    return MemberKind.PLIST if _is_xml_plist(head) else MemberKind.OTHER
 
 
 def _cafebabe(head: bytes) -> MemberKind:
@@ -40,17 +42,19 @@ def _cafebabe(head: bytes) -> MemberKind:
     return MemberKind.OTHER
 
 
-def _is_plist(head: bytes) -> bool:
-    return head.startswith(b"bplist0") or (head.lstrip().startswith(b"<?xml") and b"plist" in head.lower())
+def _is_xml_plist(head: bytes) -> bool:
+    return head.lstrip().startswith(b"<?xml") and b"plist" in head.lower()
 
 
-# The other kinds by their magic, in the order they are tested.
-_TESTS: tuple[tuple[Callable[[bytes], bool], MemberKind], ...] = (
-    (lambda head: head.startswith(b"\x7fELF"), MemberKind.ELF),
-    (lambda head: head[:4] in _MACHO_MAGICS, MemberKind.MACHO),
-    (lambda head: head.startswith((b"!<arch>\n", b"!<thin>\n")), MemberKind.STATIC_ARCHIVE),
-    (lambda head: head.startswith(b"dex\n") and head[7:8] == b"\x00", MemberKind.DEX),
-    (lambda head: head.startswith((b"PK\x03\x04", b"PK\x05\x06")), MemberKind.ZIP),
-    (_is_plist, MemberKind.PLIST),
-    (lambda head: head.startswith(b"\x03\x00\x08\x00"), MemberKind.AXML),
+# The kinds by their magic (no two share a first byte; an XML property list has none: it is tested last).
+_MAGICS: tuple[tuple[tuple[bytes, ...], MemberKind], ...] = (
+    ((b"\x7fELF",), MemberKind.ELF),
+    (tuple(sorted(_MACHO_MAGICS)), MemberKind.MACHO),
+    ((b"!<arch>\n", b"!<thin>\n"), MemberKind.STATIC_ARCHIVE),
+    ((b"dex\n",), MemberKind.DEX),  # and a NUL after the version
+    ((b"PK\x03\x04", b"PK\x05\x06"), MemberKind.ZIP),
+    ((b"bplist0",), MemberKind.PLIST),
+    ((b"\x03\x00\x08\x00",), MemberKind.AXML),
 )
+_BY_PREFIX = {prefix: kind for prefixes, kind in _MAGICS for prefix in prefixes}
+_PREFIXES = tuple(_BY_PREFIX)

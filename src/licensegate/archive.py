@@ -145,7 +145,7 @@ class _EntryStream:
 
     def __init__(self, source: _Source, info: zipfile.ZipInfo) -> None:
         self._source = source
-        self._pos, self._left = _data_range(source, info)
+        self._pos, self._left, self._prefetched = _data_range(source, info)
         self._crc = 0
         self._expected_crc = info.CRC
         self._produced = 0
@@ -181,7 +181,10 @@ class _EntryStream:
 
     def _raw(self, n: int) -> bytes:
         n = min(n, self._left)
-        data = self._source.read_at(self._pos, n) if n > 0 else b""
+        if self._prefetched is not None:  # the entry's raw bytes from _pos on, read with its local header
+            data, self._prefetched = self._prefetched[:n], self._prefetched[n:]
+        else:
+            data = self._source.read_at(self._pos, n) if n > 0 else b""
         self._pos += len(data)
         self._left -= len(data)
         return data
@@ -213,6 +216,8 @@ class _EntryStream:
     def _inflate(self, n: int) -> bytes | None:
         """One deflate step of up to n bytes; None when it produced nothing yet and more input is to come."""
         assert self._dec is not None
+        if self._dec.eof:
+            return b""  # the stream has ended: what raw bytes remain would only go to unused_data
         data = self._pending or self._raw(_CHUNK)
         out: bytes = self._dec.decompress(data, n)
         self._pending = self._dec.unconsumed_tail
@@ -263,16 +268,26 @@ class _Source:
             self._view = None
 
 
-def _data_range(source: _Source, info: zipfile.ZipInfo) -> tuple[int, int]:
-    """Where an entry's raw data starts (from its local header) and how long it is (from the central directory)."""
-    header = source.read_at(info.header_offset, 30)
+def _data_range(source: _Source, info: zipfile.ZipInfo) -> tuple[int, int, bytes | None]:
+    """Where an entry's raw data starts (from its local header), how long it is (from the central directory) and,
+    for a small entry, its raw bytes: read with the header, one read instead of two, when the local header's name
+    and extra field fit in the _LOCAL_SLACK bytes read beyond its fixed part."""
+    small = info.compress_size <= _PREFETCH
+    header = source.read_at(info.header_offset, 30 + (_LOCAL_SLACK + info.compress_size if small else 0))
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise zipfile.BadZipFile("bad local file header")
     name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
     start = info.header_offset + 30 + name_len + extra_len
     if start + info.compress_size > source.size:
         raise zipfile.BadZipFile("the member's data runs past the end of the archive")
-    return start, info.compress_size
+    skip = 30 + name_len + extra_len
+    if small and skip + info.compress_size <= len(header):
+        return start, info.compress_size, header[skip : skip + info.compress_size]
+    return start, info.compress_size, None
+
+
+_PREFETCH = 64 * 1024  # compressed size up to which an entry's data is read with its local header
+_LOCAL_SLACK = 1024  # bytes read for the local header's name and extra field
 
 
 class Walk:

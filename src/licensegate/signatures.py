@@ -71,6 +71,7 @@ import ahocorasick
 import ahocorasick_rs
 
 from licensegate import _toml, spdx
+from licensegate.compiled import gc_paused, remembered_digest
 from licensegate.errors import LicenseGateError
 from licensegate.model import Confidence, Evidence, LibraryMatch
 
@@ -884,14 +885,24 @@ def _default_db() -> SignatureDB:
     """The packaged database; a compiled copy is cached by content hash so a build gate does not pay ~0.3 s of
     TOML parsing, validation and automaton building on every run (LICENSEGATE_NO_CACHE=1 turns it off)."""
     data = resources.files("licensegate").joinpath("data")
-    sig_dir = data.joinpath("signatures")
-    texts = [(e.name, e.read_text("utf-8")) for e in sorted(sig_dir.iterdir(), key=lambda p: p.name) if e.name.endswith(".toml")]
-    generic_text = data.joinpath("generic_licences.toml").read_text("utf-8")
-    digest = hashlib.sha256(repr((texts, generic_text, _CACHE_FORMAT)).encode()).hexdigest()[:24]
-    cache = _cache_dir() / f"signatures-{digest}.pickle" if not os.environ.get("LICENSEGATE_NO_CACHE") else None
+    sig_files = sorted((e for e in data.joinpath("signatures").iterdir() if e.name.endswith(".toml")), key=lambda p: p.name)
+    generic_file = data.joinpath("generic_licences.toml")
+    use_cache = not os.environ.get("LICENSEGATE_NO_CACHE")
+
+    @functools.cache
+    def texts() -> tuple[list[tuple[str, str]], str]:
+        return [(e.name, e.read_text("utf-8")) for e in sig_files], generic_file.read_text("utf-8")
+
+    def compute_digest() -> str:
+        return hashlib.sha256(repr((*texts(), _CACHE_FORMAT)).encode()).hexdigest()[:24]
+
+    files = [f for f in (*sig_files, generic_file) if isinstance(f, Path)]  # all of them but in a zipped install
+    recorded = use_cache and len(files) == len(sig_files) + 1
+    digest = remembered_digest(files, _cache_dir() if recorded else None, "signatures", compute_digest)
+    cache = _cache_dir() / f"signatures-{digest}.pickle" if use_cache else None
     if cache is not None and cache.is_file():
         try:
-            with cache.open("rb") as fh:
+            with cache.open("rb") as fh, gc_paused():
                 db = pickle.load(fh)
             if isinstance(db, SignatureDB):
                 db.fingerprint = digest
@@ -899,7 +910,8 @@ def _default_db() -> SignatureDB:
         except Exception:  # a stale or damaged cache is rebuilt
             pass
     libraries: list[LibrarySignature] = []
-    for name, text in texts:
+    sig_texts, generic_text = texts()
+    for name, text in sig_texts:
         libraries.extend(_load_libraries(name, text))
     db = SignatureDB(libraries, _load_generic("generic_licences.toml", generic_text))
     db.fingerprint = digest

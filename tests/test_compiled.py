@@ -1,0 +1,86 @@
+"""The compiled caches' shared pieces: a data file's digest remembered against its stamp, the GC paused on load."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from licensegate import knowledge
+from licensegate.compiled import gc_paused, remembered_digest
+from licensegate.signatures import _default_db
+
+
+def _digest_counting(path: Path, calls: list[int]) -> str:
+    calls.append(1)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_digest_is_computed_again_only_when_the_file_changes(tmp_path: Path) -> None:
+    data, cache = tmp_path / "kb.json.xz", tmp_path / "cache"
+    data.write_bytes(b"first")
+    calls: list[int] = []
+
+    def digest() -> str:
+        return remembered_digest([data], cache, "kb", lambda: _digest_counting(data, calls))
+
+    assert digest() == hashlib.sha256(b"first").hexdigest() and len(calls) == 1
+    assert digest() == hashlib.sha256(b"first").hexdigest() and len(calls) == 1  # remembered
+    data.write_bytes(b"other")  # same size, new content
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 1))
+    assert digest() == hashlib.sha256(b"other").hexdigest() and len(calls) == 2
+    replaced = tmp_path / "new.xz"
+    replaced.write_bytes(b"third")
+    replaced.replace(data)  # a reinstall: another file at the same path
+    assert digest() == hashlib.sha256(b"third").hexdigest() and len(calls) == 3
+
+
+def test_a_damaged_record_or_no_cache_computes(tmp_path: Path) -> None:
+    data, cache = tmp_path / "kb.json.xz", tmp_path / "cache"
+    data.write_bytes(b"bytes")
+    want = hashlib.sha256(b"bytes").hexdigest()
+    calls: list[int] = []
+    assert remembered_digest([data], cache, "kb", lambda: _digest_counting(data, calls)) == want
+    (record,) = cache.iterdir()
+    for damaged in (b"", b"\xff\xfe", record.read_bytes()[:10], record.read_bytes().replace(b"\n", b" ")):
+        record.write_bytes(damaged)
+        assert remembered_digest([data], cache, "kb", lambda: _digest_counting(data, calls)) == want
+    assert len(calls) == 5
+    assert remembered_digest([data], None, "kb", lambda: _digest_counting(data, calls)) == want and len(calls) == 6
+    assert remembered_digest([tmp_path / "gone"], cache, "kb", lambda: "raised by the caller") == "raised by the caller"
+
+
+def test_the_packaged_databases_keep_their_content_digests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled files are found by the digest of the data files, remembered or not."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("LICENSEGATE_NO_CACHE", raising=False)
+    want = hashlib.sha256(knowledge._read_data(knowledge.DATA_FILE)).hexdigest()
+    signatures_digest = _default_db().fingerprint
+    for _ in range(2):  # computed, then remembered
+        knowledge._data_digest.cache_clear()
+        _default_db.cache_clear()
+        assert knowledge._data_digest(knowledge.DATA_FILE) == want
+        assert _default_db().fingerprint == signatures_digest
+    assert len(list((tmp_path / "licensegate").glob("*.digest"))) == 2
+    knowledge._data_digest.cache_clear()
+    _default_db.cache_clear()
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError
+    assert gc.isenabled()

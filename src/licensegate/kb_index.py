@@ -21,6 +21,10 @@ or more (in all of them once the process has read 32 MiB by the regex or has num
 its index across scans), and filtered there by a second bitmap before any Python object is made: on libLLVM-15.so
 (117 MB, 341,635 runs of at least 8 bytes) 0.10 CPU-s against re.findall's 1.17 s (measured 2026-12-02, see
 docs/performance.md). numpy's import is paid only where it repays itself.
+
+With the compiled module (``_accel.c``, ``ACCEL``), ``items_in`` and ``lookup`` run in C instead, with the same
+answers and without numpy (wild-debian.apk's 14.5 MB of string sections: 0.48 -> 0.08 CPU-s); the Python path above
+stays the fallback and the reference tests/test_accel.py compares the C functions with.
 """
 
 from __future__ import annotations
@@ -35,13 +39,29 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import compress, repeat
 from operator import and_, itemgetter, rshift
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["ItemIndex", "CorruptIndex"]
+__all__ = ["ItemIndex", "CorruptIndex", "ACCEL"]
+
+
+def _load_accel() -> ModuleType | None:
+    """The compiled passes (``_accel.c``), or None: not built (no C compiler at install time), or turned off by
+    LICENSEGATE_NO_ACCEL=1 to compare with the pure-Python path, which gives the same answers."""
+    if os.environ.get("LICENSEGATE_NO_ACCEL"):
+        return None
+    try:
+        from . import _accel
+    except ImportError:
+        return None
+    return _accel
+
+
+ACCEL = _load_accel()
 
 _MAGIC = b"LGI2"
 _HEADER = struct.Struct("=4sIIIII")  # magic, items, blob bytes, owner values, shortest item, bitmap bits
@@ -125,8 +145,20 @@ class ItemIndex:
         return b"".join((header, hashes.tobytes(), offsets.tobytes(), owner_offsets.tobytes(), owners.tobytes(),
                          bytes(bitmap), *order))
 
+    def items_in(self, region: bytes | memoryview) -> dict[bytes, tuple[int, ...]]:
+        """The items that are maximal printable runs of `region`, each with its owners: ``lookup(runs_in(region))``,
+        which is also the path without the compiled module. Compiled, one pass finds the runs, their CRC-32s and
+        their items, without numpy (wild-debian.apk: see docs/performance.md)."""
+        if ACCEL is None:
+            return self.lookup(self.runs_in(region))
+        hits = ACCEL.run_items(region, self._hashes, self._offsets, self._bitmap, self._blob, self._mask, self.min_len)
+        return {s: self._owners_of(i) for s, i in hits}
+
     def lookup(self, candidates: Iterable[bytes]) -> dict[bytes, tuple[int, ...]]:
         """The candidates that are items, each with its owners' packed values."""
+        if ACCEL is not None:
+            hits = ACCEL.lookup(list(candidates), self._hashes, self._offsets, self._bitmap, self._blob, self._mask)
+            return {s: self._owners_of(i) for s, i in hits}
         uniq = list(set(candidates))
         if not uniq or not self.n:
             return {}
@@ -138,8 +170,11 @@ class ItemIndex:
         for s in compress(uniq, marks):
             i = self._position(s)
             if i >= 0:
-                found[s] = tuple(self._owners[self._owner_offsets[i] : self._owner_offsets[i + 1]])
+                found[s] = self._owners_of(i)
         return found
+
+    def _owners_of(self, i: int) -> tuple[int, ...]:
+        return tuple(self._owners[self._owner_offsets[i] : self._owner_offsets[i + 1]])
 
     def runs_in(self, region: bytes | memoryview) -> list[bytes]:
         """The maximal runs of printable ASCII (0x20-0x7e) in `region`, as long as an item at least: every item the

@@ -175,7 +175,7 @@ class KnowledgeBase:
         for base, region in strings:
             # Every byte outside printable ASCII ends a string, as when the knowledge base was extracted: its
             # strings are maximal printable runs, none shorter than the shortest item.
-            hits = self.strings.lookup(self.strings.runs_in(region))
+            hits = self.strings.items_in(region)
             if not hits:
                 continue
             raw = region if isinstance(region, bytes) else bytes(region)  # the evidence's offsets: raw.find

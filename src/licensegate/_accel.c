@@ -1,0 +1,317 @@
+/* licensegate._accel: the per-binary hot passes of the native knowledge base, compiled.
+ *
+ * Each function here computes exactly what a pure-Python definition in kb_index.py / knowledge.py computes (those
+ * stay the fallback when this module is missing, and the reference tests/test_accel.py compares it with):
+ *
+ *   run_items(region, hashes, offsets, bitmap, blob, mask, min_len)
+ *       ItemIndex.lookup(ItemIndex.runs_in(region)) as (item bytes, item id) pairs: every maximal run of printable
+ *       ASCII (0x20-0x7e) of min_len bytes or more that is an item of the index.
+ *   lookup(candidates, hashes, offsets, bitmap, blob, mask)
+ *       ItemIndex.lookup(candidates) as (candidate, item id) pairs.
+ *
+ * Every input is hostile: buffer sizes are checked against the real Py_buffer lengths, an item's offsets are
+ * checked against the blob before its bytes are read, and all arithmetic is on Py_ssize_t / uint64 values bounded
+ * by those lengths. Loads of 32-bit values go through memcpy (no alignment assumption).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+
+/* ---- CRC-32 exactly as zlib.crc32 (reflected polynomial 0xEDB88320, initial and final value ~0), slicing-by-8 */
+
+static uint32_t crc_table[8][256];
+
+static void
+crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
+}
+
+static uint32_t
+crc32_of(const unsigned char *p, Py_ssize_t len)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    while (len >= 8) {
+        uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        c = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^ crc_table[5][(lo >> 16) & 0xFF] ^
+            crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^
+            crc_table[0][p[7]];
+        p += 8;
+        len -= 8;
+    }
+    while (len-- > 0)
+        c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* ---- The item index (kb_index.ItemIndex's arrays) */
+
+typedef struct {
+    Py_buffer hashes, offsets, bitmap, blob;
+    Py_ssize_t n;   /* items: hashes holds n values, offsets n + 1 */
+    uint64_t mask;  /* bitmap slot of a hash: hash & mask, checked below 8 * bitmap bytes */
+} Index;
+
+static uint32_t
+u32_at(const Py_buffer *b, Py_ssize_t i)
+{
+    uint32_t v;
+    memcpy(&v, (const char *)b->buf + 4 * i, 4);
+    return v;
+}
+
+static void
+index_release(Index *ix)
+{
+    PyBuffer_Release(&ix->hashes);
+    PyBuffer_Release(&ix->offsets);
+    PyBuffer_Release(&ix->bitmap);
+    PyBuffer_Release(&ix->blob);
+}
+
+/* Take the buffers and check what the lookups rely on; on failure nothing is held and an exception is set. */
+static int
+index_open(Index *ix, PyObject *hashes, PyObject *offsets, PyObject *bitmap, PyObject *blob, unsigned long long mask)
+{
+    memset(ix, 0, sizeof *ix);
+    if (PyObject_GetBuffer(hashes, &ix->hashes, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (PyObject_GetBuffer(offsets, &ix->offsets, PyBUF_SIMPLE) < 0)
+        goto fail;
+    if (PyObject_GetBuffer(bitmap, &ix->bitmap, PyBUF_SIMPLE) < 0)
+        goto fail;
+    if (PyObject_GetBuffer(blob, &ix->blob, PyBUF_SIMPLE) < 0)
+        goto fail;
+    if (ix->hashes.len % 4 || ix->offsets.len != ix->hashes.len + 4) {
+        PyErr_SetString(PyExc_ValueError, "index arrays of inconsistent sizes");
+        goto fail;
+    }
+    /* mask < 8 * bitmap bytes, so that bit (hash & mask) is inside the bitmap */
+    if ((uint64_t)ix->bitmap.len > (UINT64_MAX >> 4) || mask >= 8 * (uint64_t)ix->bitmap.len) {
+        PyErr_SetString(PyExc_ValueError, "bitmap smaller than its mask");
+        goto fail;
+    }
+    ix->n = ix->hashes.len / 4;
+    ix->mask = mask;
+    return 0;
+fail:
+    index_release(ix);
+    return -1;
+}
+
+/* The item id of the bytes p[0:len] with CRC-32 h, or -1: the bitmap, a binary search for the first equal hash,
+ * then every item with that hash compared byte for byte (CRC-32 collisions), as ItemIndex._position does. */
+static Py_ssize_t
+index_find(const Index *ix, const unsigned char *p, Py_ssize_t len, uint32_t h)
+{
+    uint64_t slot = h & ix->mask;
+    if (!((((const unsigned char *)ix->bitmap.buf)[slot >> 3] >> (slot & 7)) & 1))
+        return -1;
+    Py_ssize_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (u32_at(&ix->hashes, mid) < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (Py_ssize_t i = lo; i < ix->n && u32_at(&ix->hashes, i) == h; i++) {
+        uint32_t start = u32_at(&ix->offsets, i), end = u32_at(&ix->offsets, i + 1);
+        if (start > end || end > (uint64_t)ix->blob.len)
+            continue;  /* a damaged index: this item cannot be read, so it equals nothing */
+        if ((Py_ssize_t)(end - start) == len && memcmp((const char *)ix->blob.buf + start, p, (size_t)len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* A growable array of (start, length, item id) hits, filled without the GIL. */
+typedef struct {
+    Py_ssize_t *v;  /* 3 values per hit */
+    Py_ssize_t len, cap;
+} Hits;
+
+static int
+hits_add(Hits *h, Py_ssize_t start, Py_ssize_t len, Py_ssize_t id)
+{
+    if (h->len + 3 > h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 3 * 64;
+        if (cap > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_ssize_t))
+            return -1;
+        Py_ssize_t *v = realloc(h->v, (size_t)cap * sizeof(Py_ssize_t));
+        if (v == NULL)
+            return -1;
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->len++] = start;
+    h->v[h->len++] = len;
+    h->v[h->len++] = id;
+    return 0;
+}
+
+static inline int
+printable(unsigned char c)
+{
+    return (unsigned char)(c - 0x20) < 0x5F;
+}
+
+/* Whether the 8 bytes at p are all printable: no byte below 0x20 and none above 0x7e (the two exact "has a byte
+ * less than / more than" word tests; strings are mostly long runs, which this walks 8 bytes a step). */
+static inline int
+all_printable(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t below = (x - ones * 0x20) & ~x & highs;
+    uint64_t above = ((x + ones * (127 - 0x7e)) | x) & highs;
+    return (below | above) == 0;
+}
+
+/* Regions this large are scanned with the GIL released (the sha256 thread runs meanwhile); below, the release
+ * costs more than it gives. */
+#define NOGIL_BYTES (1 << 16)
+
+static int
+scan_runs(const Index *ix, const unsigned char *data, Py_ssize_t n, Py_ssize_t min_len, Hits *hits)
+{
+    Py_ssize_t i = 0;
+    if (min_len < 1)
+        min_len = 1;
+    while (i < n) {
+        while (i < n && !printable(data[i]))
+            i++;
+        Py_ssize_t start = i;
+        while (n - i >= 8 && all_printable(data + i))
+            i += 8;
+        while (i < n && printable(data[i]))
+            i++;
+        Py_ssize_t len = i - start;
+        if (len >= min_len) {
+            Py_ssize_t id = index_find(ix, data + start, len, crc32_of(data + start, len));
+            if (id >= 0 && hits_add(hits, start, len, id) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+run_items(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *region, *hashes, *offsets, *bitmap, *blob;
+    unsigned long long mask;
+    Py_ssize_t min_len;
+    if (!PyArg_ParseTuple(args, "OOOOOKn:run_items", &region, &hashes, &offsets, &bitmap, &blob, &mask, &min_len))
+        return NULL;
+    Index ix;
+    if (index_open(&ix, hashes, offsets, bitmap, blob, mask) < 0)
+        return NULL;
+    Py_buffer r;
+    if (PyObject_GetBuffer(region, &r, PyBUF_SIMPLE) < 0) {
+        index_release(&ix);
+        return NULL;
+    }
+    Hits hits = {NULL, 0, 0};
+    int rc;
+    if (r.len >= NOGIL_BYTES) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = scan_runs(&ix, r.buf, r.len, min_len, &hits);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = scan_runs(&ix, r.buf, r.len, min_len, &hits);
+    }
+    PyObject *out = NULL;
+    if (rc < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    out = PyList_New(hits.len / 3);
+    if (out == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < hits.len; k += 3) {
+        PyObject *pair = Py_BuildValue("(y#n)", (const char *)r.buf + hits.v[k], hits.v[k + 1], hits.v[k + 2]);
+        if (pair == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, k / 3, pair);
+    }
+done:
+    free(hits.v);
+    PyBuffer_Release(&r);
+    index_release(&ix);
+    return out;
+}
+
+static PyObject *
+lookup(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *candidates, *hashes, *offsets, *bitmap, *blob;
+    unsigned long long mask;
+    if (!PyArg_ParseTuple(args, "OOOOOK:lookup", &candidates, &hashes, &offsets, &bitmap, &blob, &mask))
+        return NULL;
+    PyObject *seq = PySequence_Fast(candidates, "candidates must be a sequence of bytes");
+    if (seq == NULL)
+        return NULL;
+    Index ix;
+    if (index_open(&ix, hashes, offsets, bitmap, blob, mask) < 0) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t k = 0; out != NULL && k < count; k++) {
+        PyObject *s = PySequence_Fast_GET_ITEM(seq, k);
+        if (!PyBytes_Check(s)) {
+            PyErr_SetString(PyExc_TypeError, "candidates must be bytes");
+            Py_CLEAR(out);
+            break;
+        }
+        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(s);
+        Py_ssize_t len = PyBytes_GET_SIZE(s);
+        Py_ssize_t id = index_find(&ix, p, len, crc32_of(p, len));
+        if (id < 0)
+            continue;
+        PyObject *pair = Py_BuildValue("(On)", s, id);
+        if (pair == NULL || PyList_Append(out, pair) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(pair);
+    }
+    index_release(&ix);
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"run_items", run_items, METH_VARARGS,
+     "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
+     "are maximal printable-ASCII runs of region."},
+    {"lookup", lookup, METH_VARARGS,
+     "lookup(candidates, hashes, offsets, bitmap, blob, mask) -> [(candidate, item id)]: the candidates that are "
+     "items."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "licensegate._accel", "Compiled hot passes of the native knowledge base.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__accel(void)
+{
+    crc_init();
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,165 @@
+"""The compiled passes (licensegate._accel) give exactly the answers of the pure-Python path they replace, on
+generated hostile input and on the real knowledge base over real libraries; a damaged index never makes them read
+out of bounds. LICENSEGATE_EXPECT_ACCEL=1 (set by .ci/run) makes a missing extension a failure, not a skip."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from licensegate import kb_index, knowledge
+from licensegate.kb_index import ItemIndex
+
+T = TypeVar("T")
+COLLIDING = (b"plumless", b"buckeroo")  # the same CRC-32
+EXPECT = os.environ.get("LICENSEGATE_EXPECT_ACCEL") == "1"
+
+
+def test_the_extension_is_built_where_it_is_expected() -> None:
+    if not EXPECT:
+        pytest.skip("LICENSEGATE_EXPECT_ACCEL is not 1: a build without a C compiler runs the Python path")
+    assert kb_index.ACCEL is not None, "licensegate._accel did not build (or LICENSEGATE_NO_ACCEL is set)"
+
+
+@pytest.fixture(autouse=True)
+def _needs_accel(request: pytest.FixtureRequest) -> None:
+    if request.node.name != "test_the_extension_is_built_where_it_is_expected" and kb_index.ACCEL is None:
+        pytest.skip("licensegate._accel is not built (set LICENSEGATE_EXPECT_ACCEL=1 to make this a failure)")
+
+
+@contextmanager
+def _python_path() -> Iterator[None]:
+    """The pure-Python path, as without the extension (LICENSEGATE_NO_ACCEL=1)."""
+    saved = kb_index.ACCEL
+    kb_index.ACCEL = None
+    try:
+        yield
+    finally:
+        kb_index.ACCEL = saved
+
+
+def _both(fn: Callable[[], T]) -> tuple[T, T]:
+    compiled = fn()
+    with _python_path():
+        return compiled, fn()
+
+
+# -- printable runs and their items ----------------------------------------------------------------------------
+
+ITEMS = [b"libfoo: cannot frobnicate", b"~~~~~~~~", b"ab ab ab", b"a" * 9, *COLLIDING, b"x" * 40, b" " * 8]
+_PIECE = st.one_of(
+    st.sampled_from(ITEMS),
+    st.binary(max_size=12),
+    st.sampled_from([b"\0", b"\x1f", b"\x7f", b"\x80", b"\xff", b"\n", b" ", b"~"]),
+    st.builds(lambda item, cut: item[:cut], st.sampled_from(ITEMS), st.integers(0, 40)),  # an item's prefix
+)
+
+
+def _index(items: list[bytes]) -> ItemIndex:
+    return ItemIndex(ItemIndex.serialise({s: [k << 2 | 1, 7] for k, s in enumerate(items)}))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(_PIECE, max_size=30), items=st.lists(st.sampled_from(ITEMS), min_size=0, max_size=8),
+       skip=st.integers(0, 5))
+def test_items_in_a_region_are_those_of_the_python_path(pieces: list[bytes], items: list[bytes], skip: int) -> None:
+    ix = _index(items)
+    data = b"".join(pieces)
+    for region in (data, memoryview(data)[skip:], bytearray(data)):
+        compiled, python = _both(lambda r=region: ix.items_in(r))  # type: ignore[misc]
+        assert compiled == python, (data, items)
+        assert all(type(s) is bytes for s in compiled)
+
+
+def test_runs_at_the_buffer_edges_of_exactly_the_shortest_and_longest_item() -> None:
+    ix = _index([b"12345678", b"y" * 30])
+    for data in (b"12345678", b"12345678\0" + b"y" * 30, b"y" * 30 + b"\x7f12345678", b"y" * 31, b"1234567",
+                 b"\x80" + b"y" * 30 + b"\x80", b"\x1f12345678\x7f"):
+        compiled, python = _both(lambda d=data: ix.items_in(d))  # type: ignore[misc]
+        assert compiled == python == ix.lookup(kb_index.re.findall(rb"[\x20-\x7e]{8,}", data)), data
+    assert ix.items_in(b"\x0012345678\xff" + b"y" * 30) == {b"12345678": (1, 7), b"y" * 30: (5, 7)}
+
+
+def test_crc_collisions_are_told_apart_by_their_bytes() -> None:
+    a, b = COLLIDING
+    assert zlib.crc32(a) == zlib.crc32(b)
+    only_a = _index([a])
+    assert only_a.items_in(b"\0" + b + b"\0") == {} and only_a.lookup([b]) == {}
+    both = _index([a, b])
+    assert both.items_in(a + b"\0" + b) == {a: (1, 7), b: (5, 7)}
+    assert both.lookup([b, a, b"plumles"]) == {a: (1, 7), b: (5, 7)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(candidates=st.lists(st.one_of(st.sampled_from(ITEMS), st.binary(max_size=30)), max_size=40),
+       items=st.lists(st.sampled_from(ITEMS), max_size=8))
+def test_lookup_is_that_of_the_python_path(candidates: list[bytes], items: list[bytes]) -> None:
+    ix = _index(items)
+    compiled, python = _both(lambda: ix.lookup(candidates))
+    assert compiled == python
+    compiled, python = _both(lambda: ix.lookup(iter(candidates)))  # any iterable, as before
+    assert compiled == python
+
+
+def _arrays(ix: ItemIndex) -> list[Any]:
+    return [ix._hashes, ix._offsets, ix._bitmap, ix._blob, ix._mask]
+
+
+def test_a_damaged_index_never_reads_out_of_bounds() -> None:
+    accel = kb_index.ACCEL
+    ix = _index(ITEMS)
+    hashes, offsets, bitmap, blob, mask = _arrays(ix)
+    region = b"\0".join(ITEMS)
+    assert len(accel.run_items(region, hashes, offsets, bitmap, blob, mask, 8)) == len(ITEMS)
+    with pytest.raises(ValueError):
+        accel.run_items(region, hashes, offsets[:-1], bitmap, blob, mask, 8)  # offsets not n + 1
+    with pytest.raises(ValueError):
+        accel.lookup(ITEMS, hashes[1:], offsets, bitmap, blob, mask)
+    with pytest.raises(ValueError):
+        accel.run_items(region, hashes, offsets, bitmap[:-1], blob, mask, 8)  # the mask reaches past the bitmap
+    with pytest.raises(ValueError):
+        accel.lookup(ITEMS, hashes, offsets, bitmap, blob, 1 << 62)
+    with pytest.raises(TypeError):
+        accel.lookup(["not bytes"], hashes, offsets, bitmap, blob, mask)
+    # Offsets past the blob, decreasing or huge: those items equal nothing, the others are still found.
+    bad = bytearray(offsets.tobytes())
+    bad[4:8] = (0xFFFFFFF0).to_bytes(4, "little" if kb_index.sys.byteorder == "little" else "big")
+    found = accel.run_items(region, hashes, bytes(bad), bitmap, blob, mask, 8)
+    assert 0 < len(found) < len(ITEMS)
+    assert accel.run_items(region, hashes, offsets, bitmap, blob[:5], mask, 8) == []
+    assert accel.run_items(b"", hashes, offsets, bitmap, blob, mask, -5) == []
+
+
+def test_the_real_knowledge_base_over_real_libraries() -> None:
+    """Every string section of a few of the wild corpus's libraries (the first 4 MB of each), and the raw first 2 MB
+    of each file: the same items and owners both ways, and the same symbols."""
+    from licensegate.binary import read_elf
+    from test_wild import wild_dir
+
+    kb = knowledge.load_default()
+    blobs = []
+    for app in ("wild-debian.apk", "wild-av.apk", "wild-pyext.apk"):
+        with zipfile.ZipFile(wild_dir() / app) as apk:
+            names = sorted(n for n in apk.namelist() if n.endswith(".so"))
+            blobs += [apk.read(n) for n in names[:: max(1, len(names) // 6)]]
+    found = symbols = 0
+    for blob in blobs:
+        info = read_elf(blob, "lib.so")
+        regions = [region[: 4 << 20] for _, region in info.strings] + [blob[: 2 << 20]]
+        for region in regions:
+            compiled, python = _both(lambda r=region: kb.strings.items_in(r))  # type: ignore[misc]
+            assert compiled == python
+            found += len(compiled)
+        names = list(knowledge._latin1_names(info.symbols))
+        compiled_symbols, python_symbols = _both(lambda n=names: kb.symbols.lookup(n))  # type: ignore[misc]
+        assert compiled_symbols == python_symbols
+        symbols += len(compiled_symbols)
+    assert len(blobs) >= 12 and found > 1000 and symbols > 1000

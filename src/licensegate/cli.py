@@ -6,7 +6,6 @@ Exit codes: 0 no policy violation, 1 policy violation, 2 usage error or unreadab
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import re
@@ -74,6 +73,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _suggest(word: str, candidates: Sequence[str]) -> str:
+    import difflib  # only for a usage error: 1 ms of every run's start-up otherwise
+
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 

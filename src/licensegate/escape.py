@@ -15,14 +15,25 @@ lone surrogate (a non-UTF-8 file name) cannot even be encoded. Every such charac
 
 from __future__ import annotations
 
+import functools
 import re
 
 # C0 controls, DEL and C1 controls; bidirectional embeddings, overrides, isolates and marks; zero-width characters
 # that hide differences between names; line/paragraph separators (they break lines in editors and some terminals);
 # lone surrogates (undecodable bytes of a file name, via surrogateescape); the two XML non-characters.
 _OTHER = "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff\ufffe\uffff"
-_FIELD = re.compile(f"[\x00-\x1f\x7f-\x9f{_OTHER}]")
-_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_OTHER}]")  # the same, keeping newline and tab
+# Compiled on first use, as every pattern of a module a typical scan may not use: these three cost 2.5 ms of a JSON
+# scan's start-up, which never renders text (docs/performance.md, start-up).
+
+
+@functools.cache
+def _field() -> re.Pattern[str]:
+    return re.compile(f"[\x00-\x1f\x7f-\x9f{_OTHER}]")
+
+
+@functools.cache
+def _block() -> re.Pattern[str]:
+    return re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_OTHER}]")  # the same, keeping newline and tab
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -41,12 +52,12 @@ def _escape_char(m: re.Match[str]) -> str:
 def text(value: object) -> str:
     """One artifact-controlled field, safe for a terminal: every control, bidi and invisible character escaped."""
     s = value if isinstance(value, str) else str(value)
-    return _FIELD.sub(_escape_char, s)
+    return _field().sub(_escape_char, s)
 
 
 def terminal(block: str) -> str:
     """A whole rendered text (report, diff): the same escapes, keeping its own newlines and tabs."""
-    return _BLOCK.sub(_escape_char, block)
+    return _block().sub(_escape_char, block)
 
 
 def clip(value: object, limit: int = 200) -> str:
@@ -60,19 +71,21 @@ def clip(value: object, limit: int = 200) -> str:
 def xml(value: object, keep_newlines: bool = True) -> str:
     """Character data that is well-formed XML 1.0 whatever the input (ElementTree escapes & < > itself)."""
     s = value if isinstance(value, str) else str(value)
-    return (_BLOCK if keep_newlines else _FIELD).sub(_escape_char, s)
+    return (_block() if keep_newlines else _field()).sub(_escape_char, s)
 
 
 # What makes inline Markdown act: escapes, code, emphasis, links and images, HTML and entities, table cells,
 # strikethrough. (Line-start syntax, `#` or `-`, cannot occur: artifact text never starts a line.)
-_MD_PUNCT = re.compile(r"([\\`*_\[\]<|&~])")
+@functools.cache
+def _md_punct() -> re.Pattern[str]:
+    return re.compile(r"([\\`*_\[\]<|&~])")
 
 
 def md_text(value: object) -> str:
     """Plain Markdown text: escaped controls, the punctuation inline Markdown acts on backslash-escaped (no HTML,
     links, emphasis, table breaks); a newline shows as `\\n`, so a table row stays one row."""
     s = text(value if isinstance(value, str) else str(value))
-    return _MD_PUNCT.sub(r"\\\1", s)
+    return _md_punct().sub(r"\\\1", s)
 
 
 def md_code(value: object, in_table: bool = True) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -87,7 +88,9 @@ _KNOWN_TOP = {"version", "app", "rules", "models", "licenses", "waiver", "overri
 _WAIVER_KEYS = {"reason", "name", "path", "sha256", "rule", "expires"}
 _OVERRIDE_KEYS = {"rule", "severity", "name", "path", "sha256", "reason"}
 _OFFER_KEYS = {"organisation", "address", "email", "url", "years"}
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+@functools.cache
+def _sha256() -> re.Pattern[str]:
+    return re.compile(r"^[0-9a-fA-F]{64}$")  # compiled on first use: only a waiver naming a sha256 needs it
 _MAX_POLICY_BYTES = 1024**2  # real policies are a few KiB; the TOML parser takes seconds per 10 MB
 _MAX_NESTING = 32  # arrays and inline tables inside each other; the parser recurses once per level
 
@@ -386,7 +389,7 @@ def _selectors(entry: dict[str, object], table: str, i: int, r: _Reader) -> tupl
             r.error(f"{table}[{i}].{key} must be a string", table, key, i)
             v = None
         out.append(v)
-    if out[2] is not None and not _SHA256.match(out[2]):
+    if out[2] is not None and not _sha256().match(out[2]):
         r.error(f"{table}[{i}].sha256 must be 64 hex digits", table, "sha256", i)
     if not any(out):
         r.error(f"{table}[{i}] matches nothing: give name, path or sha256", table, None, i)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import random
 import re
 import time
 from functools import cache
@@ -265,6 +266,80 @@ def test_roles_primary_and_embedded() -> None:
 def test_symbols_exact_and_prefix() -> None:
     matches = _ids(DB.match(strings=[], symbols=["_ZN4ncnn3Net10load_paramEPKc", "OrtGetApiBase", "unrelated"]))
     assert {"ncnn", "onnxruntime"} <= matches
+
+
+_SYMBOL_RULES = """
+[[library]]
+id = "demo"
+name = "Demo"
+project = "Demo"
+license = "MIT"
+sources = ["https://example.org/demo.c"]
+[[library.rule]]
+id = "open"
+kind = "symbol"
+exact = "demo_open"
+version = 'demo_open(\\d*)'
+[[library.rule]]
+id = "cxx"
+kind = "symbol"
+prefix = "_ZN4demo"
+version = '_ZN4demo(\\d+)'
+[[library.rule]]
+id = "cxx-core"
+kind = "symbol"
+prefix = "_ZN4demo4core"
+version = '_ZN4demo4core(\\d+)'
+[[library.rule]]
+id = "so"
+kind = "soname"
+regex = '^libdemo\\.so'
+[[library.rule]]
+id = "file"
+kind = "filename"
+regex = 'demo'
+"""
+
+
+def _reference_symbol_hits(db: SignatureDB, symbols: list[str]) -> list[tuple[str, str, str | None]]:
+    """What the symbol rules hit, by their definition: each rule's first accepting symbol, in symbol order."""
+    found: dict[str, tuple[str, str, str | None]] = {}
+    for sym in symbols:
+        rules = [*db._symbol_exact.get(sym, ()), *(r for p, rs in db._symbol_prefix.items() if sym.startswith(p) for r in rs)]
+        for r in rules:
+            if r.qualified_id not in found:
+                m = r.version.search(sym) if r.version else None
+                found[r.qualified_id] = (r.qualified_id, sym, m.group(1) if m else None)
+    return list(found.values())
+
+
+def test_symbol_rules_take_each_rules_first_symbol(tmp_path: Path) -> None:
+    """The first symbol a rule accepts is its evidence and gives its version, whatever the symbols around it,
+    names holding a NUL or a prefix that is the start of another included."""
+    db = _load(tmp_path, _SYMBOL_RULES)
+    (m,) = db.match(strings=[], symbols=["x", "_ZN4demo4core7", "demo_open", "_ZN4demo12", "demo_open"])
+    assert [(e.rule, e.text) for e in m.evidence] == [
+        ("demo/cxx", "_ZN4demo4core7"), ("demo/cxx-core", "_ZN4demo4core7"), ("demo/open", "demo_open")]
+    assert m.version == "4"  # the first hit with a version: cxx on _ZN4demo4core7 ("4" from "4core")
+    pool = ["demo_open", "demo_open2", "_ZN4demo", "_ZN4demo4core", "_ZN4demo9x", "_ZN4dem", "a\0_ZN4demo1",
+            "_ZN4demo4core1\0", "", "demo_ope", "_ZN4demo4core22", "zzz", "\0demo_open"]
+    rng = random.Random(15)
+    for _ in range(3000):
+        symbols = rng.choices(pool, k=rng.randint(0, 12))
+        got = [(h.rule.qualified_id, h.evidence.text, h.version) for h in db._symbol_hits(symbols).values()]
+        assert got == _reference_symbol_hits(db, symbols), symbols
+
+
+def test_name_rules_on_soname_and_file_name(tmp_path: Path) -> None:
+    db = _load(tmp_path, _SYMBOL_RULES)
+    (m,) = db.match(strings=[], symbols=["demo_open"], names=["libdemo.so.1"], filename="lib/arm64-v8a/libdemo.so")
+    assert [(e.rule, e.text) for e in m.evidence] == [
+        ("demo/open", "demo_open"), ("demo/so", "libdemo.so.1"), ("demo/file", "libdemo.so")]
+    (m,) = db.match(strings=[], symbols=["demo_open"], names=["libdem.so", "libdemo.so"], filename="x/ademo")
+    assert [(e.rule, e.text) for e in m.evidence] == [
+        ("demo/open", "demo_open"), ("demo/so", "libdemo.so"), ("demo/file", "ademo")]
+    (m,) = db.match(strings=[], symbols=["demo_open"], names=["libdemox.so"], filename="libx.so")
+    assert [e.rule for e in m.evidence] == ["demo/open"]
 
 
 def test_memoryview_input() -> None:

@@ -4,11 +4,13 @@ out of bounds. LICENSEGATE_EXPECT_ACCEL=1 (set by .ci/run) makes a missing exten
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -29,9 +31,13 @@ def test_the_extension_is_built_where_it_is_expected() -> None:
     assert kb_index.ACCEL is not None, "licensegate._accel did not build (or LICENSEGATE_NO_ACCEL is set)"
 
 
+# Tests of the pure-Python path alone, which run without the extension too.
+_PYTHON_ONLY = {"test_the_extension_is_built_where_it_is_expected", "test_a_namespace_of_digits_only_is_no_scope"}
+
+
 @pytest.fixture(autouse=True)
 def _needs_accel(request: pytest.FixtureRequest) -> None:
-    if request.node.name != "test_the_extension_is_built_where_it_is_expected" and kb_index.ACCEL is None:
+    if request.node.name not in _PYTHON_ONLY and kb_index.ACCEL is None:
         pytest.skip("licensegate._accel is not built (set LICENSEGATE_EXPECT_ACCEL=1 to make this a failure)")
 
 
@@ -163,3 +169,76 @@ def test_the_real_knowledge_base_over_real_libraries() -> None:
         assert compiled_symbols == python_symbols
         symbols += len(compiled_symbols)
     assert len(blobs) >= 12 and found > 1000 and symbols > 1000
+
+
+# -- C++ scopes --------------------------------------------------------------------------------------------------
+
+_MANGLED = st.one_of(
+    st.sampled_from(["_Z", "_ZN", "_ZNK", "_ZNrVKO", "_ZTV", "_ZTVN", "_ZTIN", "_ZTSN", "_ZTN", "_ZNSt", "N", "E",
+                     "\n", "\r", "\0", "_", "__", "_A", "_a", "A", "x", " "]),
+    st.integers(0, 120).map(str),  # lengths, with leading zeros ("0", "05") and past 99
+    st.text(alphabet="abcXYZ_09.\n", max_size=12),
+    st.text(max_size=3),  # anything, non-ASCII included (the regex path then)
+)
+_SYMBOL = st.lists(_MANGLED, max_size=12).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(symbols=st.lists(_SYMBOL, max_size=8))
+def test_cxx_scopes_are_those_of_the_regex(symbols: list[str]) -> None:
+    compiled, python = _both(lambda: knowledge.cxx_scopes(symbols))
+    assert compiled == python, symbols
+
+
+def test_cxx_scopes_at_the_edges_of_a_source_name() -> None:
+    symbols = ["_ZN9OpenBabel10MOL2Format10ReadMoleculeEv", "_ZTVN2cv3MatE", "_ZN1a1b", "_ZN1a1", "_ZN99" + "n" * 99 + "1x",
+               "_ZN99" + "n" * 98, "_ZN3foo12012345678901", "_ZN10abcdefghij1x\n_ZN2ab2cd", "_ZN3a\nb1x", "_ZN03foo3bar",
+               "_ZN100" + "n" * 100 + "1x", "_ZN_ZN3foo3bar", "\n\n", "", "_ZNKRO3foo3bar", "_ZTSN3foo3bar", "_ZN2_A1x",
+               "_ZN2_a1x", "_ZN1_1x", "_ZN3foo", "_ZN1a9bc"]
+    compiled, python = _both(lambda: knowledge.cxx_scopes(symbols))
+    assert compiled == python
+    assert compiled == ["OpenBabel::MOL2Format", "cv::Mat", "a::b", "n" * 99 + "::x", "foo::", "abcdefghij::x",
+                        "ab::cd", "foo::bar", "foo::bar", "_a::x", "_::x"]
+
+
+def test_a_namespace_of_digits_only_is_no_scope(corpus: Path, tmp_path: Path) -> None:
+    """A hostile binary's export "_ZN12" + 12 digits + "1a": its namespace has no name once its digits are gone (the
+    scan used to stop with an internal error, IndexError, exit code 3)."""
+    from licensegate.binary import read_elf
+    from licensegate.cli import main
+
+    hostile = "_ZN12" + "3" * 12 + "1a"
+    symbols = [hostile, "_ZN3foo3bar"]
+    with _python_path():
+        assert knowledge.cxx_scopes(symbols) == ["foo::bar"]
+    if kb_index.ACCEL is not None:
+        assert knowledge.cxx_scopes(symbols) == ["foo::bar"]
+    # The same name exported by a real library (another export of the same length renamed in its string table).
+    name = "lib/arm64-v8a/libavcodec.so"
+    with zipfile.ZipFile(corpus / "gpl-player.apk") as apk:
+        manifest, data = apk.read("AndroidManifest.xml"), apk.read(name)
+    old = next(s for s in read_elf(data, name).symbols if len(s) == len(hostile)).encode()
+    data = data.replace(b"\0" + old + b"\0", b"\0" + hostile.encode() + b"\0", 1)
+    assert hostile in read_elf(data, name).symbols
+    app = tmp_path / "app.apk"
+    with zipfile.ZipFile(app, "w") as out:
+        out.writestr("AndroidManifest.xml", manifest)
+        out.writestr(name, data)
+    for path in (_python_path, contextlib.nullcontext):
+        with path():
+            assert main(["scan", str(app), "--format", "json", "--output", str(tmp_path / "r.json")]) == 1  # GPL
+
+
+def test_cxx_scopes_of_real_libraries() -> None:
+    from licensegate.binary import read_elf
+    from test_wild import wild_dir
+
+    total = 0
+    for app in ("wild-debian.apk", "wild-opencv.apk"):
+        with zipfile.ZipFile(wild_dir() / app) as apk:
+            for name in sorted(n for n in apk.namelist() if n.endswith(".so")):
+                symbols = list(read_elf(apk.read(name), name).symbols)
+                compiled, python = _both(lambda s=symbols: knowledge.cxx_scopes(s))  # type: ignore[misc]
+                assert compiled == python, name
+                total += len(compiled)
+    assert total > 10000

@@ -8,6 +8,8 @@
  *       ASCII (0x20-0x7e) of min_len bytes or more that is an item of the index.
  *   lookup(candidates, hashes, offsets, bitmap, blob, mask)
  *       ItemIndex.lookup(candidates) as (candidate, item id) pairs.
+ *   cxx_scopes(text)
+ *       knowledge.cxx_scopes over "\n" + "\n".join(symbols), for ASCII text.
  *
  * Every input is hostile: buffer sizes are checked against the real Py_buffer lengths, an item's offsets are
  * checked against the blob before its bytes are read, and all arithmetic is on Py_ssize_t / uint64 values bounded
@@ -294,6 +296,106 @@ lookup(PyObject *Py_UNUSED(module), PyObject *args)
     return out;
 }
 
+/* ---- C++ scopes: knowledge._CXX_NESTED over ASCII text, with cxx_scopes' own steps after it */
+
+static inline int
+is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* One mangled <source-name> at t[*at] as knowledge._source_name() matches it: a digit d of 1-9, then either a
+ * non-digit and d characters in all, or a digit e and 10d+e characters; none of them "\n". On a match, *at moves
+ * past it and 1 is returned. */
+static int
+source_name(const unsigned char *t, Py_ssize_t n, Py_ssize_t *at)
+{
+    Py_ssize_t q = *at;
+    if (q >= n || t[q] < '1' || t[q] > '9')
+        return 0;
+    Py_ssize_t len = t[q++] - '0';
+    if (q < n && is_digit(t[q]))
+        len = 10 * len + (t[q++] - '0');
+    if (len > n - q)
+        return 0;
+    const unsigned char *nl = memchr(t + q, '\n', (size_t)len);
+    if (nl != NULL)
+        return 0;
+    *at = q + len;
+    return 1;
+}
+
+/* The name a group holds once its leading digits (the length, and any digits the name starts with) are gone, as
+ * cxx_scopes strips them with [0-9]+. */
+static Py_ssize_t
+skip_digits(const unsigned char *t, Py_ssize_t from, Py_ssize_t to)
+{
+    while (from < to && is_digit(t[from]))
+        from++;
+    return from;
+}
+
+static PyObject *
+cxx_scopes(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    if (!PyUnicode_Check(arg) || !PyUnicode_IS_ASCII(arg)) {
+        PyErr_SetString(PyExc_TypeError, "cxx_scopes takes an ASCII str");
+        return NULL;
+    }
+    const unsigned char *t = PyUnicode_1BYTE_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    const unsigned char *nl = memchr(t, '\n', (size_t)n);
+    while (nl != NULL) {
+        Py_ssize_t q = nl - t + 1;
+        nl = q < n ? memchr(t + q, '\n', (size_t)(n - q)) : NULL;
+        if (n - q < 3 || t[q] != '_' || t[q + 1] != 'Z')
+            continue;
+        q += 2;
+        if (t[q] == 'N') {
+            q++;
+            while (q < n && (t[q] == 'r' || t[q] == 'V' || t[q] == 'K' || t[q] == 'R' || t[q] == 'O'))
+                q++;
+        } else if (t[q] == 'T' && n - q >= 3 && (t[q + 1] == 'V' || t[q + 1] == 'I' || t[q + 1] == 'S') &&
+                   t[q + 2] == 'N') {
+            q += 3;
+        } else {
+            continue;
+        }
+        Py_ssize_t a = q;
+        if (!source_name(t, n, &q))
+            continue;
+        Py_ssize_t b = q;
+        if (!source_name(t, n, &q))
+            continue;
+        Py_ssize_t ns = skip_digits(t, a, b), name = skip_digits(t, b, q);
+        if (ns == b)
+            continue;  /* a namespace of digits only: no name (the regex path skips it too) */
+        if (t[ns] == '_' && b - ns > 1 && (t[ns + 1] == '_' || (t[ns + 1] >= 'A' && t[ns + 1] <= 'Z')))
+            continue;  /* reserved for the implementation: __cxxabiv1, _GLOBAL__N_1 */
+        Py_ssize_t ns_len = b - ns, name_len = q - name;
+        PyObject *s = PyUnicode_New(ns_len + 2 + name_len, 127);
+        if (s == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_UCS1 *d = PyUnicode_1BYTE_DATA(s);
+        memcpy(d, t + ns, (size_t)ns_len);
+        d[ns_len] = ':';
+        d[ns_len + 1] = ':';
+        memcpy(d + ns_len + 2, t + name, (size_t)name_len);
+        int rc = PyList_Append(out, s);
+        Py_DECREF(s);
+        if (rc < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"run_items", run_items, METH_VARARGS,
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
@@ -301,6 +403,8 @@ static PyMethodDef methods[] = {
     {"lookup", lookup, METH_VARARGS,
      "lookup(candidates, hashes, offsets, bitmap, blob, mask) -> [(candidate, item id)]: the candidates that are "
      "items."},
+    {"cxx_scopes", cxx_scopes, METH_O,
+     "cxx_scopes(text) -> [str]: 'ns::name' of each mangled nested C++ name at the start of a line of ASCII text."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -110,26 +110,31 @@ class LazyPattern:
     hundreds of patterns of which a scan uses a handful.
     """
 
-    __slots__ = ("pattern", "_rx", "_anchored", "_literal")
+    __slots__ = ("pattern", "_rx", "_starts", "_contains")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._rx: re.Pattern[str] | None = None
-        # A literal every match must contain (at the start when anchored): most names fail it, so most of the
-        # hundreds of file-name and soname patterns are never compiled (compiling them cost more than a small scan).
-        self._anchored, self._literal = _required_literal(pattern)
+        # Literals of which every match holds one (at its start when anchored), one per top-level alternative: most
+        # names hold none, so most of the hundreds of file-name and soname patterns are never compiled (compiling
+        # them cost more than a small scan; the ~30 with alternatives, `^libavcodec\.so...|^libavcodec...\.dylib`,
+        # were compiled by every scan meeting a native library: 6 ms).
+        literals = _required_literals(pattern)
+        self._starts = tuple(lit for anchored, lit in literals if anchored)
+        self._contains = tuple(lit for anchored, lit in literals if not anchored)
 
     def search(self, text: str) -> re.Match[str] | None:
-        if self._literal and not (text.startswith(self._literal) if self._anchored else self._literal in text):
+        if (self._starts or self._contains) and not (
+                text.startswith(self._starts) or (self._contains and any(lit in text for lit in self._contains))):
             return None
         if self._rx is None:
             self._rx = re.compile(self.pattern)
         return self._rx.search(text)
 
     @property
-    def anchored_literal(self) -> str:
-        """The literal every text this pattern accepts starts with ("" when there is none)."""
-        return self._literal if self._anchored else ""
+    def anchored_literals(self) -> tuple[str, ...]:
+        """Literals one of which starts every text this pattern accepts (() when there are none)."""
+        return () if self._contains else self._starts
 
     def __reduce__(self) -> tuple[type[LazyPattern], tuple[str]]:
         return (LazyPattern, (self.pattern,))
@@ -139,20 +144,25 @@ _LITERAL_ESCAPES = frozenset("./+-_ ")
 _GROUP_DEPTH = {"(": 1, ")": -1}
 
 
-def _required_literal(pattern: str) -> tuple[bool, str]:
-    """(anchored, literal): the plain characters a pattern starts with (after an optional ^), which every match
-    must contain; (False, "") when unsure (a top-level alternation, flags, or no literal start)."""
-    if _has_top_level_alternation(pattern):
-        return False, ""
-    anchored = pattern.startswith("^")
-    literal = _literal_start(pattern, 1 if anchored else 0)
-    return (anchored, literal) if len(literal) >= 2 else (False, "")
+def _required_literals(pattern: str) -> tuple[tuple[bool, str], ...]:
+    """(anchored, literal) for each top-level alternative: the plain characters it starts with (after an optional
+    ^), which every match of it must contain; () when unsure of any (flags, or an alternative without a literal
+    start of two characters or more)."""
+    out = []
+    for alternative in _top_level_alternatives(pattern):
+        anchored = alternative.startswith("^")
+        literal = _literal_start(alternative, 1 if anchored else 0)
+        if len(literal) < 2:
+            return ()
+        out.append((anchored, literal))
+    return tuple(out)
 
 
-def _has_top_level_alternation(pattern: str) -> bool:
-    """True when a `|` outside any group or character class splits the whole pattern."""
-    depth, in_class, escaped = 0, False, False
-    for c in pattern:
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """The pattern split at every `|` outside any group or character class."""
+    parts: list[str] = []
+    depth, in_class, escaped, start = 0, False, False, 0
+    for i, c in enumerate(pattern):
         if escaped:
             escaped = False
         elif c == "\\":
@@ -160,11 +170,13 @@ def _has_top_level_alternation(pattern: str) -> bool:
         elif in_class:
             in_class = c != "]"
         elif c == "|" and depth == 0:
-            return True
+            parts.append(pattern[start:i])
+            start = i + 1
         else:
             in_class = c == "["
             depth += _GROUP_DEPTH.get(c, 0)
-    return False
+    parts.append(pattern[start:])
+    return parts
 
 
 def _literal_start(pattern: str, i: int) -> str:
@@ -840,9 +852,9 @@ class _NameRuleIndex:
             if rule.kind != kind:
                 continue
             assert rule.regex is not None
-            if rule.regex.anchored_literal:
-                self._by_literal.setdefault(rule.regex.anchored_literal, []).append(i)
-            else:
+            for literal in rule.regex.anchored_literals:  # one per alternative of the pattern
+                self._by_literal.setdefault(literal, []).append(i)
+            if not rule.regex.anchored_literals:
                 self._always.append(i)
         self._lengths = sorted({len(literal) for literal in self._by_literal})
 

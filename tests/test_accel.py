@@ -115,6 +115,21 @@ def test_lookup_is_that_of_the_python_path(candidates: list[bytes], items: list[
     assert compiled == python
 
 
+NAMES = ["foo_init", "caf\xe9_init", "caf\u0113_init", "\u20ac", "\xff" * 9, "", "plumless", "buckeroo"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(st.one_of(st.sampled_from(NAMES), st.text(max_size=10)), max_size=30),
+       items=st.lists(st.sampled_from(NAMES[:2] + NAMES[4:]), max_size=6))
+def test_names_are_looked_up_by_their_latin1_bytes(names: list[str], items: list[str]) -> None:
+    """Symbol names as str: a name outside latin-1 ("caf\u0113_init", "\u20ac") equals no item."""
+    ix = _index([s.encode("latin-1") for s in items])
+    compiled, python = _both(lambda: ix.lookup_latin1(names))
+    assert compiled == python
+    assert set(compiled) == set(names) & set(items)
+    assert all(type(s) is str for s in compiled)
+
+
 def _arrays(ix: ItemIndex) -> list[Any]:
     return [ix._hashes, ix._offsets, ix._bitmap, ix._blob, ix._mask]
 
@@ -134,7 +149,7 @@ def test_a_damaged_index_never_reads_out_of_bounds() -> None:
     with pytest.raises(ValueError):
         accel.lookup(ITEMS, hashes, offsets, bitmap, blob, 1 << 62)
     with pytest.raises(TypeError):
-        accel.lookup(["not bytes"], hashes, offsets, bitmap, blob, mask)
+        accel.lookup([1], hashes, offsets, bitmap, blob, mask)
     # Offsets past the blob, decreasing or huge: those items equal nothing, the others are still found.
     bad = bytearray(offsets.tobytes())
     bad[4:8] = (0xFFFFFFF0).to_bytes(4, "little" if kb_index.sys.byteorder == "little" else "big")
@@ -164,8 +179,7 @@ def test_the_real_knowledge_base_over_real_libraries() -> None:
             compiled, python = _both(lambda r=region: kb.strings.items_in(r))  # type: ignore[misc]
             assert compiled == python
             found += len(compiled)
-        names = list(knowledge._latin1_names(info.symbols))
-        compiled_symbols, python_symbols = _both(lambda n=names: kb.symbols.lookup(n))  # type: ignore[misc]
+        compiled_symbols, python_symbols = _both(lambda n=info.symbols: kb.symbols.lookup_latin1(n))  # type: ignore[misc]
         assert compiled_symbols == python_symbols
         symbols += len(compiled_symbols)
     assert len(blobs) >= 12 and found > 1000 and symbols > 1000

@@ -7,7 +7,8 @@
  *       ItemIndex.lookup(ItemIndex.runs_in(region)) as (item bytes, item id) pairs: every maximal run of printable
  *       ASCII (0x20-0x7e) of min_len bytes or more that is an item of the index.
  *   lookup(candidates, hashes, offsets, bitmap, blob, mask)
- *       ItemIndex.lookup(candidates) as (candidate, item id) pairs.
+ *       ItemIndex.lookup(candidates) as (candidate, item id) pairs; a str candidate stands for its latin-1 bytes
+ *       (ItemIndex.lookup_latin1).
  *   cxx_scopes(text)
  *       knowledge.cxx_scopes over "\n" + "\n".join(symbols), for ASCII text.
  *
@@ -264,7 +265,7 @@ lookup(PyObject *Py_UNUSED(module), PyObject *args)
     unsigned long long mask;
     if (!PyArg_ParseTuple(args, "OOOOOK:lookup", &candidates, &hashes, &offsets, &bitmap, &blob, &mask))
         return NULL;
-    PyObject *seq = PySequence_Fast(candidates, "candidates must be a sequence of bytes");
+    PyObject *seq = PySequence_Fast(candidates, "candidates must be a sequence of bytes or str");
     if (seq == NULL)
         return NULL;
     Index ix;
@@ -276,13 +277,29 @@ lookup(PyObject *Py_UNUSED(module), PyObject *args)
     Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t k = 0; out != NULL && k < count; k++) {
         PyObject *s = PySequence_Fast_GET_ITEM(seq, k);
-        if (!PyBytes_Check(s)) {
-            PyErr_SetString(PyExc_TypeError, "candidates must be bytes");
+        const unsigned char *p;
+        Py_ssize_t len;
+        if (PyBytes_Check(s)) {
+            p = (const unsigned char *)PyBytes_AS_STRING(s);
+            len = PyBytes_GET_SIZE(s);
+        } else if (PyUnicode_Check(s)) {
+#if PY_VERSION_HEX < 0x030C0000
+            if (PyUnicode_READY(s) < 0) {
+                Py_CLEAR(out);
+                break;
+            }
+#endif
+            /* A str of one byte per character holds its latin-1 encoding; a wider one is outside latin-1, which
+             * no item (stored as latin-1 bytes) can equal. */
+            if (PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND)
+                continue;
+            p = PyUnicode_1BYTE_DATA(s);
+            len = PyUnicode_GET_LENGTH(s);
+        } else {
+            PyErr_SetString(PyExc_TypeError, "candidates must be bytes or str");
             Py_CLEAR(out);
             break;
         }
-        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(s);
-        Py_ssize_t len = PyBytes_GET_SIZE(s);
         Py_ssize_t id = index_find(&ix, p, len, crc32_of(p, len));
         if (id < 0)
             continue;
@@ -401,8 +418,8 @@ static PyMethodDef methods[] = {
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
      "are maximal printable-ASCII runs of region."},
     {"lookup", lookup, METH_VARARGS,
-     "lookup(candidates, hashes, offsets, bitmap, blob, mask) -> [(candidate, item id)]: the candidates that are "
-     "items."},
+     "lookup(candidates, hashes, offsets, bitmap, blob, mask) -> [(candidate, item id)]: the candidates (bytes, or "
+     "str standing for its latin-1 bytes) that are items."},
     {"cxx_scopes", cxx_scopes, METH_O,
      "cxx_scopes(text) -> [str]: 'ns::name' of each mangled nested C++ name at the start of a line of ASCII text."},
     {NULL, NULL, 0, NULL},

@@ -34,7 +34,6 @@ import struct
 import sys
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -183,10 +182,9 @@ class KnowledgeBase:
             for s, owners in hits.items():
                 for packed in owners:
                     found.setdefault(packed >> 2, _Found()).strings.append((s, packed & 3, base, raw))
-        names = _latin1_names(symbols)
-        for key, owners in self.symbols.lookup(names).items():
+        for name, owners in self.symbols.lookup_latin1(symbols).items():
             for packed in owners:
-                found.setdefault(packed >> 2, _Found()).symbols.append((names[key], packed & 3))
+                found.setdefault(packed >> 2, _Found()).symbols.append((name, packed & 3))
         return found
 
     def _assign(self, found: dict[int, _Found], known: Iterable[int], so_idx: int | None,
@@ -502,22 +500,6 @@ def _read_unit(i: int, owner: int, e: KBEntry, raw: Any, strings: dict[bytes, li
                           owner=owner, binary=str(raw["binary"]))
     except (KeyError, TypeError, ValueError, UnicodeEncodeError, AttributeError) as exc:
         raise DataError(f"{origin}: malformed unit of entry {owner} ({exc!r})") from None
-
-
-def _latin1_names(symbols: Iterable[str]) -> dict[bytes, str]:
-    """Symbol names as the index stores them; a name outside latin-1 equals no knowledge-base symbol."""
-    names = list(symbols)
-    try:
-        return dict(zip(map(str.encode, names, repeat("latin-1")), names, strict=True))
-    except UnicodeEncodeError:
-        pass
-    out: dict[bytes, str] = {}
-    for name in names:
-        try:
-            out[name.encode("latin-1")] = name
-        except UnicodeEncodeError:
-            continue
-    return out
 
 
 # -- loading ---------------------------------------------------------------------------------------------------

@@ -106,26 +106,23 @@ _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 class LazyPattern:
     """A regex validated when the data is loaded, compiled on first use.
 
-    The cached database (see `_default_db`) pickles it as its source text, so unpickling does not recompile
-    hundreds of patterns of which a scan uses a handful.
+    The cached database (see `_default_db`) pickles it as its source text and its prefilter, so unpickling neither
+    recompiles hundreds of patterns of which a scan uses a handful nor works out their literals again (322
+    patterns: 15-28 ms per process).
     """
 
-    __slots__ = ("pattern", "_rx", "_starts", "_contains")
+    __slots__ = ("pattern", "_rx", "_needs")
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, needs: tuple[tuple[bool, str], ...] | None = None) -> None:
         self.pattern = pattern
         self._rx: re.Pattern[str] | None = None
-        # Literals of which every match holds one (at its start when anchored), one per top-level alternative: most
-        # names hold none, so most of the hundreds of file-name and soname patterns are never compiled (compiling
-        # them cost more than a small scan; the ~30 with alternatives, `^libavcodec\.so...|^libavcodec...\.dylib`,
-        # were compiled by every scan meeting a native library: 6 ms).
-        literals = _required_literals(pattern)
-        self._starts = tuple(lit for anchored, lit in literals if anchored)
-        self._contains = tuple(lit for anchored, lit in literals if not anchored)
+        # Literals one of which every match must contain (at the start when anchored), one per top-level branch:
+        # most names fail them, so most of the hundreds of file-name and soname patterns are never compiled
+        # (compiling them cost more than a small scan: 98 patterns, 0.13 s, on wild-av.apk's 41 binaries).
+        self._needs = _required_literals(pattern) if needs is None else needs
 
     def search(self, text: str) -> re.Match[str] | None:
-        if (self._starts or self._contains) and not (
-                text.startswith(self._starts) or (self._contains and any(lit in text for lit in self._contains))):
+        if self._needs and not any(text.startswith(lit) if anchored else lit in text for anchored, lit in self._needs):
             return None
         if self._rx is None:
             self._rx = re.compile(self.pattern)
@@ -133,11 +130,13 @@ class LazyPattern:
 
     @property
     def anchored_literals(self) -> tuple[str, ...]:
-        """Literals one of which starts every text this pattern accepts (() when there are none)."""
-        return () if self._contains else self._starts
+        """Literals one of which every text this pattern accepts starts with (() when there are none)."""
+        if self._needs and all(anchored for anchored, _ in self._needs):
+            return tuple(lit for _, lit in self._needs)
+        return ()
 
-    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str]]:
-        return (LazyPattern, (self.pattern,))
+    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str, tuple[tuple[bool, str], ...]]]:
+        return (LazyPattern, (self.pattern, self._needs))
 
 
 _LITERAL_ESCAPES = frozenset("./+-_ ")
@@ -145,23 +144,36 @@ _GROUP_DEPTH = {"(": 1, ")": -1}
 
 
 def _required_literals(pattern: str) -> tuple[tuple[bool, str], ...]:
-    """(anchored, literal) for each top-level alternative: the plain characters it starts with (after an optional
-    ^), which every match of it must contain; () when unsure of any (flags, or an alternative without a literal
-    start of two characters or more)."""
-    out = []
-    for alternative in _top_level_alternatives(pattern):
-        anchored = alternative.startswith("^")
-        literal = _literal_start(alternative, 1 if anchored else 0)
+    """(anchored, literal) for each top-level branch of the pattern: the plain characters the branch starts with
+    (after an optional ^, then an optional leading group: ``(lib)?`` or ``(^|/)``, which make the literal
+    unanchored), which every match of that branch must contain; () when some branch has none of 2 characters or
+    more, or when the pattern sets flags. A group of plain alternatives right after a branch's literal extends it,
+    one literal per alternative."""
+    if pattern.startswith("(?"):
+        return ()
+    needs: list[tuple[bool, str]] = []
+    for branch in _top_level_branches(pattern):
+        anchored = branch.startswith("^")
+        i = 1 if anchored else 0
+        skip = _leading_group(branch, i)
+        if skip:
+            anchored, i = False, skip
+        literal, end = _literal_at(branch, i)
+        # a group of plain alternatives right after the literal: one literal per alternative
+        # (``^lib(boringssl|crypto_boringssl)\\.so``: "libboringssl" or "libcrypto_boringssl", not just "lib")
+        alternatives = _plain_alternatives(branch, end) if end >= 0 else None
+        if alternatives:
+            needs.extend((anchored, literal + a) for a in alternatives)
+            continue
         if len(literal) < 2:
             return ()
-        out.append((anchored, literal))
-    return tuple(out)
+        needs.append((anchored, literal))
+    return tuple(dict.fromkeys(needs))
 
 
-def _top_level_alternatives(pattern: str) -> list[str]:
-    """The pattern split at every `|` outside any group or character class."""
-    parts: list[str] = []
-    depth, in_class, escaped, start = 0, False, False, 0
+def _top_level_branches(pattern: str) -> list[str]:
+    """The pattern split at each `|` outside any group or character class."""
+    branches, depth, in_class, escaped, begin = [], 0, False, False, 0
     for i, c in enumerate(pattern):
         if escaped:
             escaped = False
@@ -170,18 +182,43 @@ def _top_level_alternatives(pattern: str) -> list[str]:
         elif in_class:
             in_class = c != "]"
         elif c == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
+            branches.append(pattern[begin:i])
+            begin = i + 1
         else:
             in_class = c == "["
             depth += _GROUP_DEPTH.get(c, 0)
-    parts.append(pattern[start:])
-    return parts
+    branches.append(pattern[begin:])
+    return branches
 
 
-def _literal_start(pattern: str, i: int) -> str:
+def _leading_group(branch: str, i: int) -> int:
+    """The index after a group at `i` that a match may skip or that matches no literal text: ``(...)?`` (not an
+    extension group ``(?...)``) or ``(^|/)``; 0 when there is none."""
+    if not branch.startswith("(", i) or branch.startswith("(?", i):
+        return 0
+    depth, in_class, escaped = 0, False, False
+    for j in range(i, len(branch)):
+        c = branch[j]
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in _GROUP_DEPTH:
+            depth += _GROUP_DEPTH[c]
+            if depth == 0:
+                if branch.startswith("?", j + 1):
+                    return j + 2
+                return j + 1 if branch[i : j + 1] == "(^|/)" else 0
+    return 0
+
+
+def _literal_at(pattern: str, i: int) -> tuple[str, int]:
     """The plain characters (letters, digits, `_`, `-`, escaped punctuation) of the pattern from index i on, less
-    the last one when a quantifier makes it optional."""
+    the last one when a quantifier makes it optional; and the index after them (-1 when one was dropped)."""
     out: list[str] = []
     while i < len(pattern):
         c = pattern[i]
@@ -195,7 +232,24 @@ def _literal_start(pattern: str, i: int) -> str:
             break
     if i < len(pattern) and pattern[i] in "?*{" and out:
         out.pop()  # the quantifier makes the last character optional
-    return "".join(out)
+        i = -1
+    return "".join(out), i
+
+
+def _plain_alternatives(pattern: str, i: int) -> list[str] | None:
+    """The alternatives of a capturing group at `i` that holds only plain characters and `|` and is not followed
+    by a quantifier (``(boringssl|crypto_boringssl)``), or None."""
+    if not pattern.startswith("(", i) or pattern.startswith("(?", i):
+        return None
+    close = pattern.find(")", i)
+    if close < 0 or pattern[close + 1 : close + 2] in ("?", "*", "+", "{"):
+        return None
+    alternatives = pattern[i + 1 : close].split("|")
+    for a in alternatives:
+        literal, end = _literal_at(a, 0)
+        if end != len(a) or not literal:
+            return None
+    return [_literal_at(a, 0)[0] for a in alternatives]
 
 
 @dataclass(frozen=True)
@@ -852,9 +906,10 @@ class _NameRuleIndex:
             if rule.kind != kind:
                 continue
             assert rule.regex is not None
-            for literal in rule.regex.anchored_literals:  # one per alternative of the pattern
-                self._by_literal.setdefault(literal, []).append(i)
-            if not rule.regex.anchored_literals:
+            if rule.regex.anchored_literals:
+                for literal in rule.regex.anchored_literals:
+                    self._by_literal.setdefault(literal, []).append(i)
+            else:
                 self._always.append(i)
         self._lengths = sorted({len(literal) for literal in self._by_literal})
 
@@ -1028,7 +1083,7 @@ def _default_db() -> SignatureDB:
     return db
 
 
-_CACHE_FORMAT = 2  # bump when SignatureDB's attributes change shape
+_CACHE_FORMAT = 3  # bump when SignatureDB's attributes change shape
 _UNPICKLED = frozenset({"_fast", "_names", "_prefix_rx"})  # built on first use in each process
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
@@ -9,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from licensegate import knowledge
+from licensegate import knowledge, signatures
 from licensegate.compiled import gc_paused, remembered_digest
-from licensegate.signatures import _default_db
 
 
 def _digest_counting(path: Path, calls: list[int]) -> str:
@@ -57,16 +57,18 @@ def test_the_packaged_databases_keep_their_content_digests(tmp_path: Path, monke
     """The compiled files are found by the digest of the data files, remembered or not."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("LICENSEGATE_NO_CACHE", raising=False)
+    # fresh per-process caches for this test only: the process's own loaded databases (which other tests hold
+    # and compare by identity) come back untouched when monkeypatch restores these
+    monkeypatch.setattr(knowledge, "_data_digest", functools.cache(knowledge._data_digest.__wrapped__))
+    monkeypatch.setattr(signatures, "_default_db", functools.cache(signatures._default_db.__wrapped__))
     want = hashlib.sha256(knowledge._read_data(knowledge.DATA_FILE)).hexdigest()
-    signatures_digest = _default_db().fingerprint
+    signatures_digest = signatures._default_db().fingerprint
     for _ in range(2):  # computed, then remembered
         knowledge._data_digest.cache_clear()
-        _default_db.cache_clear()
+        signatures._default_db.cache_clear()
         assert knowledge._data_digest(knowledge.DATA_FILE) == want
-        assert _default_db().fingerprint == signatures_digest
+        assert signatures._default_db().fingerprint == signatures_digest
     assert len(list((tmp_path / "licensegate").glob("*.digest"))) == 2
-    knowledge._data_digest.cache_clear()
-    _default_db.cache_clear()
 
 
 def test_gc_paused_restores_the_collector() -> None:

@@ -256,3 +256,125 @@ def test_cxx_scopes_of_real_libraries() -> None:
                 assert compiled == python, name
                 total += len(compiled)
     assert total > 10000
+
+
+# -- DEX class data ----------------------------------------------------------------------------------------------
+
+
+def _uleb(value: int, width: int = 0) -> bytes:
+    """value as ULEB128 in at least `width` bytes (padded with continuation bytes, as some dexers write)."""
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F)
+        value >>= 7
+        if not value and len(out) >= width:
+            return bytes(out)
+        out[-1] |= 0x80
+
+
+# (value, width): mostly minimal encodings, some padded, a few of 6 bytes (past the limit of a value read)
+_WIDE = st.tuples(st.integers(0, 300) | st.integers(0, 2**35 - 1), st.sampled_from([0] * 12 + [2, 5, 6]))
+
+
+@st.composite
+def _class_data(draw: st.DrawFn) -> bytes:
+    """A class_data_item whose counts match what follows, or, often, one that lies: a cut, a changed byte."""
+    fields = [draw(st.lists(_WIDE, max_size=3)) for _ in range(2)]
+    methods = [draw(st.lists(st.tuples(_WIDE, _WIDE, _WIDE), max_size=4)) for _ in range(2)]
+    counts = [len(fields[0]), len(fields[1]), len(methods[0]), len(methods[1])]
+    if draw(st.integers(0, 7)) == 0:
+        counts[draw(st.integers(0, 3))] = draw(st.integers(0, 2**35 - 1))
+    data = b"".join(_uleb(c, draw(_WIDE)[1]) for c in counts)
+    data += b"".join(_uleb(v, w) for group in fields for item in group for v, w in (item, (0, 1)))
+    data += b"".join(_uleb(v, w) for group in methods for method in group for v, w in method)
+    if data and draw(st.integers(0, 4)) == 0:
+        at = draw(st.integers(0, len(data) - 1))
+        data = data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1:]
+    return data[: draw(st.integers(0, len(data)))] if draw(st.integers(0, 5)) == 0 else data
+
+
+def _dex(class_data: list[bytes], offsets: list[int | None]) -> bytes:
+    """A dex of class defs only: class i's data at the offset given (an absolute one; None: its class data, laid
+    out after the table), the class data blobs back to back at the end."""
+    from licensegate.android.dex import _ENDIAN_CONSTANT, _HEADER, _HEADER_SIZE
+
+    defs_off = _HEADER_SIZE
+    at = defs_off + 32 * len(offsets)
+    starts = []
+    for blob in class_data:
+        starts.append(at)
+        at += len(blob)
+    table = b"".join(bytes(24) + (starts[k % len(starts)] if off is None and starts else off or 0).to_bytes(4, "little")
+                     + bytes(4) for k, off in enumerate(offsets))
+    body = table + b"".join(class_data)
+    sizes = [0] * 20
+    sizes[16], sizes[17] = len(offsets), defs_off  # class_defs_size, class_defs_off
+    sizes[0], sizes[1], sizes[2] = _HEADER_SIZE + len(body), _HEADER_SIZE, _ENDIAN_CONSTANT
+    return _HEADER.pack(b"dex\n035\0", 0, bytes(20), *sizes) + body
+
+
+def _code_items_both_ways(data: bytes) -> tuple[object, object, object]:
+    """(the compiled answer or None, what code_items gives with it, what the Python path gives or raises)."""
+    from licensegate.android.dex import _DexReader
+    from licensegate.errors import MemberError
+
+    def answer(fn: Callable[[], object]) -> object:
+        try:
+            return fn()
+        except (MemberError, IndexError, ValueError) as exc:  # read_dex turns the last two into a MemberError
+            return (type(exc).__name__, str(exc))
+
+    reader = _DexReader(data, "classes.dex")
+    raw = kb_index.ACCEL.dex_code_items(reader.data, reader.class_defs_off, reader.class_defs_size)
+    compiled, python = _both(lambda: answer(reader.code_items))
+    return raw, compiled, python
+
+
+# A class def's class data offset: mostly its own blob (None), sometimes none (0), sometimes anywhere in the file.
+_CLASS_DATA_OFF = st.builds(lambda k, at: at if k == 0 else 0 if k == 1 else None, st.integers(0, 9), st.integers(0, 400))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(class_data=st.lists(_class_data(), min_size=1, max_size=4),
+       offsets=st.lists(_CLASS_DATA_OFF, min_size=1, max_size=6))
+def test_dex_class_data_is_walked_as_the_python_path_walks_it(class_data: list[bytes], offsets: list[int | None]) -> None:
+    raw, compiled, python = _code_items_both_ways(_dex(class_data, offsets))
+    assert compiled == python
+    assert (raw is None) == isinstance(python, tuple)  # None exactly where the Python walk raises
+
+
+def test_dex_class_data_at_the_limits() -> None:
+    five = _uleb(2**35 - 1)  # the largest value 5 bytes hold
+    method = _uleb(2**35 - 1) + _uleb(1, 6) + five  # access flags have no length limit
+    for blob, expect in (
+        (_uleb(0) * 2 + _uleb(1) + _uleb(0) + method, {2**35 - 1: [(0, 2**35 - 1)]}),
+        (_uleb(0) * 2 + _uleb(2) + _uleb(0) + method + method, {2**35 - 1: [(0, 2**35 - 1), (0, 2**36 - 2)]}),
+        (_uleb(0) * 2 + _uleb(1) + _uleb(0) + method[:-1], "IndexError"),  # code_off cut short
+        (_uleb(0) * 2 + _uleb(1) + _uleb(0) + _uleb(1, 6) + _uleb(1) + five, "ValueError"),  # a 6-byte value
+        (_uleb(1) + _uleb(0) * 3 + _uleb(5, 6) + _uleb(1, 6), {}),  # fields skipped whatever their length
+        (_uleb(2**35 - 1) + _uleb(0) * 3, "MemberError"),  # counts claim more than the bytes hold
+        (_uleb(0, 6) + _uleb(0) * 3, "ValueError"),
+    ):
+        raw, compiled, python = _code_items_both_ways(_dex([blob], [None]))
+        assert compiled == python
+        assert raw == expect if isinstance(expect, dict) else raw is None and python[0] == expect  # type: ignore[index]
+    assert _code_items_both_ways(_dex([], [10**6]))[0] is None  # class data offset past the end
+    assert _code_items_both_ways(_dex([], [0, 0]))[0] == {}
+
+
+def test_dex_class_data_of_real_apps(corpus: Path) -> None:
+    """Every dex of the fixture apps and of the Appium APKs (5 to 16 dex each): the same code items both ways."""
+    from licensegate.android.dex import _DexReader
+    from test_java_inventory import apk_dir
+
+    apps = [corpus / name for name in ("gpl-player.apk", "traps.apk", "clean-app.apk", "player.aab")]
+    apps += sorted(apk_dir().glob("*.apk"))
+    methods = 0
+    for app in apps:
+        with zipfile.ZipFile(app) as zf:
+            for name in (n for n in zf.namelist() if n.endswith(".dex")):
+                reader = _DexReader(zf.read(name), name)
+                compiled, python = _both(reader.code_items)
+                assert compiled == python and compiled is not None, (app.name, name)
+                methods += sum(map(len, compiled.values()))
+    assert methods > 50_000

@@ -413,6 +413,154 @@ cxx_scopes(PyObject *Py_UNUSED(module), PyObject *arg)
     return out;
 }
 
+/* ---- DEX class data: android/dex.py's _DexReader._code_items_python, every class of a dex in one call.
+ *
+ * Four ULEB128 counts, the fields skipped, then each method's index difference, access flags and code offset. The
+ * reference decodes a value with _uleb128 (at most 5 bytes) and skips fields and access flags byte by byte with no
+ * limit; both are mirrored here. Anything the reference would raise on (a class data offset or a value past the
+ * end, a 6-byte value, counts that claim more bytes than are left) returns None instead: the caller then runs the
+ * reference, which raises its own error, so messages stay exactly its own. Work per class is bounded by the bytes
+ * left after its class data offset (each field takes at least 2 bytes, each method 3). */
+
+/* One ULEB128 at d[*pos] (5 bytes at most: values below 2^35); -1 when it runs past n or is longer. */
+static inline int
+dex_uleb128(const uint8_t *d, Py_ssize_t n, Py_ssize_t *pos, uint64_t *value)
+{
+    Py_ssize_t p = *pos;
+    uint64_t v = 0;
+    for (int k = 0; k < 5 && p < n; k++, p++) {
+        v |= (uint64_t)(d[p] & 0x7f) << (7 * k);
+        if (d[p] < 0x80) {
+            *pos = p + 1;
+            *value = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Past one ULEB128 of any length at d[*pos]; -1 when it runs past n. */
+static inline int
+dex_skip(const uint8_t *d, Py_ssize_t n, Py_ssize_t *pos)
+{
+    Py_ssize_t p = *pos;
+    while (p < n && d[p] & 0x80)
+        p++;
+    if (p >= n)
+        return -1;
+    *pos = p + 1;
+    return 0;
+}
+
+/* Append (class def, method index) to out[code_off]; -1 with an exception set on failure. */
+static int
+dex_add(PyObject *out, PyObject *klass, uint64_t code_off, uint64_t method_idx)
+{
+    PyObject *key = PyLong_FromUnsignedLongLong(code_off);
+    if (key == NULL)
+        return -1;
+    PyObject *list = PyDict_GetItemWithError(out, key);
+    int rc = -1;
+    if (list == NULL) {
+        if (PyErr_Occurred() || (list = PyList_New(0)) == NULL)
+            goto done;
+        rc = PyDict_SetItem(out, key, list);
+        Py_DECREF(list);  /* the dict holds it */
+        if (rc < 0)
+            goto done;
+    }
+    PyObject *idx = PyLong_FromUnsignedLongLong(method_idx);
+    PyObject *pair = idx == NULL ? NULL : PyTuple_Pack(2, klass, idx);
+    Py_XDECREF(idx);
+    rc = pair == NULL ? -1 : PyList_Append(list, pair);
+    Py_XDECREF(pair);
+done:
+    Py_DECREF(key);
+    return rc;
+}
+
+/* The methods of class def i's class_data_item at pos into out: 1 done, 0 malformed, -1 exception set. */
+static int
+dex_class_data(const uint8_t *d, Py_ssize_t n, Py_ssize_t pos, Py_ssize_t i, PyObject *out)
+{
+    uint64_t counts[4];
+    for (int k = 0; k < 4; k++)
+        if (dex_uleb128(d, n, &pos, &counts[k]) < 0)
+            return 0;
+    uint64_t n_fields = counts[0] + counts[1], n_methods = counts[2] + counts[3];  /* each below 2^36 */
+    if (2 * n_fields + 3 * n_methods > (uint64_t)(n - pos))
+        return 0;
+    for (uint64_t k = 0; k < 2 * n_fields; k++)
+        if (dex_skip(d, n, &pos) < 0)
+            return 0;
+    PyObject *klass = NULL;
+    for (int list = 2; list < 4; list++) {
+        uint64_t method_idx = 0;
+        for (uint64_t k = 0; k < counts[list]; k++) {
+            uint64_t diff, code_off;
+            if (dex_uleb128(d, n, &pos, &diff) < 0 || dex_skip(d, n, &pos) < 0 ||
+                dex_uleb128(d, n, &pos, &code_off) < 0) {
+                Py_XDECREF(klass);
+                return 0;
+            }
+            if (method_idx > UINT64_MAX - diff) {  /* past any real dex; the reference's ints do not overflow */
+                Py_XDECREF(klass);
+                return 0;
+            }
+            method_idx += diff;
+            if (code_off == 0)
+                continue;
+            if (klass == NULL && (klass = PyLong_FromSsize_t(i)) == NULL)
+                return -1;
+            if (dex_add(out, klass, code_off, method_idx) < 0) {
+                Py_DECREF(klass);
+                return -1;
+            }
+        }
+    }
+    Py_XDECREF(klass);
+    return 1;
+}
+
+static PyObject *
+dex_code_items(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer b;
+    Py_ssize_t defs_off, defs_count;
+    if (!PyArg_ParseTuple(args, "y*nn:dex_code_items", &b, &defs_off, &defs_count))
+        return NULL;
+    const uint8_t *d = b.buf;
+    Py_ssize_t n = b.len;
+    PyObject *out = PyDict_New();
+    if (out == NULL)
+        goto fail;
+    if (defs_count < 0 || (defs_count > 0 && (defs_off < 0 || defs_off > n || defs_count > (n - defs_off) / 32)))
+        goto malformed;
+    for (Py_ssize_t i = 0; i < defs_count; i++) {
+        const uint8_t *f = d + defs_off + 32 * i + 24;  /* class_data_off, little-endian (the reader refuses others) */
+        uint32_t pos = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+        if (pos == 0)
+            continue;
+        if ((Py_ssize_t)pos >= n)
+            goto malformed;
+        int rc = dex_class_data(d, n, (Py_ssize_t)pos, i, out);
+        if (rc < 0)
+            goto fail;
+        if (rc == 0)
+            goto malformed;
+    }
+    PyBuffer_Release(&b);
+    return out;
+malformed:
+    Py_DECREF(out);
+    PyBuffer_Release(&b);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(out);
+    PyBuffer_Release(&b);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"run_items", run_items, METH_VARARGS,
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
@@ -422,6 +570,9 @@ static PyMethodDef methods[] = {
      "str standing for its latin-1 bytes) that are items."},
     {"cxx_scopes", cxx_scopes, METH_O,
      "cxx_scopes(text) -> [str]: 'ns::name' of each mangled nested C++ name at the start of a line of ASCII text."},
+    {"dex_code_items", dex_code_items, METH_VARARGS,
+     "dex_code_items(data, class_defs_off, class_defs_size) -> {code_off: [(class def, method idx)]} or None: the "
+     "code items of every class_data_item of a dex (android/dex.py); None where the data is malformed."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -378,3 +379,27 @@ def test_dex_class_data_of_real_apps(corpus: Path) -> None:
                 assert compiled == python and compiled is not None, (app.name, name)
                 methods += sum(map(len, compiled.values()))
     assert methods > 50_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=4096), st.integers(min_value=0, max_value=7))
+def test_byte_counts_are_those_of_counter(data: bytes, skip: int) -> None:
+    """Every length modulo the four counting lanes, and a memoryview that starts inside the buffer."""
+    from licensegate.ml import sniff
+
+    view = memoryview(data)[skip:]
+    compiled, python = _both(lambda: (sniff.byte_counts(view), sniff.entropy(view)))
+    assert compiled == python
+    assert sum(compiled[0]) == len(view)
+
+
+def test_entropy_of_real_members_is_that_of_the_python_path() -> None:
+    """The samples a scan measures: a real library's bytes, all 256 values, and one value only."""
+    from licensegate.ml import sniff
+
+    blobs = [Path(sys.executable).resolve().read_bytes(), bytes(range(256)) * 1024, b"\x00" * 70_000]
+    for blob in blobs:
+        sample = sniff.entropy_sample(blob)
+        compiled, python = _both(lambda s=sample: sniff.entropy(s))  # type: ignore[misc]
+        assert compiled == python
+    assert sniff.entropy(blobs[1]) == 8.0 and sniff.entropy(blobs[2]) == 0.0

@@ -1,7 +1,8 @@
-/* licensegate._accel: the per-binary hot passes of the native knowledge base, compiled.
+/* licensegate._accel: the hot passes of a scan, compiled.
  *
- * Each function here computes exactly what a pure-Python definition in kb_index.py / knowledge.py computes (those
- * stay the fallback when this module is missing, and the reference tests/test_accel.py compares it with):
+ * Each function here computes exactly what a pure-Python definition in kb_index.py / knowledge.py / ml/sniff.py
+ * computes (those stay the fallback when this module is missing, and the reference tests/test_accel.py compares it
+ * with):
  *
  *   run_items(region, hashes, offsets, bitmap, blob, mask, min_len)
  *       ItemIndex.lookup(ItemIndex.runs_in(region)) as (item bytes, item id) pairs: every maximal run of printable
@@ -11,6 +12,8 @@
  *       (ItemIndex.lookup_latin1).
  *   cxx_scopes(text)
  *       knowledge.cxx_scopes over "\n" + "\n".join(symbols), for ASCII text.
+ *   byte_counts(data)
+ *       the count of each byte value 0-255 (ml/sniff.py's entropy, Counter(data) in Python).
  *
  * Every input is hostile: buffer sizes are checked against the real Py_buffer lengths, an item's offsets are
  * checked against the blob before its bytes are read, and all arithmetic is on Py_ssize_t / uint64 values bounded
@@ -561,6 +564,42 @@ fail:
     return NULL;
 }
 
+/* ---- byte_counts: how often each byte value occurs (ml/sniff.py's entropy; Counter(data) in Python) ---- */
+
+static PyObject *
+byte_counts(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    /* Four tables, one per byte position modulo 4, so consecutive equal bytes do not wait on one counter. */
+    Py_ssize_t counts[4][256];
+    memset(counts, 0, sizeof counts);
+    const unsigned char *p = view.buf;
+    Py_ssize_t n = view.len, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        counts[0][p[i]]++;
+        counts[1][p[i + 1]]++;
+        counts[2][p[i + 2]]++;
+        counts[3][p[i + 3]]++;
+    }
+    for (; i < n; i++)
+        counts[0][p[i]]++;
+    PyBuffer_Release(&view);
+    PyObject *out = PyList_New(256);
+    if (out == NULL)
+        return NULL;
+    for (int b = 0; b < 256; b++) {
+        PyObject *v = PyLong_FromSsize_t(counts[0][b] + counts[1][b] + counts[2][b] + counts[3][b]);
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, b, v);
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"run_items", run_items, METH_VARARGS,
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
@@ -573,11 +612,13 @@ static PyMethodDef methods[] = {
     {"dex_code_items", dex_code_items, METH_VARARGS,
      "dex_code_items(data, class_defs_off, class_defs_size) -> {code_off: [(class def, method idx)]} or None: the "
      "code items of every class_data_item of a dex (android/dex.py); None where the data is malformed."},
+    {"byte_counts", byte_counts, METH_O,
+     "byte_counts(data) -> [int] * 256: how many times each byte value occurs in a bytes-like object."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "licensegate._accel", "Compiled hot passes of the native knowledge base.", -1, methods,
+    PyModuleDef_HEAD_INIT, "licensegate._accel", "Compiled hot passes of a scan.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 

@@ -111,9 +111,10 @@ class Scanner:
         self._bundles: list[Bundle] = []  # OSGi bundle manifests (Eclipse plugins merged into the app)
         self._properties: dict[str, bytes] = {}  # small .properties files, for the bundles' licence statements
         self.java_code: dict[tuple[str, str], CodeSet] = {}  # (archive level, "dex"/"class") -> classes per package
-        # Unrecognised blobs big enough to be an encrypted model: looked at again only if an ML runtime ships too,
-        # so an app without one pays nothing for the entropy measurement.
-        self.maybe_encrypted: set[str] = set()
+        # Unrecognised blobs big enough to be an encrypted model whose sampled entropy says "possibly encrypted",
+        # measured as the walk reads them (the compiled byte count: ~0.1 ms a blob): (the model it would be, sha256,
+        # size), reported only if an ML runtime ships too.
+        self.maybe_encrypted: list[tuple[ModelFile, str, int]] = []
         self.model_dirs: dict[str, dict[str, bytes]] = {}  # folder-models: root -> {relative path: bytes}
         # Each folder is judged as soon as the walk has passed every file it needs, and its bytes released; the
         # judgement (small) waits for the end of the walk so the report's order does not depend on member order.
@@ -351,7 +352,14 @@ class Scanner:
             artifact.details["platform_stubs"] = {"classes": sum(stubs.values()), "packages": dict(sorted(stubs.items()))}
 
     def _model(self, member: Member, head: bytes) -> None:
-        from .ml.sniff import ENCRYPTED_MIN_SIZE, explain_non_model, known_format, sniff_model, suffix_format
+        from .ml.sniff import (
+            ENCRYPTED_MIN_SIZE,
+            explain_non_model,
+            known_format,
+            possibly_encrypted_model,
+            sniff_model,
+            suffix_format,
+        )
 
         claimed = suffix_format(member.path) not in (None, "unknown")
         if head.startswith(b"PK\x03\x04") and not claimed:
@@ -366,7 +374,11 @@ class Scanner:
                 # Named like a model but not one: say what it is, so nobody takes the name's word for it.
                 self.not_models.append({"path": member.path, "what": explain_non_model(data, member.path)})
             if len(data) >= ENCRYPTED_MIN_SIZE and known_format(head) is None:
-                self.maybe_encrypted.add(member.path)
+                # Measured now, while the bytes are here: whether the app ships an ML runtime is known only at the
+                # end, and a second walk re-inflated every such blob (61 of wild-rnwhisper's 683 ms in cProfile).
+                encrypted = possibly_encrypted_model(data, member.path, has_ml_runtime=True)
+                if encrypted is not None:
+                    self.maybe_encrypted.append((encrypted, hashlib.sha256(data).hexdigest(), len(data)))
             return
         self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
 
@@ -443,22 +455,8 @@ class Scanner:
                 self._add_model(done[0], done[1], done[2])
         self.model_dirs.clear()
         if self.maybe_encrypted and any(c.ml_runtime for c in self.components):
-            self._encrypted_models()
-
-    def _encrypted_models(self) -> None:
-        """Second, targeted pass over the blobs noted during the walk: high entropy next to an ML runtime."""
-        from .ml.sniff import possibly_encrypted_model
-
-        walk = Walk(self.path, self.limits)
-        for member in walk:
-            if member.path in self.maybe_encrypted:
-                try:
-                    data = member.read()
-                except MemberError:
-                    continue
-                mf = possibly_encrypted_model(data, member.path, has_ml_runtime=True)
-                if mf is not None:
-                    self._add_model(mf, hashlib.sha256(data).hexdigest(), len(data))
+            for mf, sha, size in self.maybe_encrypted:  # high entropy next to an ML runtime
+                self._add_model(mf, sha, size)
 
     @property
     def cache(self) -> ContentCache | None:

@@ -7,6 +7,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Callable
 
+from licensegate import kb_index
 from licensegate.errors import MemberError
 from licensegate.ml._common import evidence
 from licensegate.ml.containers import is_mediapipe_task, open_zip_names, sniff_zip_model
@@ -95,15 +96,27 @@ def suffix_format(member: str) -> str | None:
     return None
 
 
+def byte_counts(data: bytes | memoryview) -> list[int]:
+    """How many times each byte value 0-255 occurs: the compiled pass when there is one (a 256 KiB sample in
+    ~0.1 ms; `Counter` took 9-19 ms, 0.18-0.2 s of wild-rnwhisper.xcframework.zip's 20 samples), else `Counter`."""
+    accel = kb_index.ACCEL  # looked up on each call: LICENSEGATE_NO_ACCEL and the tests' Python path switch it
+    if accel is not None:
+        counts: list[int] = accel.byte_counts(data)
+        return counts
+    counted = Counter(data if isinstance(data, bytes) else bytes(data))
+    return [counted.get(b, 0) for b in range(256)]
+
+
 def entropy(data: bytes | memoryview) -> float:
     """Shannon entropy in bits per byte (0.0 for empty input)."""
     n = len(data)
     if not n:
         return 0.0
     h = 0.0
-    for c in Counter(data if isinstance(data, bytes) else bytes(data)).values():
-        p = c / n
-        h -= p * math.log2(p)
+    for c in byte_counts(data):
+        if c:
+            p = c / n
+            h -= p * math.log2(p)
     return h
 
 

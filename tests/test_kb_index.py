@@ -14,7 +14,7 @@ import pytest
 from licensegate import knowledge, scan
 from licensegate.cli import main
 from licensegate.errors import DataError
-from licensegate.kb_index import CorruptIndex, ItemIndex
+from licensegate.kb_index import CorruptIndex, ItemIndex, NameListTable, NameTable
 from test_knowledge import FOO_STRINGS, FOO_SYMBOLS, _entry, _kb, _section
 
 # Two strings with the same CRC-32 (the classic pair).
@@ -120,18 +120,72 @@ def _ids(kb: knowledge.KnowledgeBase) -> list[tuple[str, str, str]]:
     return [(m.id, m.role, m.confidence) for m in found]
 
 
+def _same_knowledge(a: knowledge.KnowledgeBase, b: knowledge.KnowledgeBase) -> None:
+    """Every entry (in an order that decodes units before their packages), table, item and owner the same."""
+    order = list(range(len(b.entries)))
+    random.Random(15).shuffle(order)
+    assert [a.entries[i] for i in order] == [b.entries[i] for i in order]
+    assert list(a.entries) == list(b.entries) and a.entries[-1] == b.entries[-1] and len(a.entries) == len(b.entries)
+    assert (a.suite, a.built) == (b.suite, b.built)
+    for ta, tb in zip(a.tables(), b.tables(), strict=True):
+        assert dict(ta) == dict(tb)
+    for ia, ib in ((a.strings, b.strings), (a.symbols, b.symbols)):
+        assert bytes(ia.buffer()) == bytes(ib.buffer())
+
+
+def _damaged_copies(full: bytes) -> list[bytes]:
+    """Truncated files, a damaged header, entry offsets, entry pickle, name table and item index."""
+    magic, _, n, blob_len, meta_len, head_len = knowledge._COMPILED.unpack_from(full)
+    head = knowledge._COMPILED.size
+    blob = head + 4 * (n + 1)
+    tables = blob + blob_len + meta_len
+
+    def flipped(at: int) -> bytes:
+        return full[:at] + bytes([full[at] ^ 0x41]) + full[at + 1 :]
+
+    return [full[:-3], full[: len(full) // 2], full[: head + head_len], b"", b"\0" * 64,
+            full[:20] + b"\xff" * 40 + full[60:], flipped(head + 8), flipped(blob + 5), flipped(blob + blob_len // 2),
+            flipped(tables + 30), flipped(head + head_len + 3)]
+
+
 def test_compiled_cache_round_trip_and_damage_is_rebuilt(tmp_path: Path) -> None:
-    kb = _foo_kb()
+    kb = _kb(_entry("foo", FOO_STRINGS, FOO_SYMBOLS, sonames=("libfoo.so.1", "libföo.so.1")),
+             {**_entry("bar", FOO_STRINGS[:3], [], sonames=("libbar.so.2",)), "homepage": "https://bar.example/",
+              "units": [{"binary": "bar-plugin.so", "strings": [list(s) for s in FOO_STRINGS[5:9]], "symbols": []}]})
     path = tmp_path / "kb.idx"
     knowledge._save_compiled(kb, path)
     again = knowledge._load_compiled(path, "test")
     assert again is not None
     assert _ids(again) == _ids(kb) == [("debian:foo", "primary", "high")]
-    assert again.entries == kb.entries and again.sonames == kb.sonames
-    full = path.read_bytes()
-    for damaged in (full[:-3], full[: len(full) // 2], b"", b"\0" * 64, full[:20] + b"\xff" * 40 + full[60:]):
+    _same_knowledge(again, kb)
+    assert again.entries[2].binary == "bar-plugin.so" and again.entries[2].owner == 1
+    assert again.sonames["libföo.so.1"] == 0 and again.by_homepage.get("bar.example") == (1,)
+    for damaged in _damaged_copies(path.read_bytes()):
         path.write_bytes(damaged)
         assert knowledge._load_compiled(path, "test") is None  # rebuilt by the caller, never a crash
+
+
+def test_the_compiled_knowledge_base_is_the_data_file() -> None:
+    """The packaged knowledge base as a scan loads it (the compiled cache, entries decoded on first use) and as the
+    data file says, compared whole."""
+    compiled = knowledge.load_default()
+    assert isinstance(compiled.entries, knowledge._CompiledEntries)
+    _same_knowledge(compiled, knowledge._parse(knowledge._read_data(knowledge.DATA_FILE), "test"))
+
+
+@pytest.mark.parametrize("names", [
+    {"libz.so.1": (3,), "libföo.so": (0, 7), "x": (1,), "": (2,), "lib\udcffbad.so": (4,), "\u4e2d.so": (5,)},
+    {},
+])
+def test_name_tables_are_the_dicts_they_were_built_from(names: dict[str, tuple[int, ...]]) -> None:
+    many, one = NameListTable.build(names), NameTable.build(names)
+    assert dict(many) == names and dict(one) == {k: v[0] for k, v in names.items()} and len(one) == len(names)
+    for name, value in names.items():
+        assert name in one and many[name] == value and one.get(name) == value[0]
+    for absent in ("libz.so", "libz.so.1\0", "libfoo.so", "\udcff", "LIBZ.SO.1"):
+        assert absent not in many and one.get(absent) is None
+        with pytest.raises(KeyError):
+            one[absent]
 
 
 def test_default_knowledge_base_rebuilds_a_corrupt_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

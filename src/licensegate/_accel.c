@@ -316,7 +316,7 @@ lookup(PyObject *Py_UNUSED(module), PyObject *args)
     return out;
 }
 
-/* ---- C++ scopes: knowledge._CXX_NESTED over ASCII text, with cxx_scopes' own steps after it */
+/* ---- C++ scopes: knowledge._cxx_nested() over ASCII text, with cxx_scopes' own steps after it */
 
 static inline int
 is_digit(unsigned char c)

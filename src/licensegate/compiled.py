@@ -7,8 +7,9 @@ scan are cut here (measured on a scan of a tiny APK, the fixed cost of every sca
   files: ~10 ms) is done once and remembered beside the compiled file against the files' stamps (path, size,
   modification time in ns, inode, device), the check CPython makes before it trusts a ``.pyc``; a stat per file
   then costs microseconds. A reinstall, an edit or a replaced file changes the stamp and the digest is recomputed.
-- unpickling: the cyclic garbage collector paused while a compiled file is turned into tens of thousands of tuples
-  and dicts (its passes over them find nothing to free: ~10 ms of the knowledge base's load).
+- unpickling: the cyclic garbage collector paused while the signature database is turned into thousands of objects
+  (its passes over them find nothing to free). The knowledge base no longer unpickles anything at load: its entries
+  decode one by one on first use and its tables are read in place (knowledge.py).
 """
 
 from __future__ import annotations

@@ -32,16 +32,18 @@ import pickle
 import re
 import struct
 import sys
+import zlib
+from array import array
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from . import kb_index
-from .compiled import gc_paused, remembered_digest
+from .compiled import remembered_digest
 from .errors import DataError
 from .fsutil import atomic_writer
-from .kb_index import ItemIndex
+from .kb_index import ItemIndex, NameListTable, NameTable
 from .model import Confidence, Evidence, LibraryMatch
 
 __all__ = ["KnowledgeBase", "KBEntry", "load_default", "RUNTIME_SOURCES"]
@@ -49,8 +51,8 @@ __all__ = ["KnowledgeBase", "KBEntry", "load_default", "RUNTIME_SOURCES"]
 DATA_FILE = "native_kb.json.xz"
 FORMAT = "licensegate.native-kb/2"  # /2 added the per-binary units; /1 files (no units) still load
 _FORMATS = frozenset({"licensegate.native-kb/1", FORMAT})
-_CACHE_FORMAT = 12  # bump when the compiled shape changes
-_COMPILED_MAGIC = b"LGNKB\x00\x00\x01"
+_CACHE_FORMAT = 13  # bump when the compiled shape changes
+_COMPILED_MAGIC = b"LGNKB\x00\x00\x02"
 
 # Language runtimes and compression code that every C/C++ build carries pieces of: inside another library they are
 # embedded parts, never its name (a binary is named after one of these only through its own soname).
@@ -73,7 +75,7 @@ _TEXT_LIMIT = 200
 
 
 class KBEntry(NamedTuple):
-    """One Debian source package (a named tuple: 3,600 of them are rebuilt from the compiled cache in 2 ms)."""
+    """One Debian source package, or one binary unit of a package."""
 
     source: str  # Debian source package
     version: str  # upstream version in Debian bookworm
@@ -114,24 +116,23 @@ class KnowledgeBase:
             for unit in units:
                 entries.append(_read_unit(len(entries), i, entries[i], unit, strings, symbols, origin))
         self._setup(origin, str(doc.get("suite", "")), str(doc.get("built", "")), entries,
-                    ItemIndex(ItemIndex.serialise(strings)), ItemIndex(ItemIndex.serialise(symbols)))
+                    ItemIndex(ItemIndex.serialise(strings)), ItemIndex(ItemIndex.serialise(symbols)), _tables(entries))
 
-    def _setup(self, origin: str, suite: str, built: str, entries: list[KBEntry], strings: ItemIndex,
-               symbols: ItemIndex, tables: tuple[dict[str, int], ...] | None = None) -> None:
+    def _setup(self, origin: str, suite: str, built: str, entries: Sequence[KBEntry], strings: ItemIndex,
+               symbols: ItemIndex, tables: _Tables) -> None:
         """Set the entries, the two item indexes and the small lookup tables derived from the entries."""
         self.origin, self.suite, self.built = origin, suite, built
-        self.entries = entries
+        self.entries = entries  # a list, or the compiled file's entries decoded on first use (_CompiledEntries)
         self.strings = strings  # latin-1 bytes of each distinctive string -> packed owners
         self.symbols = symbols  # latin-1 bytes of each distinctive exported symbol -> packed owners
-        self.sonames: dict[str, int]
-        self.by_package: dict[str, int]
-        self.by_source_norm: dict[str, int]  # "libpng16" for libpng1.6: how signature ids and names compare
-        self.by_homepage: dict[str, list[int]]
-        self.soname_keys: dict[str, int]  # versionless soname stem -> the one entry with it (soname_key)
-        (self.sonames, self.by_package, self.by_source_norm, self.by_homepage,
-         self.soname_keys) = tables or _tables(entries)  # type: ignore[assignment]
+        self.sonames: NameTable
+        self.by_package: NameTable
+        self.by_source_norm: NameTable  # "libpng16" for libpng1.6: how signature ids and names compare
+        self.by_homepage: NameListTable
+        self.soname_keys: NameTable  # versionless soname stem -> the one entry with it (soname_key)
+        self.sonames, self.by_package, self.by_source_norm, self.by_homepage, self.soname_keys = tables
 
-    def tables(self) -> tuple[dict[str, Any], ...]:
+    def tables(self) -> _Tables:
         return self.sonames, self.by_package, self.by_source_norm, self.by_homepage, self.soname_keys
 
     # -- matching --------------------------------------------------------------------------------------------
@@ -381,9 +382,13 @@ def _source_name() -> str:
     return "(?:" + "|".join(alts) + ")"
 
 
-# A C++ nested name in a mangled exported symbol, at the start of a line: a function or static member (``_ZN``,
-# const/volatile/ref qualified ``_ZNK``...) or a class's vtable, typeinfo or typeinfo name (``_ZTVN``, ``_ZTIN``).
-_CXX_NESTED = re.compile(r"\n_Z(?:N[rVKRO]*|T[VIS]N)(" + _source_name() + ")(" + _source_name() + ")")
+@functools.cache
+def _cxx_nested() -> re.Pattern[str]:
+    """A C++ nested name in a mangled exported symbol, at the start of a line: a function or static member (``_ZN``,
+    const/volatile/ref qualified ``_ZNK``...) or a class's vtable, typeinfo or typeinfo name (``_ZTVN``, ``_ZTIN``).
+    Compiled on first use (6-7 ms): with the compiled module only a non-ASCII name needs it."""
+    return re.compile(r"\n_Z(?:N[rVKRO]*|T[VIS]N)(" + _source_name() + ")(" + _source_name() + ")")
+
 _LENGTH = re.compile(r"[0-9]+")
 
 
@@ -400,7 +405,7 @@ def cxx_scopes(symbols: Iterable[str]) -> list[str]:
     if kb_index.ACCEL is not None and text.isascii():
         return kb_index.ACCEL.cxx_scopes(text)
     out = []
-    for a, b in _CXX_NESTED.findall(text):
+    for a, b in _cxx_nested().findall(text):
         ns = a[_LENGTH.match(a).end():]  # type: ignore[union-attr]
         if not ns:
             continue  # a namespace of digits only ("_ZN12345678901234..."): no name
@@ -436,7 +441,10 @@ def norm_name(name: str) -> str:
     return n[3:] if n.startswith("lib") and len(n) > 5 else n
 
 
-def _tables(entries: list[KBEntry]) -> tuple[dict[str, Any], ...]:
+_Tables = tuple[NameTable, NameTable, NameTable, NameListTable, NameTable]
+
+
+def _tables(entries: list[KBEntry]) -> _Tables:
     """Sonames, binary packages, normalised names and homepages -> entry index (first entry wins); soname stems
     -> the entry they belong to, when only one has the stem (compiled with the rest: 15 ms to build per scan)."""
     sonames: dict[str, int] = {}
@@ -457,7 +465,8 @@ def _tables(entries: list[KBEntry]) -> tuple[dict[str, Any], ...]:
         if key:
             owners.setdefault(key, set()).add(i)
     soname_keys = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1}
-    return sonames, by_package, by_source_norm, by_homepage, soname_keys
+    one = [NameTable.build({k: (i,) for k, i in t.items()}) for t in (sonames, by_package, by_source_norm, soname_keys)]
+    return one[0], one[1], one[2], NameListTable.build(by_homepage), one[3]
 
 
 def _read_entry(i: int, raw: Any, strings: dict[bytes, list[int]], symbols: dict[bytes, list[int]],
@@ -541,24 +550,72 @@ def load_default() -> KnowledgeBase:
     return kb
 
 
-_COMPILED = struct.Struct("=8sQ")  # magic, length of the pickled entries that follow
+# The compiled file: this header; a head checked by its CRC-32 (the entries' offsets and their pickles, the suite
+# and build date, the five name tables); the string and symbol indexes, read in place and checked by their sizes.
+# The head is the part a lookup cannot check as it goes: 2.6 MB, its CRC-32 0.9 ms.
+_COMPILED = struct.Struct("=8sIIIIQ")  # magic, CRC-32 of the head, entries, their pickles' bytes, meta bytes, head bytes
+
+
+class _CompiledEntries(Sequence[KBEntry]):
+    """The compiled file's entries, each unpickled from its own bytes on first use and kept.
+
+    A scan needs a few hundred of the 14,531 (many-libs.apk 697, wild-debian.apk 201, measured 2026-12-02); one
+    pickle of all of them cost every process 45 ms to load, and a 10-15 ms collection of the tuples right after.
+    """
+
+    __slots__ = ("_offsets", "_blob", "_decoded")
+
+    def __init__(self, offsets: memoryview, blob: memoryview) -> None:
+        self._offsets, self._blob = offsets, blob
+        self._decoded: list[KBEntry | None] = [None] * (len(offsets) - 1)
+
+    def __len__(self) -> int:
+        return len(self._decoded)
+
+    @overload
+    def __getitem__(self, i: int) -> KBEntry: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[KBEntry]: ...
+
+    def __getitem__(self, i: int | slice) -> KBEntry | list[KBEntry]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        e = self._decoded[i]
+        if e is None:
+            j = i % len(self._decoded)
+            e = self._decoded[j] = KBEntry._make(pickle.loads(self._blob[self._offsets[j] : self._offsets[j + 1]]))
+        return e
+
+
+def _aligned(n: int) -> int:
+    return n + (-n % 8)
 
 
 def _save_compiled(kb: KnowledgeBase, cache: Path) -> None:
-    """Entries (pickled) and the two item indexes, written atomically; an unwritable cache is only slower."""
-    entries = [tuple(e) for e in kb.entries]
-    meta = pickle.dumps((kb.suite, kb.built, entries, kb.tables()), protocol=pickle.HIGHEST_PROTOCOL)
-    meta += b"\0" * (-len(meta) % 8)  # the indexes' arrays stay aligned
+    """The head and the two item indexes, written atomically; an unwritable cache is only slower."""
+    rows = [pickle.dumps(tuple(e), protocol=pickle.HIGHEST_PROTOCOL) for e in kb.entries]
+    offsets = array("I", [0])
+    for row in rows:
+        offsets.append(offsets[-1] + len(row))
+    meta = pickle.dumps((kb.suite, kb.built), protocol=pickle.HIGHEST_PROTOCOL)
+    parts = [offsets.tobytes(), *rows, meta]
+    parts.append(b"\0" * (-sum(map(len, parts)) % 8))  # every index starts at a multiple of 8
+    for table in kb.tables():
+        index = bytes(table.index.buffer())
+        parts += [index, b"\0" * (-len(index) % 8)]
+    head = b"".join(parts)
+    header = _COMPILED.pack(_COMPILED_MAGIC, zlib.crc32(head), len(rows), offsets[-1], len(meta), len(head))
+    strings = kb.strings.buffer()
     try:
         with atomic_writer(cache) as fh:
-            fh.write(_COMPILED.pack(_COMPILED_MAGIC, len(meta)))
-            fh.write(meta)
             # In 64 KiB writes: one large write leaves the file in the page cache as large folios, and every later
             # scan's mmap faults then map whole folios (measured on Linux 6.18: entries-5000.apk peaked at 80 MiB
             # instead of 54 MiB until the page cache was dropped).
-            for part in (kb.strings.buffer(), kb.symbols.buffer()):
-                for at in range(0, len(part), 1 << 16):
-                    fh.write(part[at : at + (1 << 16)])
+            for section in (memoryview(header + head), strings, memoryview(b"\0" * (-len(strings) % 8)),
+                            kb.symbols.buffer()):
+                for at in range(0, len(section), 1 << 16):
+                    fh.write(section[at : at + (1 << 16)])
     except OSError:
         pass
 
@@ -571,20 +628,31 @@ def _load_compiled(cache: Path, origin: str) -> KnowledgeBase | None:
     except (OSError, ValueError):
         return None
     try:
-        magic, meta_len = _COMPILED.unpack_from(buf, 0)
-        if magic != _COMPILED_MAGIC:
+        magic, crc, n, blob_len, meta_len, head_len = _COMPILED.unpack_from(buf, 0)
+        head = memoryview(buf)[_COMPILED.size : _COMPILED.size + head_len]
+        if magic != _COMPILED_MAGIC or len(head) != head_len or zlib.crc32(head) != crc:
             return None
-        with gc_paused():  # 14,531 entries and five tables, acyclic
-            suite, built, rows, tables = pickle.loads(buf[_COMPILED.size : _COMPILED.size + meta_len])
-            entries = list(map(KBEntry._make, rows))
-        strings = ItemIndex(buf, _COMPILED.size + meta_len)
-        symbols = ItemIndex(buf, strings.end)
-        if symbols.end != len(buf) or len(tables) != 5:
+        at = 4 * (n + 1)
+        offsets, blob = head[:at].cast("I"), head[at : at + blob_len]
+        if offsets[0] != 0 or offsets[n] != blob_len or len(blob) != blob_len:
+            return None
+        suite, built = pickle.loads(head[at + blob_len : at + blob_len + meta_len])
+        at = _aligned(at + blob_len + meta_len)
+        indexes = []
+        for _ in range(5):
+            indexes.append(ItemIndex(head, at))
+            at = _aligned(indexes[-1].end)
+        sonames, by_package, by_source_norm, by_homepage, soname_keys = indexes
+        tables = (NameTable(sonames), NameTable(by_package), NameTable(by_source_norm), NameListTable(by_homepage),
+                  NameTable(soname_keys))
+        strings = ItemIndex(buf, _COMPILED.size + head_len)
+        symbols = ItemIndex(buf, _aligned(strings.end))
+        if at != head_len or symbols.end != len(buf):
             return None
     except Exception:  # noqa: BLE001 - whatever a damaged cache file raises, it is rebuilt
         return None
     kb = KnowledgeBase.__new__(KnowledgeBase)
-    kb._setup(origin, suite, built, entries, strings, symbols, tables)
+    kb._setup(origin, str(suite), str(built), _CompiledEntries(offsets, blob), strings, symbols, tables)
     return kb
 
 

@@ -289,6 +289,37 @@ def _data_range(source: _Source, info: zipfile.ZipInfo) -> tuple[int, int, bytes
     return start, info.compress_size, None
 
 
+def _small_entry(source: _Source, info: zipfile.ZipInfo) -> bytes | None:
+    """A small entry's bytes, inflated from the one read of its local header, when they are exactly what the central
+    directory declares (size and CRC-32); None when the entry is not small or anything about it is not as declared.
+
+    Member.head() reads a small member whole anyway; an _EntryStream per member costs more than its inflate on a
+    5,000-member APK (entries-5000.apk: see docs/performance.md). Where this answers None the member reads through
+    the stream as before, which reports what is wrong in its own words."""
+    if not 0 < info.file_size <= _SMALL_MEMBER or info.compress_size > _PREFETCH:
+        return None
+    method = info.compress_type
+    if method != zipfile.ZIP_DEFLATED and method != zipfile.ZIP_STORED:
+        return None
+    try:
+        raw = _data_range(source, info)[2]
+    except zipfile.BadZipFile:
+        return None
+    if raw is None:
+        return None
+    if method == zipfile.ZIP_DEFLATED:
+        dec = zlib.decompressobj(-15)
+        try:
+            data: bytes = dec.decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+        if not dec.eof:
+            return None
+    else:
+        data = raw
+    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
+
+
 _PREFETCH = 64 * 1024  # compressed size up to which an entry's data is read with its local header
 _LOCAL_SLACK = 1024  # bytes read for the local header's name and extra field
 
@@ -413,7 +444,7 @@ class Walk:
             seen.add(name)
             if not self._readable_entry(info, path) or not self._admit(path, info.file_size, info.compress_size):
                 continue
-            member = Member(path, info.file_size, depth, _opener=_entry_opener(source, info))
+            member = Member(path, info.file_size, depth, _opener=_entry_opener(source, info), _data=_small_entry(source, info))
             yield from self._expand(member)
 
     def _check_name(self, name: str, path: str, seen: set[str]) -> None:

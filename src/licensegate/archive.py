@@ -17,10 +17,10 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
+from ._dataclasses import dataclass, field
 from .errors import InputError, MemberError
 
 _MEMORY_SHARE = 3

@@ -13,9 +13,9 @@ import itertools
 import struct
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
+from ._dataclasses import dataclass, field
 from .errors import MemberError
 
 BinaryFormat = Literal["elf", "macho", "ar"]

@@ -8,10 +8,10 @@ chain), so reworded messages do not count as new. A new violation is a new findi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._dataclasses import dataclass, field
 from .errors import InputError
 from .escape import clip, md_code, md_text
 from .escape import text as esc

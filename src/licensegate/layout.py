@@ -10,10 +10,10 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ._dataclasses import dataclass, field
 from .errors import InputError
 from .fsutil import NotARegularFile, open_regular
 

@@ -19,9 +19,10 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
+
+from ._dataclasses import dataclass, field
 
 if TYPE_CHECKING:
     from .model import Component
@@ -49,6 +50,8 @@ _NOT_LICENCE = re.compile(r"\.(?:class|dex|so|png|jpe?g|gif|webp|xml\.flat|arsc|
 
 @dataclass
 class LicenceFile:
+    """A licence, NOTICE, version or licence-metadata file found in the artifact, with what it says."""
+
     path: str
     kind: str  # licence, notice, version, pom, oss-licenses, oss-licenses-metadata, licensegate-notices
     sha256: str

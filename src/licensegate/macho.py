@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ._dataclasses import dataclass, field
 from .binary import _MACHO_CPU as CPU
 from .binary import BinaryInfo, StringRegion, _read_ar, _reason, column_u32, names_at
 from .errors import MemberError

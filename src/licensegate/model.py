@@ -6,8 +6,9 @@ JSON or text. Keep them free of behaviour beyond small derived properties.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
+
+from ._dataclasses import dataclass, field
 
 EvidenceKind = Literal[
     "licence-string",  # text that states a licence ("libavcodec license: GPL version 2 or later")
@@ -123,6 +124,8 @@ class Component:
 
 @dataclass
 class Finding:
+    """A policy rule's verdict on one component (or the artifact): its severity, message and obligations."""
+
     rule: str  # stable rule id, e.g. "copyleft-gpl"
     severity: Severity
     component: str | None  # component path

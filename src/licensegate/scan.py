@@ -11,11 +11,11 @@ import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from . import graph, layout
+from ._dataclasses import dataclass, field
 from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
 from .cache import ContentCache, analysis_fingerprint

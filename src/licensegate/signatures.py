@@ -62,7 +62,6 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from importlib import resources
 from operator import itemgetter, length_hint, methodcaller
 from pathlib import Path
@@ -75,6 +74,8 @@ from licensegate import _toml, spdx
 from licensegate.compiled import gc_paused, remembered_digest
 from licensegate.errors import LicenseGateError
 from licensegate.model import Confidence, Evidence, LibraryMatch
+
+from ._dataclasses import dataclass, field
 
 __all__ = ["Rule", "LibrarySignature", "GenericLicence", "SignatureDB"]
 

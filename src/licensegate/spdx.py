@@ -29,11 +29,12 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 
 from licensegate.errors import LicenseGateError
 from licensegate.model import Family
+
+from ._dataclasses import dataclass
 
 __all__ = [
     "SpdxError",
@@ -150,6 +151,8 @@ class LicenseId:
 
 @dataclass(frozen=True)
 class With:
+    """`licence WITH exception`."""
+
     licence: LicenseId
     exception: str
 
@@ -159,6 +162,8 @@ class With:
 
 @dataclass(frozen=True)
 class And:
+    """`a AND b ...`: every licence applies."""
+
     args: tuple[Expression, ...]
 
     def __str__(self) -> str:
@@ -167,6 +172,8 @@ class And:
 
 @dataclass(frozen=True)
 class Or:
+    """`a OR b ...`: a choice of licences."""
+
     args: tuple[Expression, ...]
 
     def __str__(self) -> str:
@@ -178,6 +185,8 @@ Expression = LicenseId | With | And | Or
 
 @dataclass(frozen=True)
 class _Ids:
+    """The SPDX licence and exception lists of data/spdx_ids.json."""
+
     licences: dict[str, str]  # lower-case -> canonical
     exceptions: dict[str, str]
     deprecated_licences: frozenset[str]

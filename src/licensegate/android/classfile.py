@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Literal, NoReturn, TypeAlias
 
 from licensegate.android.dex import _LOADERS as _DEX_LOADERS
 from licensegate.android.dex import decode_mutf8
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
+
+from .._dataclasses import dataclass, field
 
 __all__ = ["ClassInfo", "is_class_file", "read_class"]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import re
 import struct
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -22,6 +21,8 @@ from typing import Literal
 from licensegate import _toml
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
+
+from .._dataclasses import dataclass, field
 
 __all__ = [
     "DexInfo",

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
+from .._dataclasses import dataclass, field
 from ..model import Component, Evidence
 from .dex import JavaPackageEntry, java_owner
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Literal
 
 from licensegate.errors import MemberError
+
+from .._dataclasses import dataclass, field
 
 __all__ = [
     "AndroidManifest",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
 from typing import IO, Any
+
+from .._dataclasses import asdict, dataclass
 
 
 @dataclass

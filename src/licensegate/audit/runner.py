@@ -15,10 +15,10 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._dataclasses import dataclass, field
 from .progress import Counters, Progress
 from .store import InputRow, Journal, Store
 from .worker import Outcome, Settings, Task, scan_batch, scan_input

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._dataclasses import dataclass
 from ..errors import UsageError
 from .worker import Outcome, ScanRecord
 

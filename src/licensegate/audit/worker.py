@@ -20,10 +20,10 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._dataclasses import dataclass, field
 from ..errors import LicenseGateError
 
 if TYPE_CHECKING:

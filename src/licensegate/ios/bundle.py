@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import plistlib
 import xml.parsers.expat
-from dataclasses import dataclass, field
 
 from licensegate.errors import MemberError
+
+from .._dataclasses import dataclass, field
 
 __all__ = ["AppleBundleInfo", "read_info_plist"]
 

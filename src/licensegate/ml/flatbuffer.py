@@ -8,7 +8,8 @@ Anything inconsistent raises `FlatBufferError`.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from .._dataclasses import dataclass
 
 MAX_VECTOR = 1 << 24
 

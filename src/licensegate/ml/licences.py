@@ -6,12 +6,13 @@ The data lives in `licensegate/data/model_licences.toml` (sources cited there); 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from licensegate import _toml, spdx
+
+from .._dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
 from licensegate.model import Confidence, Evidence
+
+from .._dataclasses import dataclass, field
 
 ModelFormat = Literal[
     "tflite",

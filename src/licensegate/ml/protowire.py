@@ -8,7 +8,8 @@ raises `ProtoError`, which the sniffers turn into "not this format" or a `Member
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+from .._dataclasses import dataclass
 
 VARINT, FIXED64, LENGTH, GROUP_START, GROUP_END, FIXED32 = 0, 1, 2, 3, 4, 5
 MAX_DEPTH = 64

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 from licensegate import escape, spdx
@@ -17,6 +16,8 @@ from licensegate.errors import UsageError
 from licensegate.ml.licences import UseRestriction, is_free, to_spdx, use_restrictions
 from licensegate.ml.modelfile import ModelFile
 from licensegate.model import Evidence
+
+from .._dataclasses import dataclass, field
 
 Stance = Literal["data", "training-code", "training-code-and-data"]
 STANCES: tuple[Stance, ...] = ("data", "training-code", "training-code-and-data")

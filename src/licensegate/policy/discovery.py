@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from .._dataclasses import dataclass, field
 
 POLICY_FILE = "licensegate.toml"
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
 from .. import _toml, spdx
+from .._dataclasses import dataclass, field, replace
 from ..archive import MemberProblem
 from ..model import Component, Family, Finding, Obligation
 from .file import Policy

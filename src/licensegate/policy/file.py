@@ -6,11 +6,11 @@ import datetime
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _toml
+from .._dataclasses import dataclass, field
 from ..errors import UsageError
 from ..fsutil import open_regular
 from .rules import DEFAULT_RULES, SEVERITIES
@@ -41,6 +41,8 @@ class SourceOfferContact:
 
 @dataclass
 class Policy:
+    """A licence policy: the built-in default, or a licensegate.toml as `load` read it."""
+
     source: str = "built-in default"
     app_license: str | None = None  # None: proprietary
     rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RULES))

@@ -6,10 +6,10 @@ The data is `licensegate/data/rules.toml` (provenance there), read once; this mo
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from importlib import resources
 
 from .. import _toml
+from .._dataclasses import dataclass
 from ..model import Severity
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info", "off")  # what a policy may set; "off" drops a finding

@@ -8,8 +8,8 @@ which holds the mechanisms. This module applies them under a policy and returns 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from .._dataclasses import dataclass
 from ..ml import (
     Conflict,
     DebianClassification,

@@ -6,8 +6,8 @@ import datetime
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass, field
 
+from .._dataclasses import dataclass, field
 from ..model import Component, Finding
 
 REASON_PLACEHOLDER = "FILL IN:"  # starts the reason of a report's waiver snippet; a policy refuses it unedited

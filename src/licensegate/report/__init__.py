@@ -11,10 +11,10 @@ import functools
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from .._dataclasses import asdict, dataclass, field
 from ..model import Component, Finding, LibraryMatch, LoadSite
 
 if TYPE_CHECKING:  # `licensegate --version` imports this package (the CLI's format list): it must stay light
@@ -30,6 +30,8 @@ READABLE_SCHEMAS = ("licensegate.report/1", "licensegate.report/2", SCHEMA_ID)  
 
 @dataclass
 class Report:
+    """What a scan found, the policy it was judged by and the verdict: what every renderer reads."""
+
     scan: ScanResult
     policy: Policy
     evaluation: Verdict  # what the policy concluded: findings, obligations, licences, model provenance

@@ -9,9 +9,9 @@ predecessors. Nodes are coloured by licence family; edges on an app-code -> copy
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 
+from .._dataclasses import dataclass
 from ..model import Component, Finding
 from .view import role, role_label
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__, spdx
+from .._dataclasses import dataclass, field
 from ..errors import UsageError
 from ..fsutil import atomic_write
 from ..licence_files import copyright_lines

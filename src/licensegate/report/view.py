@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
 
 from .. import escape
+from .._dataclasses import dataclass, field
 from ..model import Component, Evidence, Finding, Obligation
 from ..policy.waivers import REASON_PLACEHOLDER, glob_escape, waiver_glob
 from . import Report

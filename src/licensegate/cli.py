@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__, escape
+from ._files import package_file
 from .errors import LicenseGateError, UsageError
 from .report.formats import FORMATS
 
@@ -278,14 +279,12 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
 
 
 def _policy(args: argparse.Namespace) -> int:
-    from importlib import resources
-
     from . import policy as policy_mod
 
     if args.policy_command == "init":
         if args.file.exists() and not args.force:
             raise UsageError(f"{args.file} exists; use --force to overwrite it")
-        _write(resources.files("licensegate").joinpath("templates/policy.toml").read_text("utf-8"), args.file)
+        _write(package_file("templates/policy.toml").read_text("utf-8"), args.file)
         print(f"wrote {args.file}; edit it, then run: licensegate policy check {args.file}", file=sys.stderr)
         return EXIT_PASS
     if args.policy_command == "check":

@@ -35,11 +35,11 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
 from . import kb_index
+from ._files import package_file
 from .compiled import remembered_digest
 from .errors import DataError
 from .fsutil import atomic_writer
@@ -665,7 +665,7 @@ def fingerprint() -> str:
 
 
 def _data_ref(name: str) -> Any:
-    return resources.files("licensegate").joinpath("data", "native_kb", name)
+    return package_file("data", "native_kb", name)
 
 
 def _read_data(name: str) -> bytes:

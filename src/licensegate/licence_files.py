@@ -19,10 +19,10 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from ._dataclasses import dataclass, field
+from ._files import package_file
 
 if TYPE_CHECKING:
     from .model import Component
@@ -472,7 +472,7 @@ def _bigrams(text: str) -> frozenset[tuple[str, str]]:
 
 @functools.cache
 def _reference() -> dict[str, frozenset[tuple[str, str]]]:
-    base = resources.files("licensegate").joinpath("data/licenses")
+    base = package_file("data/licenses")
     index = json.loads(base.joinpath("index.json").read_text("utf-8"))
     out: dict[str, frozenset[tuple[str, str]]] = {}
     for ident in index["ids"]:

@@ -62,7 +62,6 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Sequence
-from importlib import resources
 from operator import itemgetter, length_hint, methodcaller
 from pathlib import Path
 from typing import Any, Literal
@@ -71,6 +70,7 @@ import ahocorasick
 import ahocorasick_rs
 
 from licensegate import _toml, spdx
+from licensegate._files import package_file
 from licensegate.compiled import gc_paused, remembered_digest
 from licensegate.errors import LicenseGateError
 from licensegate.model import Confidence, Evidence, LibraryMatch
@@ -1043,7 +1043,7 @@ def _load_generic(origin: str, text: str) -> list[GenericLicence]:
 def _default_db() -> SignatureDB:
     """The packaged database; a compiled copy is cached by content hash so a build gate does not pay ~0.3 s of
     TOML parsing, validation and automaton building on every run (LICENSEGATE_NO_CACHE=1 turns it off)."""
-    data = resources.files("licensegate").joinpath("data")
+    data = package_file("data")
     sig_files = sorted((e for e in data.joinpath("signatures").iterdir() if e.name.endswith(".toml")), key=lambda p: p.name)
     generic_file = data.joinpath("generic_licences.toml")
     use_cache = not os.environ.get("LICENSEGATE_NO_CACHE")

@@ -29,8 +29,8 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from importlib import resources
 
+from licensegate._files import package_file
 from licensegate.errors import LicenseGateError
 from licensegate.model import Family
 
@@ -197,7 +197,7 @@ class _Ids:
 
 @functools.cache
 def _ids() -> _Ids:
-    raw = json.loads(resources.files("licensegate").joinpath("data/spdx_ids.json").read_text("utf-8"))
+    raw = json.loads(package_file("data/spdx_ids.json").read_text("utf-8"))
     lic = raw["licenses"]
     exc = raw["exceptions"]
     return _Ids(

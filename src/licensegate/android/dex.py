@@ -15,10 +15,10 @@ import bisect
 import re
 import struct
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from licensegate import _toml
+from licensegate._files import package_file
 from licensegate.errors import MemberError
 from licensegate.model import LoadSite
 
@@ -667,7 +667,7 @@ def load_java_packages() -> tuple[JavaPackageEntry, ...]:
 
     For the same prefix the hand-checked entry wins; otherwise the longest prefix covering a package wins.
     """
-    text = resources.files("licensegate").joinpath("data", "java_packages.toml").read_text(encoding="utf-8")
+    text = package_file("data", "java_packages.toml").read_text(encoding="utf-8")
     table = _toml.loads(text)
     curated = tuple(
         JavaPackageEntry(
@@ -686,7 +686,7 @@ def load_java_packages() -> tuple[JavaPackageEntry, ...]:
 
 
 def _load_kb(skip: set[str]) -> tuple[JavaPackageEntry, ...]:
-    kb = resources.files("licensegate").joinpath("data", "java_kb.tsv")
+    kb = package_file("data", "java_kb.tsv")
     if not kb.is_file():
         return ()
     out: list[JavaPackageEntry] = []

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from licensegate import _toml, spdx
+from licensegate._files import package_file
 
 from .._dataclasses import dataclass
 
@@ -73,7 +73,7 @@ def _normalise_url(url: str) -> str:
 
 @lru_cache(maxsize=1)
 def licence_table() -> LicenceTable:
-    raw = resources.files("licensegate").joinpath("data", "model_licences.toml").read_bytes()
+    raw = package_file("data", "model_licences.toml").read_bytes()
     doc = _toml.loads(raw.decode("utf-8"))
     entries = [_licence_entry(item) for item in doc.get("licence", [])]
     by_id = {e.spdx.lower(): e for e in entries}

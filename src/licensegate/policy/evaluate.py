@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Callable, Iterable
-from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
 from .. import _toml, spdx
 from .._dataclasses import dataclass, field, replace
+from .._files import package_file
 from ..archive import MemberProblem
 from ..model import Component, Family, Finding, Obligation
 from .file import Policy
@@ -74,7 +74,7 @@ def outcome(findings: Iterable[Finding], fail_on: str = "error") -> Outcome:
 
 @functools.cache
 def _obligations_by_family() -> dict[str, list[tuple[str, str]]]:
-    text = resources.files("licensegate").joinpath("data/obligations.toml").read_text(encoding="utf-8")
+    text = package_file("data/obligations.toml").read_text(encoding="utf-8")
     data = _toml.loads(text)
     return {fam: [(o["id"], o["text"]) for o in entry["obligations"]] for fam, entry in data["family"].items()}
 

@@ -6,10 +6,10 @@ The data is `licensegate/data/rules.toml` (provenance there), read once; this mo
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
 from .. import _toml
 from .._dataclasses import dataclass
+from .._files import package_file
 from ..model import Severity
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info", "off")  # what a policy may set; "off" drops a finding
@@ -29,7 +29,7 @@ class Rule:
 @functools.cache
 def catalogue() -> dict[str, Rule]:
     """Every rule, in the catalogue's order."""
-    text = resources.files("licensegate").joinpath("data/rules.toml").read_text(encoding="utf-8")
+    text = package_file("data/rules.toml").read_text(encoding="utf-8")
     out: dict[str, Rule] = {}
     for rid, entry in _toml.loads(text)["rule"].items():
         if entry["severity"] not in SEVERITIES[:3]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import jinja2
 
 from .. import __version__, spdx
 from .._dataclasses import dataclass, field
+from .._files import package_file
 from ..errors import UsageError
 from ..fsutil import atomic_write
 from ..licence_files import copyright_lines
@@ -95,13 +95,13 @@ class Notices:
 
 @functools.cache
 def _licence_index() -> dict[str, object]:
-    raw = resources.files("licensegate").joinpath("data/licenses/index.json").read_text("utf-8")
+    raw = package_file("data/licenses/index.json").read_text("utf-8")
     return dict(json.loads(raw))
 
 
 def licence_text(ident: str) -> LicenceText:
     """The vendored SPDX text of one licence id, or a pointer to the SPDX page when it is not vendored."""
-    f = resources.files("licensegate").joinpath(f"data/licenses/{ident}.json")
+    f = package_file(f"data/licenses/{ident}.json")
     if ident in _licence_index()["ids"] and f.is_file():  # type: ignore[operator]
         data = json.loads(f.read_text("utf-8"))
         return LicenceText(ident, str(data.get("name") or ident), data.get("url"), _without_template_lines(str(data.get("licenseText") or "")))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import bisect
 import re
 import struct
+import sys
+from array import array
 from functools import cache
 from typing import Literal
 
@@ -43,6 +45,7 @@ _MAP_ITEM = struct.Struct("<HHII")
 _CODE_ITEM = struct.Struct("<HHHHII")
 _TYPE_CODE_ITEM = 0x2001
 _NO_INDEX = 0xFFFFFFFF
+_U32 = "I" if array("I").itemsize == 4 else "L"  # the array type code of 32-bit values
 
 # The Dalvik methods that load a native library, with the call kind they report. The String argument's
 # register is found from the prototype, so overloads such as ReLinker.loadLibrary(Context, String, String)
@@ -190,8 +193,8 @@ class _DexReader:
         self.size = len(self.data)
         self.version = data[4:7].decode("ascii")
         self.map_off = map_off
-        self.string_ids = self._table("string_ids", string_ids_off, string_ids_size, 4, "I")
-        self.type_ids = self._table("type_ids", type_ids_off, type_ids_size, 4, "I")
+        self.string_ids = self._table("string_ids", string_ids_off, string_ids_size)
+        self.type_ids = self._table("type_ids", type_ids_off, type_ids_size)
         self.proto_ids_off = self._check_table("proto_ids", proto_ids_off, proto_ids_size, 12)
         self.proto_ids_size = proto_ids_size
         self.method_ids_off = self._check_table("method_ids", method_ids_off, method_ids_size, 8)
@@ -211,9 +214,14 @@ class _DexReader:
             self._fail(f"{name} table ({count} x {item} bytes at 0x{off:x}) runs outside the file")
         return off
 
-    def _table(self, name: str, off: int, count: int, item: int, fmt: str) -> tuple[int, ...]:
-        self._check_table(name, off, count, item)
-        return struct.unpack_from(f"<{count}{fmt}", self.data, off) if count else ()
+    def _table(self, name: str, off: int, count: int) -> array[int]:
+        """A table of little-endian 32-bit values, as an array: one copy of its bytes, where a tuple made an int
+        object per entry (entries-5000.apk's four dex, 58,825 string ids each: 9.1 -> 0.1 ms)."""
+        self._check_table(name, off, count, 4)
+        table = array(_U32, self.data[off : off + 4 * count])
+        if sys.byteorder == "big":
+            table.byteswap()
+        return table
 
     # -- strings and types ------------------------------------------------------------------------------
 
@@ -345,8 +353,9 @@ class _DexReader:
     def class_counts(self) -> dict[str, int]:
         """Classes defined per dotted package; "" is the default package (R8 puts renamed classes there)."""
         counts: dict[str, int] = {}
-        for i in range(self.class_defs_size):
-            descriptor = self.type_name(self.class_def(i)[0])
+        table = self.data[self.class_defs_off : self.class_defs_off + 32 * self.class_defs_size]
+        for (class_idx,) in struct.iter_unpack("<I28x", table):  # one call for the table, not one per class
+            descriptor = self.type_name(class_idx)
             if not descriptor.startswith("L"):
                 continue
             slash = descriptor.rfind("/")

@@ -6,6 +6,7 @@ Exit codes: 0 no policy violation, 1 policy violation, 2 usage error or unreadab
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -174,6 +175,12 @@ def _report_spec(text: str) -> tuple[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # What the imports made (~20,000 objects: modules, classes, functions) lives as long as the process: kept out
+    # of the collector's generations, neither the ~20 collections a small scan triggers nor the interpreter's last
+    # one at exit traverse it (`scan tiny.apk` CPU-s, min of 15: 0.196 thawed again on return, 0.160 left frozen,
+    # 0.189 without; peak RSS unchanged on many-libs.apk and wild-debian.apk). A caller in the same process (the
+    # tests) only keeps what was alive at its call out of later collections.
+    gc.freeze()
     try:
         return _main(argv)
     except LicenseGateError as exc:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ._dataclasses import dataclass, field
 from ._files import package_file
@@ -33,19 +33,37 @@ MAX_SIZE = 8 * 1024 * 1024  # a licence file bigger than this is not read (third
 NOTICE_TEXT_LIMIT = 64 * 1024  # NOTICE text carried into the notices, per file
 THRESHOLD = 0.85
 
-# Matched against the file name (the last path component) only: neither alternative can hold a "/", so a match in
-# the whole path starts after its last "/" anyway, and one attempt there is cheaper than a search.
-_NAME = re.compile(
-    r"(?:(?:licen[cs]es?|copying|notice|copyright|third[_-]?party[^/]*|open_source_licen[cs]es)(?:[._-][^/]*)?"
-    r"|[^/]+[._-]licen[cs]e(?:\.txt|\.md)?)$",
-    re.I,
-)
-_FOLDER = re.compile(r"(?:^|/)(?:licen[cs]es?|legal)/[^/]+$", re.I)
-_VERSION = re.compile(r"^META-INF/[^/]+\.version$")
-_POM = re.compile(r"(?:^|/)META-INF/maven/([^/]+)/([^/]+)/pom\.xml$")
-_OSS = re.compile(r"(?:^|/)res/raw/third_party_licen[cs]es$")
-_OSS_META = re.compile(r"(?:^|/)res/raw/third_party_licen[cs]e_metadata$")
-_NOT_LICENCE = re.compile(r"\.(?:class|dex|so|png|jpe?g|gif|webp|xml\.flat|arsc|kotlin_builtins|res)$", re.I)
+class _PathPatterns(NamedTuple):
+    """The patterns of member paths `file_kind` tells licence files by."""
+
+    # Matched against the file name (the last path component) only: neither alternative can hold a "/", so a match
+    # in the whole path starts after its last "/" anyway, and one attempt there is cheaper than a search.
+    name: re.Pattern[str]
+    folder: re.Pattern[str]
+    version: re.Pattern[str]
+    pom: re.Pattern[str]
+    oss: re.Pattern[str]
+    oss_meta: re.Pattern[str]
+    not_licence: re.Pattern[str]
+
+
+# Compiled on first use (3.5 ms): a scan whose members all have a kind of their own (a tiny APK: manifest, DEX,
+# native library) asks no path and imports this module only to tie licence files to components.
+@functools.cache
+def _paths() -> _PathPatterns:
+    return _PathPatterns(
+        name=re.compile(
+            r"(?:(?:licen[cs]es?|copying|notice|copyright|third[_-]?party[^/]*|open_source_licen[cs]es)(?:[._-][^/]*)?"
+            r"|[^/]+[._-]licen[cs]e(?:\.txt|\.md)?)$",
+            re.I,
+        ),
+        folder=re.compile(r"(?:^|/)(?:licen[cs]es?|legal)/[^/]+$", re.I),
+        version=re.compile(r"^META-INF/[^/]+\.version$"),
+        pom=re.compile(r"(?:^|/)META-INF/maven/([^/]+)/([^/]+)/pom\.xml$"),
+        oss=re.compile(r"(?:^|/)res/raw/third_party_licen[cs]es$"),
+        oss_meta=re.compile(r"(?:^|/)res/raw/third_party_licen[cs]e_metadata$"),
+        not_licence=re.compile(r"\.(?:class|dex|so|png|jpe?g|gif|webp|xml\.flat|arsc|kotlin_builtins|res)$", re.I),
+    )
 
 
 @dataclass
@@ -78,16 +96,17 @@ class LicenceFile:
 
 def file_kind(path: str) -> str | None:
     """What kind of licence-related file a member path names, or None."""
-    if _NOT_LICENCE.search(path):
+    p = _paths()
+    if p.not_licence.search(path):
         return None
-    if _VERSION.match(path):
+    if p.version.match(path):
         return "version"
-    kind = next((k for rx, k in ((_POM, "pom"), (_OSS, "oss-licenses"), (_OSS_META, "oss-licenses-metadata"))
+    kind = next((k for rx, k in ((p.pom, "pom"), (p.oss, "oss-licenses"), (p.oss_meta, "oss-licenses-metadata"))
                  if rx.search(path)), None)
     if kind is not None:
         return kind
     base = path.rsplit("/", 1)[-1]
-    if _NAME.match(base) or _FOLDER.search(path):
+    if p.name.match(base) or p.folder.search(path):
         return "notice" if base.lower().startswith("notice") else "licence"
     return None
 
@@ -126,7 +145,7 @@ def read_licence_file(path: str, kind: str, data: bytes) -> LicenceFile:
 def _read_pom(lf: LicenceFile, text: str) -> None:
     """A Maven POM: its licences, and groupId:artifactId[:version] from its path and <version> (not the parent's)."""
     lf.licences = pom_licences(text)
-    m = _POM.search(lf.path)
+    m = _paths().pom.search(lf.path)
     if m:
         version = re.search(r"<version>\s*([^<\s]{1,64})\s*</version>", re.sub(r"(?s)<parent>.*?</parent>", "", text))
         lf.version = f"{m.group(1)}:{m.group(2)}" + (f":{version.group(1)}" if version else "")
@@ -397,7 +416,7 @@ def _tie_pom(lf: LicenceFile, java: list[Component]) -> list[Component]:
     """A POM packed under META-INF/maven/<groupId>/<artifactId>/ names the code under its groupId's packages."""
     from .model import Evidence
 
-    m = _POM.search(lf.path)
+    m = _paths().pom.search(lf.path)
     if m is None:
         return []
     group = m.group(1)

@@ -166,13 +166,17 @@ def _unescaped(text: str, start: int, k: int) -> bool:
     return (k - back) % 2 == 0
 
 
+@functools.cache
+def _key_pattern() -> re.Pattern[str]:
+    """A TOML key and its `=` at a line's start; compiled on first use: only a policy file is read for its lines."""
+    return re.compile(r"[ \t]*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*)[ \t]*=")
+
+
 class _Lines:
     """Line numbers of TOML keys by a simple scan of the text: tomllib/tomli report none for values that parse.
 
     Linear in the text: headers are cut by hand (a regex with three space-eating groups backtracked cubically on a
     line of `[` and thousands of spaces), and lines inside multi-line strings are skipped, not read as keys."""
-
-    _KEY = re.compile(r"[ \t]*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*)[ \t]*=")
 
     def __init__(self, text: str) -> None:
         self.keys: dict[tuple[str, int, str], int] = {}
@@ -180,6 +184,7 @@ class _Lines:
         self._counts: dict[str, int] = {}
         table, index = "", 0
         in_string: str | None = None  # the delimiter of the multi-line string the scan is inside
+        key = _key_pattern()
         for n, line in enumerate(text.splitlines(), 1):
             if in_string is not None:
                 in_string = None if in_string in line else in_string
@@ -188,7 +193,7 @@ class _Lines:
             if header is not None:
                 table, index = self._table(header, n)
                 continue
-            k = self._KEY.match(line)
+            k = key.match(line)
             if k:
                 in_string = self._key(k, line, table, index, n)
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from licensegate import kb_index, knowledge
+from licensegate import binary, kb_index, knowledge, macho
 from licensegate.kb_index import ItemIndex
 
 T = TypeVar("T")
@@ -403,3 +403,104 @@ def test_entropy_of_real_members_is_that_of_the_python_path() -> None:
         compiled, python = _both(lambda s=sample: sniff.entropy(s))  # type: ignore[misc]
         assert compiled == python
     assert sniff.entropy(blobs[1]) == 8.0 and sniff.entropy(blobs[2]) == 0.0
+
+
+# -- symbol names (binary.symbol_names: ELF .dynsym/.symtab, Mach-O nlist) ---------------------------------------
+
+_STRTAB = st.lists(st.one_of(st.sampled_from([b"\0", b"foo", b"caf\xe9", b"\xff\x80", b"_ZN3foo3barEv", b"dlopen"]),
+                             st.binary(max_size=8)), max_size=12).map(b"".join)
+_KEEPS = st.one_of(st.sampled_from([binary._KEEP_INFO, macho._KEEP, bytes(256), bytes([1]) * 256]),
+                   st.lists(st.integers(0, 1), min_size=256, max_size=256).map(bytes))
+
+
+@st.composite
+def _symbol_tables(draw: st.DrawFn) -> tuple[bytes, bytes, int, bool, int, bytes, int, dict[str, None] | None]:
+    """A symbol table of whole entries (and a partial one), its string table, and the fields that select names."""
+    strtab = draw(_STRTAB)
+    entsize = draw(st.sampled_from([12, 16, 24]))
+    little = draw(st.booleans())
+    offset = st.one_of(st.integers(0, len(strtab) + 2), st.sampled_from([0, len(strtab), 0xFFFFFFFF]),
+                       st.integers(0, 0xFFFFFFFF))
+    entries = draw(st.lists(st.tuples(offset, st.binary(min_size=entsize - 4, max_size=entsize - 4)), max_size=20))
+    table = b"".join(o.to_bytes(4, "little" if little else "big") + rest for o, rest in entries)
+    table += draw(st.binary(max_size=entsize - 1))  # a partial last entry is no entry
+    keep_at = draw(st.integers(0, entsize - 1))
+    defined_at = draw(st.one_of(st.just(-1), st.integers(0, entsize - 2)))
+    seen = draw(st.one_of(st.none(), st.lists(st.sampled_from(["", "foo", "caf\xe9", "dlopen"])).map(dict.fromkeys)))
+    return table, strtab, entsize, little, keep_at, draw(_KEEPS), defined_at, seen
+
+
+@settings(max_examples=1500, deadline=None)
+@given(case=_symbol_tables(), skip=st.integers(0, 3))
+def test_symbol_names_are_those_of_the_python_path(
+        case: tuple[bytes, bytes, int, bool, int, bytes, int, dict[str, None] | None], skip: int) -> None:
+    table, strtab, entsize, little, keep_at, keep, defined_at, seen = case
+
+    def names() -> tuple[list[str], dict[str, None] | None]:
+        mine = None if seen is None else dict(seen)
+        got = binary.symbol_names(memoryview(table), memoryview(b"\0" * skip + strtab)[skip:], entsize, little,
+                                  keep_at, keep, defined_at, mine)
+        return got, mine
+
+    compiled, python = _both(names)
+    assert compiled == python
+    assert list(map(type, compiled[0])) == [str] * len(compiled[0])
+    if seen is not None:  # the names returned are the ones seen gained, in order, each once
+        assert compiled[1] is not None and list(compiled[1]) == list(seen) + compiled[0]
+
+
+def test_symbol_names_at_the_string_table_edges() -> None:
+    """Offset 0 and offsets at or past the table name nothing; an unterminated last name runs to the table's end;
+    a kept entry at an empty name gives ""; latin-1 keeps every byte."""
+    strtab = b"\0foo\0caf\xe9\0\0last"
+    offsets = [0, 1, 2, 5, 10, 11, len(strtab) - 1, len(strtab), len(strtab) + 1, 0xFFFFFFFF, 1]
+    table = b"".join(o.to_bytes(4, "little") + b"\1" * 12 for o in offsets)
+    keep_all = bytes([1]) * 256
+    expected = ["foo", "oo", "caf\xe9", "", "last", "t", "foo"]
+    compiled, python = _both(lambda: binary.symbol_names(memoryview(table), memoryview(strtab), 16, True, 4,
+                                                         keep_all, 6, None))
+    assert compiled == python == expected
+    compiled, python = _both(lambda: binary.symbol_names(memoryview(table), memoryview(strtab), 16, True, 4,
+                                                         keep_all, 6, {"oo": None}))
+    assert compiled == python == ["foo", "caf\xe9", "", "last", "t"]
+    undefined = b"".join(o.to_bytes(4, "little") + b"\1\1\0\0" + b"\1" * 8 for o in offsets)  # field at 6 is 0
+    assert binary.symbol_names(memoryview(undefined), memoryview(strtab), 16, True, 4, keep_all, 6, None) == []
+
+
+def test_symbol_names_refuse_fields_outside_the_entry() -> None:
+    accel = kb_index.ACCEL
+    keep = bytes(256)
+    for entsize, keep_at, defined_at in ((3, 0, -1), (16, 16, -1), (16, -1, -1), (16, 4, 15), (16, 4, -2)):
+        with pytest.raises(ValueError):
+            accel.symbol_names(b"", b"", entsize, True, keep_at, keep, defined_at, None)
+    for bad in (keep[:-1], keep + b"\0", b"\2" + keep[1:]):  # 256 bytes of 0 or 1
+        with pytest.raises(ValueError):
+            accel.symbol_names(b"", b"", 16, True, 4, bad, 6, None)
+    with pytest.raises(TypeError):
+        accel.symbol_names(b"", b"", 16, True, 4, keep, 6, [])
+
+
+def test_symbols_of_real_binaries_are_those_of_the_python_path(real_binaries: list[tuple[str, bytes]]) -> None:
+    """Every ELF library of four wild-corpus APKs and every Mach-O of the corpora: the same exported symbols, in the
+    same order, both ways."""
+    total = 0
+    for name, data in real_binaries:
+        read = binary.read_elf if data[:4] == b"\x7fELF" else macho.read_macho
+        compiled, python = _both(lambda d=data, n=name, r=read: r(d, n).symbols)  # type: ignore[misc]
+        assert compiled == python, name
+        total += len(compiled)
+    assert sum(d[:4] != b"\x7fELF" for _, d in real_binaries) >= 10 and total > 150_000
+
+
+@pytest.fixture(scope="module")
+def real_binaries(corpus: Path) -> list[tuple[str, bytes]]:
+    from test_macho_reader import _machos
+    from test_wild import wild_dir
+
+    found = []
+    for app in ("wild-debian.apk", "wild-av.apk", "wild-pyext.apk", "wild-opencv.apk"):
+        with zipfile.ZipFile(wild_dir() / app) as apk:
+            found += [(f"{app}!/{n}", apk.read(n)) for n in sorted(apk.namelist()) if n.endswith(".so")]
+    found = [(n, d) for n, d in found if d[:4] == b"\x7fELF"]
+    return found + list(_machos(corpus)) + list(_machos(wild_dir()))
+

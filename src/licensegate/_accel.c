@@ -14,6 +14,8 @@
  *       knowledge.cxx_scopes over "\n" + "\n".join(symbols), for ASCII text.
  *   byte_counts(data)
  *       the count of each byte value 0-255 (ml/sniff.py's entropy, Counter(data) in Python).
+ *   symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen)
+ *       binary.symbol_names: the names of an ELF or Mach-O symbol table's kept entries.
  *
  * Every input is hostile: buffer sizes are checked against the real Py_buffer lengths, an item's offsets are
  * checked against the blob before its bytes are read, and all arithmetic is on Py_ssize_t / uint64 values bounded
@@ -600,6 +602,105 @@ byte_counts(PyObject *Py_UNUSED(module), PyObject *arg)
     return out;
 }
 
+/* ---- Binary readers' passes (symbol names), one block ------------------------------------------------------ */
+
+/* Symbol names: binary.symbol_names (ELF .dynsym/.symtab and Mach-O nlist tables). */
+
+/* The unsigned 32-bit value at p in the table's byte order. */
+static inline uint32_t
+u32_in_order(const unsigned char *p, int little)
+{
+    if (little)
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+/* symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen): the names (latin-1, up to the
+ * first NUL or the end of strtab) at the 32-bit name offset of every whole entsize-byte entry of table whose byte
+ * at keep_at maps to 1 in the keep table (256 bytes of 0 or 1) and, when defined_at >= 0, whose 16-bit field at
+ * defined_at is not zero; offset 0 and offsets at or past the end of strtab are skipped. With seen a dict, only the
+ * names not in it are returned, each once, and each is added to it (value None). */
+static PyObject *
+symbol_names(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *table, *strtab, *keep, *seen;
+    Py_ssize_t entsize, keep_at, defined_at;
+    int little;
+    if (!PyArg_ParseTuple(args, "OOnpnOnO:symbol_names", &table, &strtab, &entsize, &little, &keep_at, &keep,
+                          &defined_at, &seen))
+        return NULL;
+    if (entsize < 4 || keep_at < 0 || keep_at >= entsize || defined_at < -1 || defined_at > entsize - 2) {
+        PyErr_SetString(PyExc_ValueError, "field offsets outside the entry");
+        return NULL;
+    }
+    if (seen != Py_None && !PyDict_Check(seen)) {
+        PyErr_SetString(PyExc_TypeError, "seen must be a dict or None");
+        return NULL;
+    }
+    Py_buffer t, s, k;
+    if (PyObject_GetBuffer(table, &t, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(strtab, &s, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&t);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(keep, &k, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&s);
+        PyBuffer_Release(&t);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    int flags_only = k.len == 256;
+    for (Py_ssize_t b = 0; flags_only && b < 256; b++)
+        flags_only = ((const unsigned char *)k.buf)[b] <= 1;
+    if (!flags_only) {
+        PyErr_SetString(PyExc_ValueError, "keep must be 256 bytes of 0 or 1");
+        goto done;
+    }
+    out = PyList_New(0);
+    if (out == NULL)
+        goto done;
+    const unsigned char *strings = s.buf, *keeps = k.buf;
+    Py_ssize_t count = t.len / entsize;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *e = (const unsigned char *)t.buf + i * entsize;
+        if (!keeps[e[keep_at]] || (defined_at >= 0 && !(e[defined_at] | e[defined_at + 1])))
+            continue;
+        uint32_t o = u32_in_order(e, little);
+        if (o == 0 || (uint64_t)o >= (uint64_t)s.len)
+            continue;
+        const unsigned char *nul = memchr(strings + o, 0, (size_t)(s.len - o));
+        Py_ssize_t len = nul != NULL ? nul - (strings + o) : s.len - o;
+        PyObject *name = PyUnicode_DecodeLatin1((const char *)strings + o, len, NULL);
+        if (name == NULL)
+            goto fail;
+        if (seen != Py_None) {
+            /* One dict probe: the name is new when setdefault grew the dict. */
+            Py_ssize_t before = PyDict_GET_SIZE(seen);
+            if (PyDict_SetDefault(seen, name, Py_None) == NULL) {
+                Py_DECREF(name);
+                goto fail;
+            }
+            if (PyDict_GET_SIZE(seen) == before) {
+                Py_DECREF(name);
+                continue;
+            }
+        }
+        int rc = PyList_Append(out, name);
+        Py_DECREF(name);
+        if (rc < 0)
+            goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    PyBuffer_Release(&k);
+    PyBuffer_Release(&s);
+    PyBuffer_Release(&t);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"run_items", run_items, METH_VARARGS,
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
@@ -614,6 +715,9 @@ static PyMethodDef methods[] = {
      "code items of every class_data_item of a dex (android/dex.py); None where the data is malformed."},
     {"byte_counts", byte_counts, METH_O,
      "byte_counts(data) -> [int] * 256: how many times each byte value occurs in a bytes-like object."},
+    {"symbol_names", symbol_names, METH_VARARGS,
+     "symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen) -> [str]: the names of a symbol "
+     "table's kept entries (binary.symbol_names)."},
     {NULL, NULL, 0, NULL},
 };
 

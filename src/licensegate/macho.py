@@ -17,7 +17,7 @@ from typing import Any
 
 from ._dataclasses import dataclass, field
 from .binary import _MACHO_CPU as CPU
-from .binary import BinaryInfo, StringRegion, _read_ar, _reason, column_u32, names_at
+from .binary import BinaryInfo, StringRegion, _read_ar, _reason, symbol_names
 from .errors import MemberError
 
 FAT_MAGICS = (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
@@ -229,7 +229,7 @@ def _cname(raw: bytes) -> str:
 
 
 def _defined_symbols(data: bytes, base: int, end: int, symtab: tuple[int, int, int, int], is64: bool, e: str) -> list[str]:
-    """Names of defined external nlist entries (N_SECT with N_EXT, no stab), read with strided slices."""
+    """Names of defined external nlist entries (N_SECT with N_EXT, no stab), as stored (duplicates kept)."""
     symoff, nsyms, stroff, strsize = symtab
     entsize = 16 if is64 else 12
     if nsyms == 0:
@@ -239,9 +239,8 @@ def _defined_symbols(data: bytes, base: int, end: int, symtab: tuple[int, int, i
     if base + stroff + strsize > end:
         raise MemberError(f"string table ({strsize} bytes) runs past the end of the file")
     table = memoryview(data)[base + symoff : base + symoff + nsyms * entsize]
-    kept = bytes(table[4::entsize]).translate(_KEEP)  # the n_type column, 1 where the symbol is kept
     strings = memoryview(data)[base + stroff : base + stroff + strsize]
-    return names_at(strings, column_u32(table, 0, entsize, e == "<"), kept)
+    return symbol_names(table, strings, entsize, e == "<", 4, _KEEP, -1, None)  # n_type at 4
 
 
 # n_type values kept: not a stab (N_STAB 0xe0 clear), type N_SECT (0x0e), external (N_EXT 0x01); N_PEXT allowed.

@@ -8,6 +8,7 @@ the same way (``<package>_<arch>/`` or ``<package>/``), e.g. a larger hand-made 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import random
 import re
@@ -19,7 +20,7 @@ import pytest
 
 from licensegate import spdx
 from licensegate.errors import LicenseGateError
-from licensegate.signatures import CONTENT_KINDS, SignatureDB
+from licensegate.signatures import CONTENT_KINDS, SignatureDB, _leading_group, _required_literals, _top_level_branches
 
 DB = SignatureDB.load_default()
 
@@ -156,6 +157,35 @@ def test_loader_names_the_entry(tmp_path: Path) -> None:
 
 def test_load_default_is_cached() -> None:
     assert SignatureDB.load_default() is DB
+
+
+def test_the_prefilters_of_the_database_patterns_are_those_it_was_compiled_with() -> None:
+    """Every name and version pattern's literal prefilter as main c7c5a1e computed it (tests/data)."""
+    recorded = json.loads((Path(__file__).parent / "data" / "signature_prefilters.json").read_text("utf-8"))
+    want = {p: tuple((anchored, lit) for anchored, lit in needs) for p, needs in recorded["prefilters"].items()}
+    assert len(want) > 300
+    assert {p: _required_literals(p) for p in want} == want
+
+
+@pytest.mark.parametrize(("pattern", "branches", "groups"), [
+    # (pattern, top-level branches, the index after each branch's leading group: _leading_group(branch, 0))
+    (r"a|b", ["a", "b"], [0, 0]),
+    (r"(a|b)|c", ["(a|b)", "c"], [0, 0]),  # a | in a group splits nothing
+    (r"[|(]x|y", ["[|(]x", "y"], [0, 0]),  # nor in a class, where ( opens no group
+    (r"\|a|b", [r"\|a", "b"], [0, 0]),  # nor escaped
+    (r"[\]|]|z", [r"[\]|]", "z"], [0, 0]),  # an escaped ] does not close the class
+    (r"\\|q", [r"\\", "q"], [0, 0]),  # an escaped backslash escapes nothing after it
+    (r"((a)|b)?c|d", ["((a)|b)?c", "d"], [8, 0]),  # an optional group, nested
+    (r"(a[)]b)?c", ["(a[)]b)?c"], [8]),  # a ) in a class closes no group
+    (r"(^|/)lib|x", ["(^|/)lib", "x"], [5, 0]),
+    (r"(?:a|b)c|d", ["(?:a|b)c", "d"], [0, 0]),  # an extension group is no leading group
+    (r"(a)b", ["(a)b"], [0]),  # a group that must match is none either
+    (r"a||b", ["a", "", "b"], [0, 0, 0]),
+    (r"(unclosed|x", ["(unclosed|x"], [0]),
+])
+def test_top_level_branches_and_leading_groups(pattern: str, branches: list[str], groups: list[int]) -> None:
+    assert _top_level_branches(pattern) == branches
+    assert [_leading_group(b, 0) for b in branches] == groups
 
 
 # -- synthetic traps ----------------------------------------------------------------------------------

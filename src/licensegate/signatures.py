@@ -61,7 +61,7 @@ import hashlib
 import os
 import pickle
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter, length_hint, methodcaller
 from pathlib import Path
 from typing import Any, Literal
@@ -172,24 +172,29 @@ def _required_literals(pattern: str) -> tuple[tuple[bool, str], ...]:
     return tuple(dict.fromkeys(needs))
 
 
-def _top_level_branches(pattern: str) -> list[str]:
-    """The pattern split at each `|` outside any group or character class."""
-    branches, depth, in_class, escaped, begin = [], 0, False, False, 0
-    for i, c in enumerate(pattern):
+def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) of each character from `start` on that gives the pattern its
+    structure: neither a backslash nor the character it escapes, nor inside a character class (whose `[` is given,
+    its closing `]` not)."""
+    depth, in_class, escaped = 0, False, False
+    for i in range(start, len(pattern)):
+        c = pattern[i]
         if escaped:
             escaped = False
         elif c == "\\":
             escaped = True
         elif in_class:
             in_class = c != "]"
-        elif c == "|" and depth == 0:
-            branches.append(pattern[begin:i])
-            begin = i + 1
         else:
             in_class = c == "["
             depth += _GROUP_DEPTH.get(c, 0)
-    branches.append(pattern[begin:])
-    return branches
+            yield i, c, depth
+
+
+def _top_level_branches(pattern: str) -> list[str]:
+    """The pattern split at each `|` outside any group or character class."""
+    cuts = [i for i, c, depth in _structure(pattern) if c == "|" and depth == 0]
+    return [pattern[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(pattern)], strict=True)]
 
 
 def _leading_group(branch: str, i: int) -> int:
@@ -197,23 +202,11 @@ def _leading_group(branch: str, i: int) -> int:
     extension group ``(?...)``) or ``(^|/)``; 0 when there is none."""
     if not branch.startswith("(", i) or branch.startswith("(?", i):
         return 0
-    depth, in_class, escaped = 0, False, False
-    for j in range(i, len(branch)):
-        c = branch[j]
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c in _GROUP_DEPTH:
-            depth += _GROUP_DEPTH[c]
-            if depth == 0:
-                if branch.startswith("?", j + 1):
-                    return j + 2
-                return j + 1 if branch[i : j + 1] == "(^|/)" else 0
+    for j, c, depth in _structure(branch, i):
+        if c in _GROUP_DEPTH and depth == 0:  # the group's closing parenthesis
+            if branch.startswith("?", j + 1):
+                return j + 2
+            return j + 1 if branch[i : j + 1] == "(^|/)" else 0
     return 0
 
 

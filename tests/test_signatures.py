@@ -7,18 +7,24 @@ the same way (``<package>_<arch>/`` or ``<package>/``), e.g. a larger hand-made 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
+import pickle
 import random
 import re
 import time
+import zipfile
 from functools import cache
 from pathlib import Path
 
+import ahocorasick_rs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from licensegate import spdx
+from licensegate import signatures, spdx
 from licensegate.errors import LicenseGateError
 from licensegate.signatures import CONTENT_KINDS, SignatureDB, _leading_group, _required_literals, _top_level_branches
 
@@ -160,11 +166,15 @@ def test_load_default_is_cached() -> None:
 
 
 def test_the_prefilters_of_the_database_patterns_are_those_it_was_compiled_with() -> None:
-    """Every name and version pattern's literal prefilter as main c7c5a1e computed it (tests/data)."""
+    """Every name and version pattern's literal prefilter as main c7c5a1e computed it (tests/data), and as the
+    compiled database stores it for the patterns still in the data files."""
     recorded = json.loads((Path(__file__).parent / "data" / "signature_prefilters.json").read_text("utf-8"))
     want = {p: tuple((anchored, lit) for anchored, lit in needs) for p, needs in recorded["prefilters"].items()}
     assert len(want) > 300
     assert {p: _required_literals(p) for p in want} == want
+    stored = {lazy.pattern: lazy._needs for lib in DB.libraries.values() for rule in lib.rules
+              for lazy in (rule.regex, rule.version) if lazy is not None}
+    assert {p: n for p, n in stored.items() if p in want} == {p: n for p, n in want.items() if p in stored}
 
 
 @pytest.mark.parametrize(("pattern", "branches", "groups"), [
@@ -525,3 +535,55 @@ def test_real_matching_speed() -> None:
     rate = total / 1e6 / elapsed
     print(f"signature matching: {total / 1e6:.1f} MB in {elapsed:.2f} s = {rate:.0f} MB/s")
     assert rate > 10
+
+
+def _fresh_db() -> SignatureDB:
+    """A copy of the packaged database as a new process loads it: no automaton built yet, nothing scanned."""
+    return pickle.loads(pickle.dumps(DB))
+
+
+def test_the_nfa_and_the_dfa_give_the_same_answers_on_real_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process scans its first 2 MiB with the NFA and the rest with the DFA: the same automaton reports, and the
+    same libraries, evidence and generic licence texts, whichever one a section meets."""
+    from licensegate.binary import read_elf
+    from test_wild import wild_dir
+
+    sections = []
+    for app in ("wild-av.apk", "wild-debian.apk"):
+        with zipfile.ZipFile(wild_dir() / app) as apk:
+            for name in sorted(n for n in apk.namelist() if n.endswith(".so")):
+                info = read_elf(apk.read(name), name)
+                sections.append((name, [(base, bytes(region[: 2 << 20])) for base, region in info.strings]))
+    answers = []
+    for after in (1 << 62, 0):
+        monkeypatch.setattr(signatures, "_DFA_AFTER", after)
+        db = _fresh_db()
+        answers.append([(db._matcher(0).find_matches_as_indexes(region, overlapping=True),
+                         db.match_all(strings=[(base, region)], member=name))
+                        for name, strings in sections for base, region in strings])
+        assert ("_dfa" in db.__dict__, "_nfa" in db.__dict__) == (after == 0, after != 0)
+    nfa, dfa = answers
+    assert nfa == dfa
+    assert sum(len(reports) for reports, _ in nfa) > 1000 and sum(len(found) for _, (found, _) in nfa) > 40
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.lists(st.sampled_from([lit.encode() for lit, _, _ in DB._literals[:40]] + [b"\0", b"x", b"\xff", b"GPL"]),
+                     max_size=40).map(b"".join))
+def test_the_nfa_and_the_dfa_report_the_same_matches(data: bytes) -> None:
+    nfa, dfa = (ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit, _, _ in DB._literals], implementation=impl)
+                for impl in (ahocorasick_rs.Implementation.ContiguousNFA, ahocorasick_rs.Implementation.DFA))
+    assert nfa.find_matches_as_indexes(data, overlapping=True) == dfa.find_matches_as_indexes(data, overlapping=True)
+
+
+def test_a_new_cache_format_is_compiled_again_though_the_digest_is_remembered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("LICENSEGATE_NO_CACHE", raising=False)
+    monkeypatch.setattr(signatures, "_default_db", functools.cache(signatures._default_db.__wrapped__))
+    first = signatures._default_db()
+    monkeypatch.setattr(signatures, "_CACHE_FORMAT", signatures._CACHE_FORMAT + 1000)
+    signatures._default_db.cache_clear()
+    again = signatures._default_db()
+    assert again.fingerprint != first.fingerprint
+    assert len(list((tmp_path / "licensegate").glob("signatures-*.pickle"))) == 2

@@ -35,7 +35,7 @@ Each file is a list of ``[[library]]`` tables::
 
 Matching
 --------
-``SignatureDB.match`` runs ONE Aho-Corasick automaton (built once over every literal) over the string
+``SignatureDB.match`` runs ONE Aho-Corasick automaton (built on first use over every literal) over the string
 sections, then checks symbols and names. For each library:
 
 - licence: the highest-priority licence-string rule found; else the library's default. With no licence
@@ -66,7 +66,6 @@ from operator import itemgetter, length_hint, methodcaller
 from pathlib import Path
 from typing import Any, Literal
 
-import ahocorasick
 import ahocorasick_rs
 
 from licensegate import _toml, spdx
@@ -552,11 +551,12 @@ class SignatureDB:
                 self._index_rule(rule, by_literal)
         for g in self.generic:
             by_literal.setdefault(g.literal, ([], []))[1].append(g)
-        # One automaton over every literal; value = (literal, rules, generic entries).
-        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
-        for literal, (rules, gens) in by_literal.items():
-            self._automaton.add_word(literal, (literal, tuple(rules), tuple(gens)))
-        self._automaton.make_automaton()
+        # Every literal once, with the rules and generic texts it serves: the automaton's patterns, in this order.
+        self._literals = [(literal, tuple(rules), tuple(gens)) for literal, (rules, gens) in by_literal.items()]
+        # Worked out with the database and pickled with it (built on first use, 2-3 CPU-ms of every scan): the name
+        # rules by the literal their regexes start with, and the source of the symbol prefixes' trie regex.
+        self._names = (_NameRuleIndex(self._name_rules, "soname"), _NameRuleIndex(self._name_rules, "filename"))
+        self._prefix_source = "\\0(" + _trie(sorted(self._symbol_prefix)) + ")" if self._symbol_prefix else ""
 
     def _index_rule(self, rule: Rule, by_literal: dict[str, tuple[list[Rule], list[GenericLicence]]]) -> None:
         """String rules go into the automaton, symbol rules into the exact and prefix tables, name rules to a list."""
@@ -601,9 +601,10 @@ class SignatureDB:
         hits: dict[str, _Hit] = {}
         generic: dict[str, tuple[str, Evidence]] = {}
         done: set[str] = set()  # literals fully recorded
-        matcher, values = self._fast_matcher()
+        values = self._literals
         for base, data in strings:
             raw = bytes(data)
+            matcher = self._matcher(len(raw))
             # Each literal once per section, in the order the automaton first reports it.
             for index in dict.fromkeys(i for i, _start, _end in matcher.find_matches_as_indexes(raw, overlapping=True)):
                 literal, rules, gens = values[index]
@@ -612,16 +613,20 @@ class SignatureDB:
                     done.add(literal)
         return hits, list(generic.values())
 
-    def _fast_matcher(self) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[tuple[str, tuple[Rule, ...], tuple[GenericLicence, ...]]]]:
-        """The automaton's literals as a DFA over raw bytes (ahocorasick-rs): ~500 MB/s on string sections, where
-        pyahocorasick ran at ~50 MB/s over their printable text. Built on first use (a few ms), never pickled."""
-        fast = self.__dict__.get("_fast")
-        if fast is None:
-            values = [value for _, value in self._automaton.items()]
-            rs = ahocorasick_rs.BytesAhoCorasick([literal.encode("ascii") for literal, _, _ in values],
-                                                 implementation=ahocorasick_rs.Implementation.DFA)
-            fast = self.__dict__["_fast"] = (rs, values)
-        return fast
+    def _matcher(self, size: int) -> ahocorasick_rs.BytesAhoCorasick:
+        """The automaton of the literals over raw bytes (ahocorasick-rs, ~10x pyahocorasick over printable text) for
+        the next `size` bytes; built on first use, never pickled. A contiguous NFA until the process has scanned
+        `_DFA_AFTER` bytes, then a DFA: both report the same matches in the same order (tests/test_signatures.py),
+        the DFA twice as fast but 12x slower to build, which a small scan never repays."""
+        state = self.__dict__
+        state["_scanned"] = scanned = state.get("_scanned", 0) + size
+        key = "_dfa" if scanned >= _DFA_AFTER else "_nfa"
+        matcher = state.get(key)
+        if matcher is None:
+            impl = ahocorasick_rs.Implementation.DFA if key == "_dfa" else ahocorasick_rs.Implementation.ContiguousNFA
+            matcher = state[key] = ahocorasick_rs.BytesAhoCorasick(
+                [literal.encode("ascii") for literal, _, _ in self._literals], implementation=impl)
+        return matcher
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in _UNPICKLED}
@@ -667,7 +672,7 @@ class SignatureDB:
             return []
         rx = self.__dict__.get("_prefix_rx")
         if rx is None:
-            rx = self.__dict__["_prefix_rx"] = re.compile("\\0(" + _trie(sorted(self._symbol_prefix)) + ")")
+            rx = self.__dict__["_prefix_rx"] = re.compile(self._prefix_source)
         found = dict.fromkeys(rx.findall("\0" + "\0".join(symbols)))  # the shortest prefix each name starts with
         return [p for p in self._symbol_prefix if p.startswith(tuple(found))] if found else []
 
@@ -678,7 +683,7 @@ class SignatureDB:
         name_list = [n for n in names if n]
         base = filename.replace("\\", "/").rsplit("/", 1)[-1]
         base_list = [base] if base else []
-        soname_rules, filename_rules = self._name_index()
+        soname_rules, filename_rules = self._names
         candidates = sorted({*soname_rules.candidates(name_list), *filename_rules.candidates(base_list)})
         for i in candidates:
             rule = self._name_rules[i]
@@ -686,14 +691,6 @@ class SignatureDB:
             if hit is not None:
                 hits[rule.qualified_id] = hit
         return hits
-
-    def _name_index(self) -> tuple[_NameRuleIndex, _NameRuleIndex]:
-        """The soname and file-name rules indexed by the literal their regexes start with; built on first use."""
-        index = self.__dict__.get("_names")
-        if index is None:
-            index = self.__dict__["_names"] = (_NameRuleIndex(self._name_rules, "soname"),
-                                               _NameRuleIndex(self._name_rules, "filename"))
-        return index
 
     def match(
         self,
@@ -1050,7 +1047,8 @@ def _default_db() -> SignatureDB:
 
     files = [f for f in (*sig_files, generic_file) if isinstance(f, Path)]  # all of them but in a zipped install
     recorded = use_cache and len(files) == len(sig_files) + 1
-    digest = remembered_digest(files, _cache_dir() if recorded else None, "signatures", compute_digest)
+    # the record is per format: the digest it remembers covers the format, and names the compiled file
+    digest = remembered_digest(files, _cache_dir() if recorded else None, f"signatures-{_CACHE_FORMAT}", compute_digest)
     cache = _cache_dir() / f"signatures-{digest}.pickle" if use_cache else None
     if cache is not None and cache.is_file():
         try:
@@ -1077,8 +1075,14 @@ def _default_db() -> SignatureDB:
     return db
 
 
-_CACHE_FORMAT = 3  # bump when SignatureDB's attributes change shape
-_UNPICKLED = frozenset({"_fast", "_names", "_prefix_rx"})  # built on first use in each process
+# bump when SignatureDB's attributes change shape, or what they are computed from (LazyPattern's prefilter). Format 3
+# was read back with the prefilters of an earlier rule: its digest, remembered against the data files' stamps
+# only, outlived a change of the code (found by tests/test_signatures.py)
+_CACHE_FORMAT = 4
+_UNPICKLED = frozenset({"_nfa", "_dfa", "_scanned", "_prefix_rx"})  # built on first use in each process
+# Bytes a process scans with the NFA before it builds the DFA: over wild-av.apk's string sections (2026-12-02) the
+# DFA took 6.6 ms to build against 0.5 ms and scanned 378 against 182 MB/s, so it repays its build after ~2 MB.
+_DFA_AFTER = 2 << 20
 
 
 def _cache_dir() -> Path:

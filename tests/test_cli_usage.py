@@ -54,3 +54,23 @@ def test_version_and_leading_options_are_those_of_the_whole_parser(argv: list[st
     whole = _printed(lambda: build_parser().parse_args(argv), capsys)
     assert whole[0] and whole[2] == 0
     assert _printed(lambda: main(argv), capsys) == whole
+
+
+def test_a_caller_passing_argv_keeps_its_collector(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the process's own command line freezes the collector's objects; a build script calling main() with a
+    list must not have its waiting garbage kept forever."""
+    import gc
+
+    before = gc.get_freeze_count()
+    assert main(["scan"]) == 2  # a usage error: main returns
+    assert gc.get_freeze_count() == before
+    capsys.readouterr()
+
+
+def test_the_command_line_process_freezes_what_its_imports_made() -> None:
+    import subprocess
+    import sys
+
+    code = "import gc, sys; from licensegate.cli import main; sys.argv = ['licensegate', 'scan']; main(); print(gc.get_freeze_count())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert int(out.split()[-1]) > 1000

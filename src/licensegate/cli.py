@@ -178,9 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     # What the imports made (~20,000 objects: modules, classes, functions) lives as long as the process: kept out
     # of the collector's generations, neither the ~20 collections a small scan triggers nor the interpreter's last
     # one at exit traverse it (`scan tiny.apk` CPU-s, min of 15: 0.196 thawed again on return, 0.160 left frozen,
-    # 0.189 without; peak RSS unchanged on many-libs.apk and wild-debian.apk). A caller in the same process (the
-    # tests) only keeps what was alive at its call out of later collections.
-    gc.freeze()
+    # 0.189 without; peak RSS unchanged on many-libs.apk and wild-debian.apk). Only for the process's own command
+    # line (argv None: the console script, `python -m licensegate`): a caller passing argv (the tests, a build
+    # script running many commands) keeps its collector as it was, since a freeze would also keep whatever garbage
+    # cycles were waiting at that moment forever.
+    if argv is None:
+        gc.freeze()
     try:
         return _main(argv)
     except LicenseGateError as exc:

@@ -34,6 +34,7 @@ import struct
 import sys
 import zlib
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, overload
@@ -172,7 +173,7 @@ class KnowledgeBase:
 
     def _collect(self, strings: Sequence[tuple[int, bytes | memoryview]], symbols: Iterable[str]) -> dict[int, _Found]:
         """Every package with at least one of its distinctive strings or exported symbols in the binary."""
-        found: dict[int, _Found] = {}
+        found: dict[int, _Found] = defaultdict(_Found)  # one _Found per entry met, not per owner of every hit
         for base, region in strings:
             # Every byte outside printable ASCII ends a string, as when the knowledge base was extracted: its
             # strings are maximal printable runs, none shorter than the shortest item.
@@ -182,10 +183,10 @@ class KnowledgeBase:
             raw = region if isinstance(region, bytes) else bytes(region)  # the evidence's offsets: raw.find
             for s, owners in hits.items():
                 for packed in owners:
-                    found.setdefault(packed >> 2, _Found()).strings.append((s, packed & 3, base, raw))
+                    found[packed >> 2].strings.append((s, packed & 3, base, raw))
         for name, owners in self.symbols.lookup_latin1(symbols).items():
             for packed in owners:
-                found.setdefault(packed >> 2, _Found()).symbols.append((name, packed & 3))
+                found[packed >> 2].symbols.append((name, packed & 3))
         return found
 
     def _assign(self, found: dict[int, _Found], known: Iterable[int], so_idx: int | None,

@@ -29,3 +29,11 @@ def test_a_small_scan_hashes_on_the_spot_without_a_thread_pool(tmp_path: Path, c
     code, summary, loaded = json.loads(out.stdout)
     assert code == 0 and summary["components"] >= 1, summary
     assert loaded == []  # concurrent.futures (with logging: 10 ms) and difflib (usage errors) stay unloaded
+
+
+def test_version_loads_no_report_model_or_dataclasses() -> None:
+    probe = ("import json, sys\nfrom licensegate.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+             "print(json.dumps(sorted(m for m in sys.modules if m in ('dataclasses', 'inspect') or m.startswith(('licensegate.report', 'licensegate.model')))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("licensegate ")
+    assert json.loads(out.stdout.splitlines()[-1]) == []  # ~20 ms of imports a version check does not need

@@ -504,3 +504,44 @@ def real_binaries(corpus: Path) -> list[tuple[str, bytes]]:
     found = [(n, d) for n, d in found if d[:4] == b"\x7fELF"]
     return found + list(_machos(corpus)) + list(_machos(wild_dir()))
 
+
+
+# -- copyright lines (scan._copyright_texts) ----------------------------------------------------------------------
+
+_TEXT_PIECE = st.one_of(
+    st.sampled_from([b"Copyright", b"COPYRIGHT", b"\xc2\xa9", b"\xc2", b"\xa9", b"Copyrigh", b"COPYRIGHt", b"C",
+                     b"\0", b"\n", b"\r", b" (c) 2024 Foo", b"abcde", b"\xc3\xa9"]),
+    st.binary(max_size=6),
+    st.integers(0, 230).map(lambda k: b"x" * k),  # lines at the 6- and 200-byte edges
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(_TEXT_PIECE, max_size=25), tries=st.integers(0, 12), most=st.integers(0, 6),
+       skip=st.integers(0, 3))
+def test_copyright_texts_are_those_of_the_python_path(pieces: list[bytes], tries: int, most: int, skip: int) -> None:
+    from licensegate import scan
+
+    data = b"".join(pieces)
+    for region in (data, memoryview(b"C" * skip + data)[skip:], bytearray(data)):
+        compiled, python = _both(lambda r=region: scan._copyright_texts(r, most, tries))  # type: ignore[misc]
+        assert compiled == python, (data, tries, most)
+    full, _ = _both(lambda: scan._copyright_texts(data, 10**6, 10**6))
+    assert full == [m.group(0).decode("utf-8", "replace") for m in scan._COPYRIGHT_BYTES.finditer(data)]
+
+
+def test_copyright_texts_of_real_binaries(real_binaries: list[tuple[str, bytes]]) -> None:
+    """The copyright lines of every string section of the real binaries, and of their first 4 MB as raw bytes (code,
+    tables: markers in any context), both ways."""
+    from licensegate import scan
+
+    lines = 0
+    for name, data in real_binaries:
+        info = binary.read_elf(data, name) if data[:4] == b"\x7fELF" else macho.read_macho(data, name)
+        for region in [r for _, r in info.strings] + [memoryview(data)[: 4 << 20]]:
+            compiled, python = _both(lambda r=region: scan._copyright_texts(r, 200))  # type: ignore[misc]
+            assert compiled == python, name
+            lines += len(compiled)
+        compiled, python = _both(lambda i=info: scan._binary_copyrights(i.strings))  # type: ignore[misc]
+        assert compiled == python, name
+    assert lines > 500

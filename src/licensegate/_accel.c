@@ -16,6 +16,8 @@
  *       the count of each byte value 0-255 (ml/sniff.py's entropy, Counter(data) in Python).
  *   symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen)
  *       binary.symbol_names: the names of an ELF or Mach-O symbol table's kept entries.
+ *   copyright_texts(region, tries, most)
+ *       scan._copyright_texts: the copyright lines among a binary's strings, as bytes.
  *
  * Every input is hostile: buffer sizes are checked against the real Py_buffer lengths, an item's offsets are
  * checked against the blob before its bytes are read, and all arithmetic is on Py_ssize_t / uint64 values bounded
@@ -602,7 +604,7 @@ byte_counts(PyObject *Py_UNUSED(module), PyObject *arg)
     return out;
 }
 
-/* ---- Binary readers' passes (symbol names), one block ------------------------------------------------------ */
+/* ---- Binary readers' passes, one block: symbol names, copyright lines ---------------------------------------- */
 
 /* Symbol names: binary.symbol_names (ELF .dynsym/.symtab and Mach-O nlist tables). */
 
@@ -701,6 +703,85 @@ done:
     return out;
 }
 
+/* Copyright lines: scan._copyright_texts (the markers in order, then the line each starts). */
+
+/* The first "Copyright" or "COPYRIGHT" at or after from, or n: a memchr for the 'C' both start with (0.3-0.5% of
+ * the bytes of real string sections), then the other eight bytes compared. */
+static Py_ssize_t
+next_copyright_word(const unsigned char *d, Py_ssize_t n, Py_ssize_t from)
+{
+    while (n - from >= 9) {
+        const unsigned char *c = memchr(d + from, 'C', (size_t)(n - from - 8));
+        if (c == NULL)
+            return n;
+        if (memcmp(c + 1, "opyright", 8) == 0 || memcmp(c + 1, "OPYRIGHT", 8) == 0)
+            return c - d;
+        from = c - d + 1;
+    }
+    return n;
+}
+
+/* The first C2 A9 ("\u00a9" in UTF-8) at or after from, or n: a memchr for its second byte. */
+static Py_ssize_t
+next_copyright_sign(const unsigned char *d, Py_ssize_t n, Py_ssize_t from)
+{
+    while (n - from >= 2) {
+        const unsigned char *c = memchr(d + from + 1, 0xA9, (size_t)(n - from - 1));
+        if (c == NULL)
+            return n;
+        if (c[-1] == 0xC2)
+            return c - 1 - d;
+        from = c - d;
+    }
+    return n;
+}
+
+/* copyright_texts(region, tries, most) -> [bytes]: scan._copyright_texts without its decoding. The markers are taken
+ * in order, `tries` of them at most; one that starts at or after the end of the last line taken starts a line when
+ * 6 to 200 bytes other than NUL, LF and CR follow it (as many as there are, up to 200); after `most` lines (at least
+ * one) the search stops. */
+static PyObject *
+copyright_texts(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *region;
+    Py_ssize_t tries, most;
+    if (!PyArg_ParseTuple(args, "Onn:copyright_texts", &region, &tries, &most))
+        return NULL;
+    Py_buffer r;
+    if (PyObject_GetBuffer(region, &r, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *d = r.buf;
+    Py_ssize_t n = r.len, end = 0;
+    PyObject *out = PyList_New(0);
+    Py_ssize_t word = next_copyright_word(d, n, 0), sign = next_copyright_sign(d, n, 0);
+    for (Py_ssize_t k = 0; out != NULL && k < tries && (word < n || sign < n); k++) {
+        Py_ssize_t pos, mark;
+        if (word < sign) {
+            pos = word, mark = 9;
+            word = next_copyright_word(d, n, pos + 1);
+        } else {
+            pos = sign, mark = 2;
+            sign = next_copyright_sign(d, n, pos + 1);
+        }
+        if (pos < end)
+            continue;
+        Py_ssize_t q = pos + mark, stop = n - q > 200 ? q + 200 : n;
+        while (q < stop && d[q] != 0 && d[q] != '\n' && d[q] != '\r')
+            q++;
+        if (q - pos - mark < 6)
+            continue;
+        PyObject *text = PyBytes_FromStringAndSize((const char *)d + pos, q - pos);
+        if (text == NULL || PyList_Append(out, text) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(text);
+        end = q;
+        if (out != NULL && PyList_GET_SIZE(out) >= most)
+            break;
+    }
+    PyBuffer_Release(&r);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"run_items", run_items, METH_VARARGS,
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
@@ -718,6 +799,9 @@ static PyMethodDef methods[] = {
     {"symbol_names", symbol_names, METH_VARARGS,
      "symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen) -> [str]: the names of a symbol "
      "table's kept entries (binary.symbol_names)."},
+    {"copyright_texts", copyright_texts, METH_VARARGS,
+     "copyright_texts(region, tries, most) -> [bytes]: the copyright lines the markers of region start "
+     "(scan._copyright_texts, undecoded)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
-from . import graph, layout
+from . import graph, kb_index, layout
 from ._dataclasses import dataclass, field
 from .archive import Limits, Member, MemberProblem, Walk
 from .binary import BinaryInfo, read_ar, read_elf, read_macho
@@ -777,7 +777,7 @@ def _binary_copyrights(regions: Sequence[tuple[int, bytes | memoryview]], limit:
     string, and code is most of a binary's bytes."""
     texts: list[str] = []
     for _, region in regions:
-        texts += _copyright_texts(bytes(region), 200 - len(texts))
+        texts += _copyright_texts(region, 200 - len(texts))
         if len(texts) >= 200:
             break
     if not texts:
@@ -787,10 +787,19 @@ def _binary_copyrights(regions: Sequence[tuple[int, bytes | memoryview]], limit:
     return copyright_lines(texts)[:limit]
 
 
-def _copyright_texts(data: bytes, most: int) -> list[str]:
+def _copyright_texts(region: bytes | memoryview, most: int, tries: int = _COPYRIGHT_TRIES) -> list[str]:
+    """The lines (_COPYRIGHT_BYTES) the first `tries` markers of a region start, `most` of them (at least one).
+
+    The compiled module finds them in one call over the region's bytes in place, by a memchr for one byte of each
+    marker ('C' of both words, A9 of the sign) instead of a search per marker and a copy of the region: wild-debian.apk's
+    14.5 MB of string sections 28.2 -> 4.7 ms, wild-pyext.apk's 28.8 MB 50.0 -> 6.9 ms (min CPU of 9). The Python
+    path below is its reference (tests/test_accel.py)."""
+    if kb_index.ACCEL is not None:
+        return [t.decode("utf-8", "replace") for t in kb_index.ACCEL.copyright_texts(region, tries, most)]
+    data = bytes(region)
     texts: list[str] = []
     end = 0
-    for pos in itertools.islice(_copyright_marks(data), _COPYRIGHT_TRIES):
+    for pos in itertools.islice(_copyright_marks(data), tries):
         m = _COPYRIGHT_BYTES.match(data, pos) if pos >= end else None
         if m is not None:
             texts.append(m.group(0).decode("utf-8", "replace"))

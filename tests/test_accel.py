@@ -545,3 +545,40 @@ def test_copyright_texts_of_real_binaries(real_binaries: list[tuple[str, bytes]]
         compiled, python = _both(lambda i=info: scan._binary_copyrights(i.strings))  # type: ignore[misc]
         assert compiled == python, name
     assert lines > 500
+
+
+# -- library file names (binary._so_spans) ---------------------------------------------------------------------------
+
+_SO_PIECE = st.one_of(
+    st.sampled_from([b"lib", b"libfoo", b".so", b".so.1", b".so.", b"\0", b".", b"s", b"o", b"c++_shared", b"-", b"+",
+                     b" ", b"/", b"\xff", b"9"]),
+    st.binary(max_size=4),
+    st.integers(110, 125).map(lambda k: b"lib" + b"a" * k),  # names at the 120-character reach
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(_SO_PIECE, max_size=25), skip=st.integers(0, 3))
+def test_library_names_are_those_of_the_python_path(pieces: list[bytes], skip: int) -> None:
+    data = b"".join(pieces)
+    for region in (memoryview(data), memoryview(b"b" * skip + data)[skip:]):
+        compiled, python = _both(lambda r=region: binary._so_spans(r))  # type: ignore[misc]
+        assert compiled == python, data
+        compiled, python = _both(lambda r=region: binary._library_names([(7, r)]))  # type: ignore[misc]
+        assert compiled == python, data
+
+
+def test_library_names_of_real_binaries(real_binaries: list[tuple[str, bytes]]) -> None:
+    """The dlopen names of every real ELF library that calls dlopen, and the spans over their raw first 4 MB."""
+    spans = names = 0
+    for name, data in real_binaries:
+        if data[:4] != b"\x7fELF":
+            continue
+        regions = binary.read_elf(data, name).strings
+        compiled, python = _both(lambda r=regions: binary._library_names(r))  # type: ignore[misc]
+        assert compiled == python, name
+        names += len(compiled)
+        compiled_spans, python_spans = _both(lambda d=data: binary._so_spans(memoryview(d)[: 4 << 20]))  # type: ignore[misc]
+        assert compiled_spans == python_spans, name
+        spans += len(compiled_spans)
+    assert names > 20 and spans > 200

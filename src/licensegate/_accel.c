@@ -18,6 +18,8 @@
  *       binary.symbol_names: the names of an ELF or Mach-O symbol table's kept entries.
  *   copyright_texts(region, tries, most)
  *       scan._copyright_texts: the copyright lines among a binary's strings, as bytes.
+ *   so_spans(region)
+ *       binary._so_spans: where the library file names ("libfoo.so.1") of a string section are.
  *
  * Every input is hostile: buffer sizes are checked against the real Py_buffer lengths, an item's offsets are
  * checked against the blob before its bytes are read, and all arithmetic is on Py_ssize_t / uint64 values bounded
@@ -604,7 +606,7 @@ byte_counts(PyObject *Py_UNUSED(module), PyObject *arg)
     return out;
 }
 
-/* ---- Binary readers' passes, one block: symbol names, copyright lines ---------------------------------------- */
+/* ---- Binary readers' passes, one block: symbol names, copyright lines, library names ------------------------ */
 
 /* Symbol names: binary.symbol_names (ELF .dynsym/.symtab and Mach-O nlist tables). */
 
@@ -782,6 +784,56 @@ copyright_texts(PyObject *Py_UNUSED(module), PyObject *args)
     return out;
 }
 
+/* Library file names: binary._so_spans (C strings "lib....so[.N]" of an ELF that calls dlopen). */
+
+static inline int
+so_name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '+' || c == '-';
+}
+
+/* so_spans(region) -> [(start, end)]: for each ".so" in order (the next one searched 3 bytes on), the C string
+ * around it that binary._so_name_around takes for a library file name: ".so", then digits and dots up to a NUL;
+ * before it, up to 120 name characters back, starting with "lib" and more than 3 bytes long. A memchr for the '.'. */
+static PyObject *
+so_spans(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    Py_buffer r;
+    if (PyObject_GetBuffer(arg, &r, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *d = r.buf;
+    Py_ssize_t n = r.len, from = 0;
+    PyObject *out = PyList_New(0);
+    while (out != NULL && n - from >= 3) {
+        const unsigned char *dot = memchr(d + from, '.', (size_t)(n - from - 2));
+        if (dot == NULL)
+            break;
+        Py_ssize_t pos = dot - d;
+        if (dot[1] != 's' || dot[2] != 'o') {
+            from = pos + 1;
+            continue;
+        }
+        from = pos + 3;
+        Py_ssize_t end = pos + 3;
+        while (end < n && ((d[end] >= '0' && d[end] <= '9') || d[end] == '.'))
+            end++;
+        if (end >= n || d[end] != 0)
+            continue;
+        Py_ssize_t start = pos;
+        while (start > 0 && so_name_char(d[start - 1]) && pos - start < 120)
+            start--;
+        if (pos - start <= 3 || memcmp(d + start, "lib", 3) != 0)
+            continue;
+        PyObject *span = Py_BuildValue("(nn)", start, end);
+        if (span == NULL || PyList_Append(out, span) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(span);
+    }
+    PyBuffer_Release(&r);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"run_items", run_items, METH_VARARGS,
      "run_items(region, hashes, offsets, bitmap, blob, mask, min_len) -> [(item bytes, item id)]: the items that "
@@ -802,6 +854,8 @@ static PyMethodDef methods[] = {
     {"copyright_texts", copyright_texts, METH_VARARGS,
      "copyright_texts(region, tries, most) -> [bytes]: the copyright lines the markers of region start "
      "(scan._copyright_texts, undecoded)."},
+    {"so_spans", so_spans, METH_O,
+     "so_spans(region) -> [(start, end)]: the C strings 'lib....so[.N]' of region (binary._so_spans)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -38,8 +38,7 @@ def _printed(parse: Callable[[], object], capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.parametrize("command", [
-    # not ["db"]: its help fails today in argparse (a "%" in the help of `db apps-with`), parser built whole or not
-    [], ["scan"], ["policy"], ["policy", "init"], ["policy", "check"], ["diff"], ["audit"], ["db", "apps-with"], ["db", "diff"], ["db", "export"], ["db", "overview"],
+    [], ["db"], ["scan"], ["policy"], ["policy", "init"], ["policy", "check"], ["diff"], ["audit"], ["db", "apps-with"], ["db", "diff"], ["db", "export"], ["db", "overview"],
 ])
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_help_is_that_of_the_whole_parser(command: list[str], flag: str, capsys: pytest.CaptureFixture[str]) -> None:

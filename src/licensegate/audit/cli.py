@@ -33,7 +33,7 @@ def add_parsers(sub: Any) -> None:
 
     d = sub.add_parser("db", help="query an audit database")
     dsub = d.add_subparsers(dest="db_command", parser_class=sub._parser_class)
-    w = dsub.add_parser("apps-with", help="apps and versions shipping a component (name, case-insensitive; % wildcards)")
+    w = dsub.add_parser("apps-with", help="apps and versions shipping a component (name, case-insensitive; %% wildcards)")
     w.add_argument("name")
     w.add_argument("--format", choices=("text", "json"), default="text")
     df = dsub.add_parser("diff", help="what changed in APP between versions OLD and NEW; exit 1 on a new violation")

@@ -6,12 +6,13 @@ import functools
 import gc
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from licensegate import knowledge, signatures
-from licensegate.compiled import gc_paused, remembered_digest
+from licensegate.compiled import STALE_AFTER_DAYS, gc_paused, prune_stale, remembered_digest
 
 
 def _digest_counting(path: Path, calls: list[int]) -> str:
@@ -69,6 +70,57 @@ def test_the_packaged_databases_keep_their_content_digests(tmp_path: Path, monke
         assert knowledge._data_digest(knowledge.DATA_FILE) == want
         assert signatures._default_db().fingerprint == signatures_digest
     assert len(list((tmp_path / "licensegate").glob("*.digest"))) == 2
+
+
+def _age(path: Path, days: float) -> None:
+    then = time.time() - days * 86400
+    os.utime(path, (then, then), follow_symlinks=False)
+
+
+def test_compiled_files_nobody_uses_are_removed_after_a_new_one_is_written(tmp_path: Path) -> None:
+    """Every upgrade wrote a new ~57 MB knowledge base beside the old ones; those unread for the stale period go,
+    those another installation still reads stay, and nothing but the family's regular files is touched."""
+    written = tmp_path / "native-kb-new-13-little.idx"
+    written.write_bytes(b"new")
+    old, recent, other = (tmp_path / n for n in ("native-kb-old-12-little.idx", "native-kb-used-12-little.idx",
+                                                  "signatures-old.pickle"))
+    for f in (old, recent, other):
+        f.write_bytes(b"x")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    target = outside / "keep.idx"
+    target.write_bytes(b"x")
+    link = tmp_path / "native-kb-link-12-little.idx"
+    link.symlink_to(target)
+    folder = tmp_path / "native-kb-folder.idx"
+    folder.mkdir()
+    for f in (old, other, target, link, folder):
+        _age(f, STALE_AFTER_DAYS + 1)
+    _age(recent, STALE_AFTER_DAYS - 1)
+    _age(written, STALE_AFTER_DAYS + 1)  # the file just written is never removed, whatever its times say
+
+    assert prune_stale(written, "native-kb-", ".idx") == 1
+    assert not old.exists()
+    assert written.exists() and recent.exists() and other.exists() and folder.is_dir()
+    assert link.is_symlink() and target.exists()
+    assert prune_stale(tmp_path / "missing" / "x.idx", "native-kb-", ".idx") == 0  # no folder: nothing, no error
+
+
+def test_compiling_the_signature_database_removes_a_stale_compiled_one(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("LICENSEGATE_NO_CACHE", raising=False)
+    monkeypatch.setattr(signatures, "_default_db", functools.cache(signatures._default_db.__wrapped__))
+    cache = tmp_path / "licensegate"
+    cache.mkdir()
+    stale, fresh = cache / "signatures-0123456789abcdef01234567.pickle", cache / "signatures-other-install.pickle"
+    stale.write_bytes(b"an earlier release's database")
+    fresh.write_bytes(b"another installation's database, read yesterday")
+    _age(stale, STALE_AFTER_DAYS + 30)
+    _age(fresh, 1)
+    db = signatures._default_db()
+    assert (cache / f"signatures-{db.fingerprint}.pickle").is_file()
+    assert not stale.exists() and fresh.exists()
 
 
 def test_gc_paused_restores_the_collector() -> None:

@@ -19,6 +19,7 @@ import gc
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -54,6 +55,42 @@ def remembered_digest(files: Sequence[Path], cache_dir: Path | None, name: str, 
     except OSError:
         pass
     return digest
+
+
+# A compiled file another installation may still use is kept until nothing has read it for this long.
+STALE_AFTER_DAYS = 14
+
+
+def prune_stale(written: Path, prefix: str, suffix: str) -> int:
+    """Remove the compiled files of other data versions and formats beside `written` (`prefix*suffix` in its folder)
+    that nobody has read or written for STALE_AFTER_DAYS; the number removed.
+
+    Called only after a new compiled file was written (a new release, a new format): each knowledge base is ~57 MB,
+    and without this every upgrade left the old one in the cache for good. A file used by another installation
+    sharing the cache (another venv, another CI job) keeps being read, and its access time (Linux's default
+    `relatime` updates it at least daily) keeps it; on a `noatime` mount such a file can go, and is then only
+    compiled again. Only regular files are removed (a symbolic link is neither followed nor removed); every error
+    leaves the file where it is.
+    """
+    cutoff = time.time() - STALE_AFTER_DAYS * 86400
+    removed = 0
+    try:
+        entries = list(os.scandir(written.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        name = entry.name
+        if name == written.name or not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_file(follow_symlinks=False) or max(st.st_atime, st.st_mtime) >= cutoff:
+                continue
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _stamp(path: Path) -> list[object]:

@@ -41,7 +41,7 @@ from typing import Any, NamedTuple, overload
 
 from . import kb_index
 from ._files import package_file
-from .compiled import remembered_digest
+from .compiled import prune_stale, remembered_digest
 from .errors import DataError
 from .fsutil import atomic_writer
 from .kb_index import ItemIndex, NameListTable, NameTable
@@ -618,7 +618,8 @@ def _save_compiled(kb: KnowledgeBase, cache: Path) -> None:
                 for at in range(0, len(section), 1 << 16):
                     fh.write(section[at : at + (1 << 16)])
     except OSError:
-        pass
+        return
+    prune_stale(cache, "native-kb-", ".idx")  # other data versions' and formats' compiled files, once unused
 
 
 def _load_compiled(cache: Path, origin: str) -> KnowledgeBase | None:

@@ -70,7 +70,7 @@ import ahocorasick_rs
 
 from licensegate import _toml, spdx
 from licensegate._files import package_file
-from licensegate.compiled import gc_paused, remembered_digest
+from licensegate.compiled import gc_paused, prune_stale, remembered_digest
 from licensegate.errors import LicenseGateError
 from licensegate.model import Confidence, Evidence, LibraryMatch
 
@@ -1072,6 +1072,8 @@ def _default_db() -> SignatureDB:
             atomic_write(cache, pickle.dumps(db, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         except OSError:
             pass  # a read-only home: no cache, same answers
+        else:
+            prune_stale(cache, "signatures-", ".pickle")  # other versions' and formats' compiled files, once unused
     return db
 
 

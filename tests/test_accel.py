@@ -363,6 +363,43 @@ def test_dex_class_data_at_the_limits() -> None:
     assert _code_items_both_ways(_dex([], [0, 0]))[0] == {}
 
 
+def test_class_defs_sharing_one_class_data_item_are_refused_not_walked_again_and_again() -> None:
+    """20,000 class defs pointing at one 1,000-method class data item would be a 20-million-entry walk (each class
+    def 32 bytes, the item 3 KB): the class data claims more than the file holds, and both paths stop."""
+    method = _uleb(1) + _uleb(1) + _uleb(4096)
+    blob = _uleb(0) * 2 + _uleb(1000) + _uleb(0) + method * 1000
+    raw, compiled, python = _code_items_both_ways(_dex([blob], [None] * 20_000))
+    assert raw is None and compiled == python
+    assert python[0] == "MemberError" and "shared between classes" in python[1]  # type: ignore[index]
+    # a few classes sharing a small item still fit in the file, and are read as before
+    small = _uleb(0) * 2 + _uleb(10) + _uleb(0) + method * 10
+    raw, compiled, python = _code_items_both_ways(_dex([small], [None] * 3))
+    assert compiled == python == raw and len(raw[4096]) == 3 * 10  # type: ignore[index, arg-type]
+
+
+def test_the_compiled_module_is_used_only_at_the_interface_version_of_the_python_side(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module built from older sources (an editable install not rebuilt) is not called: the Python path runs."""
+    import re
+    import sys
+    import types
+
+    import licensegate
+
+    source = (Path(kb_index.__file__).parent / "_accel.c").read_text("utf-8")
+    declared = re.search(r"^#define ACCEL_API (\d+)$", source, re.M)
+    assert declared is not None and int(declared.group(1)) == kb_index.ACCEL_API == kb_index.ACCEL.API
+    stale = types.ModuleType("licensegate._accel")
+    stale.run_items = kb_index.ACCEL.run_items  # type: ignore[attr-defined]  # no API: before this check existed
+    monkeypatch.setitem(sys.modules, "licensegate._accel", stale)
+    monkeypatch.setattr(licensegate, "_accel", stale)
+    assert kb_index._load_accel() is None
+    stale.API = kb_index.ACCEL_API - 1  # type: ignore[attr-defined]
+    assert kb_index._load_accel() is None
+    stale.API = kb_index.ACCEL_API  # type: ignore[attr-defined]
+    assert kb_index._load_accel() is stale
+
+
 def test_dex_class_data_of_real_apps(corpus: Path) -> None:
     """Every dex of the fixture apps and of the Appium APKs (5 to 16 dex each): the same code items both ways."""
     from licensegate.android.dex import _DexReader

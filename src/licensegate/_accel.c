@@ -28,6 +28,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* Bumped with every change to what the functions here take or answer; kb_index.py loads this module only when its
+ * own ACCEL_API is the same, so a compiled module left over from an older checkout (an editable install not
+ * rebuilt) is never called with arguments it does not know, nor trusted for answers the Python path changed. */
+#define ACCEL_API 2
+
 #include <stdint.h>
 #include <string.h>
 
@@ -429,7 +434,8 @@ cxx_scopes(PyObject *Py_UNUSED(module), PyObject *arg)
  * limit; both are mirrored here. Anything the reference would raise on (a class data offset or a value past the
  * end, a 6-byte value, counts that claim more bytes than are left) returns None instead: the caller then runs the
  * reference, which raises its own error, so messages stay exactly its own. Work per class is bounded by the bytes
- * left after its class data offset (each field takes at least 2 bytes, each method 3). */
+ * left after its class data offset (each field takes at least 2 bytes, each method 3), and the work of all classes
+ * by the file's size: class defs sharing one item claim it again each time. */
 
 /* One ULEB128 at d[*pos] (5 bytes at most: values below 2^35); -1 when it runs past n or is longer. */
 static inline int
@@ -490,15 +496,17 @@ done:
 
 /* The methods of class def i's class_data_item at pos into out: 1 done, 0 malformed, -1 exception set. */
 static int
-dex_class_data(const uint8_t *d, Py_ssize_t n, Py_ssize_t pos, Py_ssize_t i, PyObject *out)
+dex_class_data(const uint8_t *d, Py_ssize_t n, Py_ssize_t pos, Py_ssize_t i, PyObject *out, uint64_t *left)
 {
     uint64_t counts[4];
     for (int k = 0; k < 4; k++)
         if (dex_uleb128(d, n, &pos, &counts[k]) < 0)
             return 0;
     uint64_t n_fields = counts[0] + counts[1], n_methods = counts[2] + counts[3];  /* each below 2^36 */
-    if (2 * n_fields + 3 * n_methods > (uint64_t)(n - pos))
+    uint64_t need = 2 * n_fields + 3 * n_methods;
+    if (need > (uint64_t)(n - pos) || need > *left)  /* the class data of all classes fits in the file together */
         return 0;
+    *left -= need;
     for (uint64_t k = 0; k < 2 * n_fields; k++)
         if (dex_skip(d, n, &pos) < 0)
             return 0;
@@ -545,6 +553,7 @@ dex_code_items(PyObject *Py_UNUSED(module), PyObject *args)
         goto fail;
     if (defs_count < 0 || (defs_count > 0 && (defs_off < 0 || defs_off > n || defs_count > (n - defs_off) / 32)))
         goto malformed;
+    uint64_t left = (uint64_t)n;  /* bytes the class data items can still claim between them */
     for (Py_ssize_t i = 0; i < defs_count; i++) {
         const uint8_t *f = d + defs_off + 32 * i + 24;  /* class_data_off, little-endian (the reader refuses others) */
         uint32_t pos = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
@@ -552,7 +561,7 @@ dex_code_items(PyObject *Py_UNUSED(module), PyObject *args)
             continue;
         if ((Py_ssize_t)pos >= n)
             goto malformed;
-        int rc = dex_class_data(d, n, (Py_ssize_t)pos, i, out);
+        int rc = dex_class_data(d, n, (Py_ssize_t)pos, i, out, &left);
         if (rc < 0)
             goto fail;
         if (rc == 0)
@@ -868,5 +877,10 @@ PyMODINIT_FUNC
 PyInit__accel(void)
 {
     crc_init();
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "API", ACCEL_API) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -49,14 +49,21 @@ if TYPE_CHECKING:
 __all__ = ["ItemIndex", "NameTable", "NameListTable", "CorruptIndex", "ACCEL"]
 
 
+# The interface version of _accel.c (its ACCEL_API): a compiled module of another version is not used.
+ACCEL_API = 2
+
+
 def _load_accel() -> ModuleType | None:
-    """The compiled passes (``_accel.c``), or None: not built (no C compiler at install time), or turned off by
-    LICENSEGATE_NO_ACCEL=1 to compare with the pure-Python path, which gives the same answers."""
+    """The compiled passes (``_accel.c``), or None: not built (no C compiler at install time), built from other
+    sources (an editable install not rebuilt since _accel.c changed), or turned off by LICENSEGATE_NO_ACCEL=1 to
+    compare with the pure-Python path, which gives the same answers."""
     if os.environ.get("LICENSEGATE_NO_ACCEL"):
         return None
     try:
         from . import _accel
     except ImportError:
+        return None
+    if getattr(_accel, "API", None) != ACCEL_API:
         return None
     return _accel
 

@@ -381,17 +381,19 @@ class _DexReader:
     def _code_items_python(self) -> dict[int, list[tuple[int, int]]]:
         """code_items without the compiled module, and the reference tests/test_accel.py compares it with."""
         result: dict[int, list[tuple[int, int]]] = {}
+        left = self.size  # bytes the class data items can still claim between them
         for i in range(self.class_defs_size):
             pos = self.class_def(i)[1]
             if pos == 0:
                 continue
             if pos >= self.size:
                 self._fail(f"class_def {i}: class data offset 0x{pos:x} outside the file")
-            self._class_data_methods(i, pos, result)
+            left = self._class_data_methods(i, pos, result, left)
         return result
 
-    def _class_data_methods(self, i: int, pos: int, result: dict[int, list[tuple[int, int]]]) -> None:
-        """Add the code items of class_def i's class_data_item at pos (fields skipped, methods read)."""
+    def _class_data_methods(self, i: int, pos: int, result: dict[int, list[tuple[int, int]]], left: int) -> int:
+        """Add the code items of class_def i's class_data_item at pos (fields skipped, methods read); what `left`
+        is once this item's least size is taken from it."""
         data, size = self.data, self.size
         counts = []
         for _ in range(4):
@@ -400,8 +402,14 @@ class _DexReader:
         n_fields = counts[0] + counts[1]
         n_methods = counts[2] + counts[3]
         # Each encoded field takes at least 2 bytes, each method 3: caps hostile counts by the file size.
-        if 2 * n_fields + 3 * n_methods > size - pos:
+        need = 2 * n_fields + 3 * n_methods
+        if need > size - pos:
             self._fail(f"class_def {i}: class data counts ({n_fields} fields, {n_methods} methods) too large")
+        # Every class has its own class data (ART rejects a method listed under another class), so together they
+        # fit in the file: class defs sharing one large item would make the walk classes x methods long.
+        if need > left:
+            self._fail(f"class_def {i}: the class data of the class defs claims more than the file's {size} bytes "
+                       "(class data shared between classes)")
         for _ in range(2 * n_fields):
             while data[pos] & 0x80:
                 pos += 1
@@ -416,6 +424,7 @@ class _DexReader:
                 method_idx += diff
                 if code_off:
                     result.setdefault(code_off, []).append((i, method_idx))
+        return left - need
 
     # -- the scan ---------------------------------------------------------------------------------------
 

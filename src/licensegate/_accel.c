@@ -1,8 +1,8 @@
 /* licensegate._accel: the hot passes of a scan, compiled.
  *
- * Each function here computes exactly what a pure-Python definition in kb_index.py / knowledge.py / ml/sniff.py
- * computes (those stay the fallback when this module is missing, and the reference tests/test_accel.py compares it
- * with):
+ * Each function here computes exactly what a pure-Python definition computes (in kb_index.py, knowledge.py,
+ * binary.py, scan.py, android/dex.py, ml/sniff.py: those stay the fallback when this module is missing or of another
+ * ACCEL_API, and the reference tests/test_accel.py compares it with):
  *
  *   run_items(region, hashes, offsets, bitmap, blob, mask, min_len)
  *       ItemIndex.lookup(ItemIndex.runs_in(region)) as (item bytes, item id) pairs: every maximal run of printable
@@ -12,6 +12,9 @@
  *       (ItemIndex.lookup_latin1).
  *   cxx_scopes(text)
  *       knowledge.cxx_scopes over "\n" + "\n".join(symbols), for ASCII text.
+ *   dex_code_items(data, class_defs_off, class_defs_size)
+ *       android/dex.py's _DexReader.code_items: code_off -> [(class def, method idx)] of every class, or None where
+ *       the class data is malformed (the Python walk then raises its own error).
  *   byte_counts(data)
  *       the count of each byte value 0-255 (ml/sniff.py's entropy, Counter(data) in Python).
  *   symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen)

@@ -504,17 +504,38 @@ def test_symbol_names_at_the_string_table_edges() -> None:
     assert binary.symbol_names(memoryview(undefined), memoryview(strtab), 16, True, 4, keep_all, 6, None) == []
 
 
+def test_symbols_pointing_into_one_long_string_are_refused_not_made_again_and_again() -> None:
+    """20,000 symbols at the successive offsets of one 200,000-byte run would be 4 GB of names (and as many bytes
+    read): both paths stop once the names pass eight times the string table, with the same error."""
+    from licensegate.errors import MemberError
+
+    strtab = b"\0" + b"A" * 200_000 + b"\0"
+    table = b"".join(o.to_bytes(4, "little") + b"\1" * 12 for o in range(1, 20_001))
+    keep_all = bytes([1]) * 256
+    messages = []
+    for path in (contextlib.nullcontext, _python_path):
+        with path(), pytest.raises(MemberError) as exc:
+            binary.symbol_names(memoryview(table), memoryview(strtab), 16, True, 4, keep_all, 6, None)
+        messages.append(str(exc.value))
+    assert messages[0] == messages[1] and "more than 2648592 bytes from a 200002-byte string table" in messages[0]
+    # a few such symbols stay within the bound and are read as before
+    few = table[: 16 * 3]
+    compiled, python = _both(lambda: binary.symbol_names(memoryview(few), memoryview(strtab), 16, True, 4, keep_all,
+                                                         6, None))
+    assert compiled == python == ["A" * 200_000, "A" * 199_999, "A" * 199_998]
+
+
 def test_symbol_names_refuse_fields_outside_the_entry() -> None:
     accel = kb_index.ACCEL
     keep = bytes(256)
     for entsize, keep_at, defined_at in ((3, 0, -1), (16, 16, -1), (16, -1, -1), (16, 4, 15), (16, 4, -2)):
         with pytest.raises(ValueError):
-            accel.symbol_names(b"", b"", entsize, True, keep_at, keep, defined_at, None)
+            accel.symbol_names(b"", b"", entsize, True, keep_at, keep, defined_at, None, 0)
     for bad in (keep[:-1], keep + b"\0", b"\2" + keep[1:]):  # 256 bytes of 0 or 1
         with pytest.raises(ValueError):
-            accel.symbol_names(b"", b"", 16, True, 4, bad, 6, None)
+            accel.symbol_names(b"", b"", 16, True, 4, bad, 6, None, 0)
     with pytest.raises(TypeError):
-        accel.symbol_names(b"", b"", 16, True, 4, keep, 6, [])
+        accel.symbol_names(b"", b"", 16, True, 4, keep, 6, [], 0)
 
 
 def test_symbols_of_real_binaries_are_those_of_the_python_path(real_binaries: list[tuple[str, bytes]]) -> None:

@@ -17,8 +17,9 @@
  *       the class data is malformed (the Python walk then raises its own error).
  *   byte_counts(data)
  *       the count of each byte value 0-255 (ml/sniff.py's entropy, Counter(data) in Python).
- *   symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen)
- *       binary.symbol_names: the names of an ELF or Mach-O symbol table's kept entries.
+ *   symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen, most)
+ *       binary.symbol_names: the names of an ELF or Mach-O symbol table's kept entries; None once their lengths
+ *       add up to more than `most` bytes (the caller reports the table; the bytes read stay under most + strtab).
  *   copyright_texts(region, tries, most)
  *       scan._copyright_texts: the copyright lines among a binary's strings, as bytes.
  *   so_spans(region)
@@ -34,7 +35,7 @@
 /* Bumped with every change to what the functions here take or answer; kb_index.py loads this module only when its
  * own ACCEL_API is the same, so a compiled module left over from an older checkout (an editable install not
  * rebuilt) is never called with arguments it does not know, nor trusted for answers the Python path changed. */
-#define ACCEL_API 2
+#define ACCEL_API 3
 
 #include <stdint.h>
 #include <string.h>
@@ -640,10 +641,10 @@ static PyObject *
 symbol_names(PyObject *Py_UNUSED(module), PyObject *args)
 {
     PyObject *table, *strtab, *keep, *seen;
-    Py_ssize_t entsize, keep_at, defined_at;
+    Py_ssize_t entsize, keep_at, defined_at, most;
     int little;
-    if (!PyArg_ParseTuple(args, "OOnpnOnO:symbol_names", &table, &strtab, &entsize, &little, &keep_at, &keep,
-                          &defined_at, &seen))
+    if (!PyArg_ParseTuple(args, "OOnpnOnOn:symbol_names", &table, &strtab, &entsize, &little, &keep_at, &keep,
+                          &defined_at, &seen, &most))
         return NULL;
     if (entsize < 4 || keep_at < 0 || keep_at >= entsize || defined_at < -1 || defined_at > entsize - 2) {
         PyErr_SetString(PyExc_ValueError, "field offsets outside the entry");
@@ -677,7 +678,7 @@ symbol_names(PyObject *Py_UNUSED(module), PyObject *args)
     if (out == NULL)
         goto done;
     const unsigned char *strings = s.buf, *keeps = k.buf;
-    Py_ssize_t count = t.len / entsize;
+    Py_ssize_t count = t.len / entsize, total = 0;  /* total <= most + s.len: no overflow */
     for (Py_ssize_t i = 0; i < count; i++) {
         const unsigned char *e = (const unsigned char *)t.buf + i * entsize;
         if (!keeps[e[keep_at]] || (defined_at >= 0 && !(e[defined_at] | e[defined_at + 1])))
@@ -687,6 +688,16 @@ symbol_names(PyObject *Py_UNUSED(module), PyObject *args)
             continue;
         const unsigned char *nul = memchr(strings + o, 0, (size_t)(s.len - o));
         Py_ssize_t len = nul != NULL ? nul - (strings + o) : s.len - o;
+        /* Entries pointing into one long run of the string table would each make a long name: stop once the
+         * names' bytes pass what the caller allows (binary.symbol_names), before more are read or made. */
+        total += len;
+        if (total > most) {
+            Py_CLEAR(out);
+            PyBuffer_Release(&k);
+            PyBuffer_Release(&s);
+            PyBuffer_Release(&t);
+            Py_RETURN_NONE;
+        }
         PyObject *name = PyUnicode_DecodeLatin1((const char *)strings + o, len, NULL);
         if (name == NULL)
             goto fail;
@@ -861,8 +872,8 @@ static PyMethodDef methods[] = {
     {"byte_counts", byte_counts, METH_O,
      "byte_counts(data) -> [int] * 256: how many times each byte value occurs in a bytes-like object."},
     {"symbol_names", symbol_names, METH_VARARGS,
-     "symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen) -> [str]: the names of a symbol "
-     "table's kept entries (binary.symbol_names)."},
+     "symbol_names(table, strtab, entsize, little, keep_at, keep, defined_at, seen, most) -> [str] or None: the "
+     "names of a symbol table's kept entries (binary.symbol_names); None past most bytes of names."},
     {"copyright_texts", copyright_texts, METH_VARARGS,
      "copyright_texts(region, tries, most) -> [bytes]: the copyright lines the markers of region start "
      "(scan._copyright_texts, undecoded)."},

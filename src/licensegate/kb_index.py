@@ -50,7 +50,7 @@ __all__ = ["ItemIndex", "NameTable", "NameListTable", "CorruptIndex", "ACCEL"]
 
 
 # The interface version of _accel.c (its ACCEL_API): a compiled module of another version is not used.
-ACCEL_API = 2
+ACCEL_API = 3
 
 
 def _load_accel() -> ModuleType | None:

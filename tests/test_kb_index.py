@@ -165,10 +165,16 @@ def test_compiled_cache_round_trip_and_damage_is_rebuilt(tmp_path: Path) -> None
         assert knowledge._load_compiled(path, "test") is None  # rebuilt by the caller, never a crash
 
 
-def test_the_compiled_knowledge_base_is_the_data_file() -> None:
+def test_the_compiled_knowledge_base_is_the_data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The packaged knowledge base as a scan loads it (the compiled cache, entries decoded on first use) and as the
-    data file says, compared whole."""
-    compiled = knowledge.load_default()
+    data file says, compared whole; from an empty cache, as on a fresh machine."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("LICENSEGATE_NO_CACHE", raising=False)
+    knowledge.load_default.cache_clear()
+    try:
+        compiled = knowledge.load_default()
+    finally:
+        knowledge.load_default.cache_clear()
     assert isinstance(compiled.entries, knowledge._CompiledEntries)
     _same_knowledge(compiled, knowledge._parse(knowledge._read_data(knowledge.DATA_FILE), "test"))
 
@@ -199,11 +205,15 @@ def test_default_knowledge_base_rebuilds_a_corrupt_cache(tmp_path: Path, monkeyp
     try:
         first = knowledge.load_default()
         assert len(saved) == 1 and saved[0].parent == tmp_path / "licensegate"
+        # An empty cache (a fresh machine): the first load already answers from the file it wrote.
+        assert isinstance(first.entries, knowledge._CompiledEntries)
+        expected = _ids(first)  # before the file `first` maps is damaged in place below
+        assert expected == [("debian:foo", "primary", "high")]
         knowledge.load_default.cache_clear()
-        assert _ids(knowledge.load_default()) == _ids(first) and len(saved) == 1  # read from the cache
+        assert _ids(knowledge.load_default()) == expected and len(saved) == 1  # read from the cache
         saved[0].write_bytes(saved[0].read_bytes()[:100])
         knowledge.load_default.cache_clear()
-        assert _ids(knowledge.load_default()) == _ids(first) and len(saved) == 2  # rebuilt
+        assert _ids(knowledge.load_default()) == expected and len(saved) == 2  # rebuilt
     finally:
         knowledge.load_default.cache_clear()
 

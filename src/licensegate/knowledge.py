@@ -547,6 +547,9 @@ def load_default() -> KnowledgeBase:
         kb = _parse(_read_data(DATA_FILE), origin)
         if cache is not None:
             _save_compiled(kb, cache)
+            # The first scan on a machine then runs on the compiled file as every later one does (its memory, its
+            # lookups); the parsed one stays when the cache could not be written or read back.
+            kb = _load_compiled(cache, origin) or kb
     kb.fingerprint = digest  # type: ignore[attr-defined]
     return kb
 

@@ -95,6 +95,41 @@ def test_runs_at_the_buffer_edges_of_exactly_the_shortest_and_longest_item() -> 
     assert ix.items_in(b"\x0012345678\xff" + b"y" * 30) == {b"12345678": (1, 7), b"y" * 30: (5, 7)}
 
 
+def test_every_run_is_found_wherever_it_lies_against_the_8_byte_words() -> None:
+    # The compiled pass skips 8-byte words with no 4 printable bytes at offsets 0-3 or 4-7: a run of every length
+    # at every offset, before and after other runs and at both ends of the buffer, with the shortest item either
+    # side of 7 (below it, every byte is looked at).
+    for shortest in (6, 7, 8, 9):
+        filler = b"F" * shortest
+        for length in range(1, 20):
+            run = bytes(0x21 + (k * 7) % 0x5d for k in range(length))  # printable, unlike any other run here
+            ix = _index([filler, run])
+            for offset in range(16):
+                for data in (b"\x80" * offset + run,
+                             b"\x01" * offset + run + b"\xff" * (offset % 5),
+                             filler + b"\0" * (offset + 1) + run + b"\x7f" + filler,
+                             b"ab\x1f" * offset + run + b"\n" + b"c" * (offset % 9)):
+                    compiled, python = _both(lambda d=data, x=ix: x.items_in(d))  # type: ignore[misc]
+                    assert compiled == python, (shortest, length, offset, data)
+                    assert run in compiled, (shortest, length, offset, data)
+
+
+_MIXED = st.lists(st.one_of(st.binary(max_size=24), st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e),
+                                                            max_size=40).map(str.encode)), max_size=24)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=_MIXED, shortest=st.integers(1, 12), pick=st.integers(0, 2**16))
+def test_the_runs_of_mixed_data_are_those_of_the_python_path(pieces: list[bytes], shortest: int, pick: int) -> None:
+    data = b"".join(pieces)
+    runs = kb_index.re.findall(rb"[\x20-\x7e]+", data)
+    items = [r for k, r in enumerate(runs) if len(r) >= shortest and (pick >> (k % 16)) & 1] + [b"~" * shortest]
+    ix = _index(items)
+    compiled, python = _both(lambda: ix.items_in(data))
+    assert compiled == python, (data, items)
+    assert set(compiled) == {r for r in runs if r in items}
+
+
 def test_crc_collisions_are_told_apart_by_their_bytes() -> None:
     a, b = COLLIDING
     assert zlib.crc32(a) == zlib.crc32(b)

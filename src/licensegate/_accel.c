@@ -204,12 +204,24 @@ all_printable(const unsigned char *p)
  * costs more than it gives. */
 #define NOGIL_BYTES (1 << 16)
 
-static int
-scan_runs(const Index *ix, const unsigned char *data, Py_ssize_t n, Py_ssize_t min_len, Hits *hits)
+/* One hit for the run data[start:end] if it is long enough and an item. */
+static inline int
+run_found(const Index *ix, const unsigned char *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t min_len,
+          Hits *hits)
 {
-    Py_ssize_t i = 0;
-    if (min_len < 1)
-        min_len = 1;
+    Py_ssize_t len = end - start;
+    if (len < min_len)
+        return 0;
+    Py_ssize_t id = index_find(ix, data + start, len, crc32_of(data + start, len));
+    return id >= 0 ? hits_add(hits, start, len, id) : 0;
+}
+
+/* The maximal printable runs of data[from:n], byte by byte: for short items, and the tail after the words. */
+static int
+scan_runs_bytewise(const Index *ix, const unsigned char *data, Py_ssize_t from, Py_ssize_t n, Py_ssize_t min_len,
+                   Hits *hits)
+{
+    Py_ssize_t i = from;
     while (i < n) {
         while (i < n && !printable(data[i]))
             i++;
@@ -218,14 +230,73 @@ scan_runs(const Index *ix, const unsigned char *data, Py_ssize_t n, Py_ssize_t m
             i += 8;
         while (i < n && printable(data[i]))
             i++;
-        Py_ssize_t len = i - start;
-        if (len >= min_len) {
-            Py_ssize_t id = index_find(ix, data + start, len, crc32_of(data + start, len));
-            if (id >= 0 && hits_add(hits, start, len, id) < 0)
-                return -1;
-        }
+        if (run_found(ix, data, start, i, min_len, hits) < 0)
+            return -1;
     }
     return 0;
+}
+
+/* The high bit of each byte of the 8 at p that is printable (0x20-0x7e), exactly per byte: the low 7 bits plus
+ * 0x60 carry into the high bit from 0x20 up, plus 0x01 only at 0x7f, and no sum leaves its byte. */
+static inline uint64_t
+printable_mask(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u, lows = 0x7f7f7f7f7f7f7f7fu;
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);  /* byte k of p at bits 8k..8k+7, as the halves and the shift below expect */
+#endif
+    uint64_t low = x & lows;
+    return ~x & highs & (low + ones * 0x60) & ~(low + ones);
+}
+
+#define HALF_LOW 0x0000000080808080u
+#define HALF_HIGH 0x8080808000000000u
+
+/* The maximal printable runs of data[0:n] that are items, in order. Every run of 7 or more bytes holds 4 printable
+ * bytes at word offsets 0-3 or 4-7 of some 8-byte word (a run of 7 starting at offset k covers 4-7 for k = 1..4,
+ * 0-3 of this word for k = 0 or of the next for k = 5..7), so a word without such a half is skipped whole; from a
+ * half the run is extended back (never before `done`, the end of the run found last) and forward. The binary data
+ * between strings is mostly not printable, so most words are one mask and a compare. Runs shorter than 7 bytes
+ * can be items only when min_len is below 7: then every byte is looked at. */
+static int
+scan_runs(const Index *ix, const unsigned char *data, Py_ssize_t n, Py_ssize_t min_len, Hits *hits)
+{
+    if (min_len < 1)
+        min_len = 1;
+    if (min_len < 7)
+        return scan_runs_bytewise(ix, data, 0, n, min_len, hits);
+    Py_ssize_t w = 0, done = 0;
+    while (n - w >= 8) {
+        uint64_t m = printable_mask(data + w);
+        if (w < done)  /* bytes before done belong to the run found last (data[done] is not printable) */
+            m &= ~(uint64_t)0 << (8 * (done - w));
+        Py_ssize_t h;
+        if ((m & HALF_LOW) == HALF_LOW)
+            h = w;
+        else if ((m & HALF_HIGH) == HALF_HIGH)
+            h = w + 4;
+        else {
+            w += 8;
+            continue;
+        }
+        Py_ssize_t start = h, end = h + 4;
+        while (start > done && printable(data[start - 1]))
+            start--;
+        while (n - end >= 8 && all_printable(data + end))
+            end += 8;
+        while (end < n && printable(data[end]))
+            end++;
+        if (run_found(ix, data, start, end, min_len, hits) < 0)
+            return -1;
+        done = end;
+        w = end & ~(Py_ssize_t)7;
+    }
+    /* A run reaching into the last n % 8 bytes that was not found above starts at w - 3 or later (one holding
+     * bytes w-4..w-1 held the high half of the last word). */
+    Py_ssize_t from = w - 3 > done ? w - 3 : done;
+    return scan_runs_bytewise(ix, data, from, n, min_len, hits);
 }
 
 static PyObject *

@@ -74,6 +74,10 @@ class Member:
     _opener: Callable[[], IO[bytes]] = field(repr=False)
     _head: bytes | None = field(default=None, repr=False)
     _data: bytes | None = field(default=None, repr=False)
+    # A zip entry's stream that leaves the CRC-32 to the caller (read_unchecked), and the CRC its headers declare.
+    _unchecked: Callable[[], IO[bytes]] | None = field(default=None, repr=False)
+    _crc: int | None = field(default=None, repr=False)
+    _pending: int | None = field(default=None, repr=False)  # the CRC _data must still be checked against
 
     @property
     def name(self) -> str:
@@ -100,23 +104,51 @@ class Member:
         Never more than the declared size is produced: a member whose data goes on past it (a header that lies)
         is refused as soon as the first byte too many comes out, whatever the compression method."""
         if self._data is None:
-            try:
-                with self._opener() as stream:
-                    data = _read_exact(stream, self.size + 1)
-            except _CORRUPT as exc:
-                self.release()
-                raise MemberError(f"cannot read member: {_reason(exc)}") from None
-            if len(data) > self.size:
-                self.release()
-                raise MemberError(f"cannot read member: its data goes on past the {self.size} bytes declared for it "
-                                  "(a lying header, or a file that grew during the scan); not analysed")
-            self._data = data
+            self._data = self._read_with(self._opener)
             self._head = None
+        elif self._pending is not None:
+            self.check_crc(zlib.crc32(self._data))
         return self._data
+
+    def read_unchecked(self) -> tuple[bytes, int | None]:
+        """The whole content as `read` gives it, but for a zip entry with its CRC-32 not yet checked: (data, the
+        CRC the headers declare), and the caller must call `check_crc` with the data's CRC-32 (computed on the
+        other core while this one analyses it) before anything it concluded from the data counts. (data, None)
+        when the data is already checked or the member has no CRC to check."""
+        if self._data is not None or self._unchecked is None or self._crc is None:
+            return self.read(), None
+        self._data = self._read_with(self._unchecked)
+        self._head = None
+        self._pending = self._crc
+        return self._data, self._crc
+
+    def check_crc(self, crc: int) -> None:
+        """Settle `read_unchecked`: MemberError (the message `read` gives) and the bytes released when `crc` is not
+        the declared CRC-32."""
+        if self._pending is None:
+            return
+        if crc != self._pending:
+            self.release()
+            raise MemberError(f"cannot read member: {_BAD_CRC}")
+        self._pending = None
+
+    def _read_with(self, opener: Callable[[], IO[bytes]]) -> bytes:
+        try:
+            with opener() as stream:
+                data = _read_exact(stream, self.size + 1)
+        except _CORRUPT as exc:
+            self.release()
+            raise MemberError(f"cannot read member: {_reason(exc)}") from None
+        if len(data) > self.size:
+            self.release()
+            raise MemberError(f"cannot read member: its data goes on past the {self.size} bytes declared for it "
+                              "(a lying header, or a file that grew during the scan); not analysed")
+        return data
 
     def release(self) -> None:
         self._data = None
         self._head = None
+        self._pending = None
 
 
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
@@ -146,8 +178,9 @@ class _EntryStream:
     than `read(n)` asked for, checks the CRC at the end, and reads the raw bytes from where the local header says
     they start (checked against the central directory's name)."""
 
-    def __init__(self, source: _Source, info: zipfile.ZipInfo) -> None:
+    def __init__(self, source: _Source, info: zipfile.ZipInfo, check_crc: bool = True) -> None:
         self._source = source
+        self._check_crc = check_crc  # False: the caller checks the CRC-32 (Member.read_unchecked)
         self._pos, self._left, self._prefetched = _data_range(source, info)
         self._crc = 0
         self._expected_crc = info.CRC
@@ -197,12 +230,13 @@ class _EntryStream:
             n = self._declared + 1 - self._produced
         out = self._produce(max(n, 0))
         self._produced += len(out)
-        self._crc = zlib.crc32(out, self._crc)
+        if self._check_crc:
+            self._crc = zlib.crc32(out, self._crc)
         if not out and n > 0:
             if self._produced < self._declared:
                 raise EOFError(f"the data ends after {self._produced} of the {self._declared} bytes declared")
-            if self._crc != self._expected_crc:
-                raise zipfile.BadZipFile("Bad CRC-32 for the member's data")
+            if self._check_crc and self._crc != self._expected_crc:
+                raise zipfile.BadZipFile(_BAD_CRC)
         return out
 
     def _produce(self, n: int) -> bytes:
@@ -444,7 +478,8 @@ class Walk:
             seen.add(name)
             if not self._readable_entry(info, path) or not self._admit(path, info.file_size, info.compress_size):
                 continue
-            member = Member(path, info.file_size, depth, _opener=_entry_opener(source, info), _data=_small_entry(source, info))
+            member = Member(path, info.file_size, depth, _opener=_entry_opener(source, info), _data=_small_entry(source, info),
+                            _unchecked=_entry_opener(source, info, check_crc=False), _crc=info.CRC)
             yield from self._expand(member)
 
     def _check_name(self, name: str, path: str, seen: set[str]) -> None:
@@ -569,6 +604,11 @@ class Walk:
 
 def _inflated_or_archive_named(member: Member) -> bytes | None:
     """The member's bytes when already inflated, or when its name is an archive's; None otherwise or unreadable."""
+    if member._pending is not None:  # read_unchecked's bytes, not settled: read checks them now
+        try:
+            member.read()
+        except MemberError:
+            return None
     data = member._data
     if data is None and member.name.lower().endswith(_ARCHIVE_SUFFIXES):
         try:
@@ -610,8 +650,11 @@ def _range_opener(path: Path, start: int, length: int) -> IO[bytes]:
         return io.BytesIO(fh.read(length))
 
 
-def _entry_opener(source: _Source, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
-    return lambda: cast(IO[bytes], _EntryStream(source, info))
+def _entry_opener(source: _Source, info: zipfile.ZipInfo, check_crc: bool = True) -> Callable[[], IO[bytes]]:
+    return lambda: cast(IO[bytes], _EntryStream(source, info, check_crc))
+
+
+_BAD_CRC = "Bad CRC-32 for the member's data"
 
 
 def _clip(name: str, n: int = 80) -> str:

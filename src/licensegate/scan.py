@@ -10,6 +10,7 @@ import functools
 import hashlib
 import itertools
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
@@ -217,8 +218,13 @@ class Scanner:
                     self._judge_model_dir(root)
             return  # the folder is one model
         if kind in (MemberKind.ELF, MemberKind.MACHO, MemberKind.MACHO_FAT, MemberKind.STATIC_ARCHIVE):
-            data = member.read()
-            self.components.append(self._native_component(member, data, kind))
+            # A large zip entry's CRC-32 is computed with its sha256 on the other core, while this one analyses it
+            # (_native_component settles it before the component counts); --cache hashes first, so reads checked.
+            if member.size >= _HASH_ASIDE and self.cache is None:
+                data, crc = member.read_unchecked()
+            else:
+                data, crc = member.read(), None
+            self.components.append(self._native_component(member, data, kind, crc))
         elif kind is MemberKind.DEX:
             data = member.read()
             self._dex(member, data)
@@ -467,7 +473,24 @@ class Scanner:
             self._cache = ContentCache(self.cache_dir, analysis_fingerprint(self.db.fingerprint))
         return self._cache
 
-    def _native_component(self, member: Member, data: bytes, kind: MemberKind) -> Component:
+    def _native_component(self, member: Member, data: bytes, kind: MemberKind, crc: int | None = None) -> Component:
+        """The component of one native binary. With `crc` (Member.read_unchecked's declared CRC-32), the data's
+        CRC-32 is computed with its sha256 on the other core and checked before the component is made: a bad one
+        is the MemberError `read` would have raised, and the problems reported meanwhile are withdrawn."""
+        if crc is not None:
+            reported = len(self.problems)
+            job = self._aside(_sha256_crc32, data)
+            try:
+                component = self._native_analysis(member, data, kind, job)
+            except BaseException:
+                _settle_crc(member, job, self.problems, reported)
+                raise
+            _settle_crc(member, job, self.problems, reported)
+            return component
+        return self._native_analysis(member, data, kind, None)
+
+    def _native_analysis(self, member: Member, data: bytes, kind: MemberKind,
+                         job: concurrent.futures.Future[tuple[str, int]] | None) -> Component:
         sha = None
         if self.cache is not None:
             # Identical bytes analysed by an earlier scan (--cache): only the read and the hash are paid again.
@@ -488,12 +511,14 @@ class Scanner:
                 "identification rests on load commands and symbols; scan the build you upload, not the one you download",
             ))
         # Hash on the other core while this one matches strings (hashlib releases the GIL on large buffers).
-        digest = self._aside(_sha256, data) if sha is None and len(data) >= _HASH_ASIDE else None
+        digest = self._aside(_sha256, data) if sha is None and job is None and len(data) >= _HASH_ASIDE else None
         matches, generic = self.db.match_all(
             strings=info.strings, symbols=info.symbols, names=[info.soname] if info.soname else [], filename=member.name, member=member.path
         )
         matches = self._with_knowledge(matches, info, member)
         info.copyrights = _binary_copyrights(info.strings)
+        if sha is None and job is not None:
+            sha = job.result()[0]
         if sha is None:
             sha = digest.result() if digest is not None else _sha256(data)
         if self.cache is not None:
@@ -876,6 +901,22 @@ def _worth_aside(path: Path) -> bool:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _sha256_crc32(data: bytes) -> tuple[str, int]:
+    """The sha256 and the CRC-32 of a member read unchecked (both release the GIL on large buffers)."""
+    return hashlib.sha256(data).hexdigest(), zlib.crc32(data)
+
+
+def _settle_crc(member: Member, job: concurrent.futures.Future[tuple[str, int]], problems: list[MemberProblem],
+                reported: int) -> None:
+    """Check an unchecked read's CRC-32: on a mismatch the problems reported since `reported` are withdrawn and the
+    member's MemberError is raised, as `read` would have raised it before any analysis."""
+    try:
+        member.check_crc(job.result()[1])
+    except MemberError:
+        del problems[reported:]
+        raise
 
 
 def _open_binary(path: Path) -> IO[bytes]:

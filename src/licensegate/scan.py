@@ -477,17 +477,14 @@ class Scanner:
         """The component of one native binary. With `crc` (Member.read_unchecked's declared CRC-32), the data's
         CRC-32 is computed with its sha256 on the other core and checked before the component is made: a bad one
         is the MemberError `read` would have raised, and the problems reported meanwhile are withdrawn."""
-        if crc is not None:
-            reported = len(self.problems)
-            job = self._aside(_sha256_crc32, data)
-            try:
-                component = self._native_analysis(member, data, kind, job)
-            except BaseException:
-                _settle_crc(member, job, self.problems, reported)
-                raise
+        if crc is None:
+            return self._native_analysis(member, data, kind, None)
+        reported = len(self.problems)
+        job = self._aside(_sha256_crc32, data)
+        try:
+            return self._native_analysis(member, data, kind, job)
+        finally:  # also when the analysis failed: a bad CRC-32 is what the checked read would have said first
             _settle_crc(member, job, self.problems, reported)
-            return component
-        return self._native_analysis(member, data, kind, None)
 
     def _native_analysis(self, member: Member, data: bytes, kind: MemberKind,
                          job: concurrent.futures.Future[tuple[str, int]] | None) -> Component:
@@ -517,7 +514,7 @@ class Scanner:
         )
         matches = self._with_knowledge(matches, info, member)
         info.copyrights = _binary_copyrights(info.strings)
-        if sha is None and job is not None:
+        if job is not None:  # (no --cache, so no sha yet)
             sha = job.result()[0]
         if sha is None:
             sha = digest.result() if digest is not None else _sha256(data)

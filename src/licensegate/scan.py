@@ -6,14 +6,16 @@ policy -> findings. Each member is inflated once and its bytes handed to every a
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import itertools
 import re
+import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from . import graph, kb_index, layout
 from ._dataclasses import dataclass, field
@@ -27,8 +29,6 @@ from .model import Component, Evidence, LibraryMatch, LoadSite
 from .sniff import MemberKind, sniff
 
 if TYPE_CHECKING:
-    import concurrent.futures
-
     from .android.inventory import CodeSet
     from .android.manifest import AndroidManifest, BundleConfig
     from .ios.bundle import AppleBundleInfo
@@ -104,7 +104,7 @@ class Scanner:
         self.members = 0
         self._db: SignatureDB | None = None
         self._kb: KnowledgeBase | None = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: _Worker | None = None
         self.models: dict[str, ModelFile] = {}
         self.not_models: list[dict[str, str]] = []  # files named like models whose content is not one
         self.licence_files: list[LicenceFile] = []
@@ -136,7 +136,7 @@ class Scanner:
         # The artifact's own digest is an extra read of the whole file: hashlib releases the GIL, so it runs on
         # the other core while this one walks the members.
         try:
-            digest_job = self._aside(_file_digest, self.path) if _worth_aside(self.path) else None
+            digest_job = self._worker().background(_file_digest_steps(self.path)) if _worth_aside(self.path) else None
             result = self._run(lay)
             size, digest = digest_job.result() if digest_job is not None else _file_digest(self.path)
         finally:
@@ -146,14 +146,16 @@ class Scanner:
         result.artifact.size, result.artifact.sha256 = size, digest
         return result
 
-    def _aside(self, fn: Callable[[_A], _T], arg: _A) -> concurrent.futures.Future[_T]:
-        """`fn(arg)` on the other core (hashlib releases the GIL). The pool, and concurrent.futures with logging
-        (10 ms of start-up), only when there is something large to hash: a small scan hashes on the spot."""
-        if self._pool is None:
-            import concurrent.futures
+    def _aside(self, fn: Callable[[_A], _T], arg: _A) -> _Job[_T]:
+        """`fn(arg)` on the other core (hashlib releases the GIL), before what is left of the artifact's digest."""
+        return self._worker().submit(fn, arg)
 
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
-        return self._pool.submit(fn, arg)
+    def _worker(self) -> _Worker:
+        """The one thread beside this one, started only when there is something large to hash: a small scan hashes
+        on the spot."""
+        if self._pool is None:
+            self._pool = _Worker()
+        return self._pool
 
     def _run(self, lay: layout.Layout) -> ScanResult:
         size = self.path.stat().st_size if self.path.is_file() else 0
@@ -487,7 +489,7 @@ class Scanner:
             _settle_crc(member, job, self.problems, reported)
 
     def _native_analysis(self, member: Member, data: bytes, kind: MemberKind,
-                         job: concurrent.futures.Future[tuple[str, int]] | None) -> Component:
+                         job: _Job[tuple[str, int]] | None) -> Component:
         sha = None
         if self.cache is not None:
             # Identical bytes analysed by an earlier scan (--cache): only the read and the hash are paid again.
@@ -905,7 +907,7 @@ def _sha256_crc32(data: bytes) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), zlib.crc32(data)
 
 
-def _settle_crc(member: Member, job: concurrent.futures.Future[tuple[str, int]], problems: list[MemberProblem],
+def _settle_crc(member: Member, job: _Job[tuple[str, int]], problems: list[MemberProblem],
                 reported: int) -> None:
     """Check an unchecked read's CRC-32: on a mismatch the problems reported since `reported` are withdrawn and the
     member's MemberError is raised, as `read` would have raised it before any analysis."""
@@ -920,8 +922,102 @@ def _open_binary(path: Path) -> IO[bytes]:
     return open_regular(path)
 
 
+class _Job(Generic[_T]):
+    """The result of work done on the worker thread; `result` waits for it (and raises what the work raised)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+
+    def finish(self, value: _T | None = None, error: BaseException | None = None) -> None:
+        self._value, self._error = value, error
+        self._done.set()
+
+    def result(self) -> _T:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return cast(_T, self._value)
+
+
+class _Worker:
+    """One thread beside the scan's: jobs in the order given, and between them, when none waits, the next step of
+    one background job (the artifact's digest, 1 MiB a step). Two pool threads (the digest on one, the members'
+    hashes on the other) made three threads compete for two cores, and the scan waited on a member's hash behind
+    the digest; here a member's hash waits at most for one step."""
+
+    def __init__(self) -> None:
+        self._jobs: collections.deque[tuple[_Job[Any], Callable[[Any], Any], Any]] = collections.deque()
+        self._background: tuple[_Job[Any], Iterator[None]] | None = None
+        self._cv = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="licensegate-hash", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[_A], _T], arg: _A) -> _Job[_T]:
+        job: _Job[_T] = _Job()
+        with self._cv:
+            self._jobs.append((job, fn, arg))
+            self._cv.notify()
+        return job
+
+    def background(self, steps: Generator[None, None, _T]) -> _Job[_T]:
+        """Run `steps` to its end, a step whenever no job waits; the job's result is what it returns."""
+        job: _Job[_T] = _Job()
+        with self._cv:
+            assert self._background is None
+            self._background = (job, steps)
+            self._cv.notify()
+        return job
+
+    def shutdown(self) -> None:
+        """Stop after the step under way; work not started is dropped (nobody waits for it any more)."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._jobs and self._background is None and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+                task = self._jobs.popleft() if self._jobs else None
+                background = self._background if task is None else None
+            if task is not None:
+                job, fn, arg = task
+                try:
+                    job.finish(fn(arg))
+                except BaseException as exc:  # handed to whoever waits for the result
+                    job.finish(error=exc)
+            elif background is not None:
+                job, steps = background
+                try:
+                    next(steps)
+                except BaseException as exc:  # StopIteration: its value is the result
+                    with self._cv:
+                        self._background = None
+                    if isinstance(exc, StopIteration):
+                        job.finish(exc.value)
+                    else:
+                        job.finish(error=exc)
+
+
 def _file_digest(path: Path) -> tuple[int, str]:
     """Size and sha256 of the artifact itself (a folder's digest is over its sorted member names and bytes)."""
+    steps = _file_digest_steps(path)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return cast("tuple[int, str]", stop.value)
+
+
+def _file_digest_steps(path: Path) -> Generator[None, None, tuple[int, str]]:
+    """_file_digest a MiB at a time: it yields after each chunk hashed."""
     h = hashlib.sha256()
     if path.is_dir():
         size = 0
@@ -936,10 +1032,12 @@ def _file_digest(path: Path) -> tuple[int, str]:
                 while chunk := fh.read(1 << 20):
                     h.update(chunk)
                     size += len(chunk)
+                    yield
         return size, h.hexdigest()
     with open_regular(path) as fh:
         size = 0
         while chunk := fh.read(1 << 20):
             h.update(chunk)
             size += len(chunk)
+            yield
     return size, h.hexdigest()

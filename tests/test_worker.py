@@ -84,3 +84,32 @@ def test_the_stepwise_digest_is_the_file_digest(tmp_path: Path) -> None:
         assert worker.background(_file_digest_steps(path)).result() == expected
     finally:
         worker.shutdown()
+
+
+class _Blob:
+    """A member's bytes stand-in that can be watched with a weak reference (bytes cannot)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def test_the_worker_keeps_no_bytes_of_a_finished_job_while_it_waits() -> None:
+    import gc
+    import weakref
+
+    worker = _Worker()
+    try:
+        blob = _Blob(b"member bytes" * 1000)
+        watch = weakref.ref(blob)
+        assert worker.submit(len, blob).result() == 12_000
+        del blob
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while watch() is not None and time.monotonic() < deadline:  # the worker thread may still be unwinding
+            time.sleep(0.01)
+        assert watch() is None  # the idle worker holds nothing: a member's bytes are freed when the scan drops them
+    finally:
+        worker.shutdown()

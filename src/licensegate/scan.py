@@ -978,6 +978,13 @@ class _Worker:
             self._cv.notify()
         self._thread.join()
 
+    @staticmethod
+    def _run(job: _Job[Any], fn: Callable[[Any], Any], arg: Any) -> None:
+        try:
+            job.finish(fn(arg))
+        except BaseException as exc:  # handed to whoever waits for the result
+            job.finish(error=exc)
+
     def _loop(self) -> None:
         while True:
             with self._cv:
@@ -988,11 +995,8 @@ class _Worker:
                 task = self._jobs.popleft() if self._jobs else None
                 background = self._background if task is None else None
             if task is not None:
-                job, fn, arg = task
-                try:
-                    job.finish(fn(arg))
-                except BaseException as exc:  # handed to whoever waits for the result
-                    job.finish(error=exc)
+                self._run(*task)
+                del task  # the bytes it hashed must not outlive it while this thread waits (peak memory)
             elif background is not None:
                 job, steps = background
                 try:

@@ -216,6 +216,17 @@ run_found(const Index *ix, const unsigned char *data, Py_ssize_t start, Py_ssize
     return id >= 0 ? hits_add(hits, start, len, id) : 0;
 }
 
+/* The end of the printable run going on at data[i] (i itself when data[i] is not printable), 8 bytes a step. */
+static inline Py_ssize_t
+run_end(const unsigned char *data, Py_ssize_t i, Py_ssize_t n)
+{
+    while (n - i >= 8 && all_printable(data + i))
+        i += 8;
+    while (i < n && printable(data[i]))
+        i++;
+    return i;
+}
+
 /* The maximal printable runs of data[from:n], byte by byte: for short items, and the tail after the words. */
 static int
 scan_runs_bytewise(const Index *ix, const unsigned char *data, Py_ssize_t from, Py_ssize_t n, Py_ssize_t min_len,
@@ -226,10 +237,7 @@ scan_runs_bytewise(const Index *ix, const unsigned char *data, Py_ssize_t from, 
         while (i < n && !printable(data[i]))
             i++;
         Py_ssize_t start = i;
-        while (n - i >= 8 && all_printable(data + i))
-            i += 8;
-        while (i < n && printable(data[i]))
-            i++;
+        i = run_end(data, i, n);
         if (run_found(ix, data, start, i, min_len, hits) < 0)
             return -1;
     }
@@ -281,13 +289,9 @@ scan_runs(const Index *ix, const unsigned char *data, Py_ssize_t n, Py_ssize_t m
             w += 8;
             continue;
         }
-        Py_ssize_t start = h, end = h + 4;
+        Py_ssize_t start = h, end = run_end(data, h + 4, n);
         while (start > done && printable(data[start - 1]))
             start--;
-        while (n - end >= 8 && all_printable(data + end))
-            end += 8;
-        while (end < n && printable(data[end]))
-            end++;
         if (run_found(ix, data, start, end, min_len, hits) < 0)
             return -1;
         done = end;
